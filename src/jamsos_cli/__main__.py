@@ -1,0 +1,3 @@
+from jamsos_cli.cli import main
+
+main()

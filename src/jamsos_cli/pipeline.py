@@ -1,0 +1,214 @@
+"""The validation pipeline: read → normalise → check → eligibility → deduplicate.
+
+Pure steps over Polars frames; each returns findings in the one long table
+(``findings.FINDING_SCHEMA``). ``validate`` and ``build-batch`` both run ``run_checks``; the
+CLI only renders what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from jamsos_cli import findings as fnd
+from jamsos_cli.codes import severity_table
+from jamsos_cli.schema import field_extra, required_fields
+from jamsos_cli.tables import RosterReadError, RosterTable
+
+if TYPE_CHECKING:
+    from jamsos_cli.decrees import Decree
+
+
+@dataclass
+class RunOptions:
+    decree: Decree | None = None
+    as_of: date = field(default_factory=date.today)
+    role: str | None = None
+    sheet: str | None = None
+    city_code: str = "21.71"
+    near_duplicates: bool = True
+    known: pl.DataFrame | None = None  # people already in the ledger, for near-duplicates
+    decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
+
+
+@dataclass
+class RunResult:
+    tables: list[RosterTable]
+    records: pl.DataFrame
+    findings: pl.DataFrame  # FINDING_SCHEMA, file-level findings first
+    inputs: list[str]  # every input file as displayed, in run order
+    fatal: bool  # an input could not be processed at all (exit 2)
+    near_pairs: pl.DataFrame | None = None
+
+    def rejected_rids(self) -> pl.Series:
+        return (
+            self.findings.filter(pl.col("severity") == "error", pl.col("rid").is_not_null())
+            .get_column("rid")
+            .unique()
+        )
+
+    def accepted(self) -> pl.DataFrame:
+        return self.records.join(
+            self.rejected_rids().to_frame("_rid"), on="_rid", how="anti", maintain_order="left"
+        )
+
+
+# A required field counts as present when one of these columns is there instead.
+_SATISFIED_BY: dict[str, tuple[str, ...]] = {
+    "birth_date": ("birth_date", "birth_place_date"),
+    "role": ("role", "occupation"),
+}
+
+
+def missing_columns(table: RosterTable, needed: list[str]) -> list[str]:
+    """Required fields with no column in ``table``, as the header a sender would add."""
+    missing = []
+    for name in needed:
+        if not any(alt in table.fields for alt in _SATISFIED_BY.get(name, (name,))):
+            missing.append(field_extra(name)["x-aliases"][0])
+    return missing
+
+
+def needed_fields(options: RunOptions) -> list[str]:
+    needed = required_fields(with_decree=options.decree is not None)
+    if options.role is not None and "role" in needed:
+        needed.remove("role")
+    if options.decree is not None:
+        needed += [f for f in options.decree.required_fields if f not in needed]
+    return needed
+
+
+def read_inputs(
+    inputs: list[str], options: RunOptions
+) -> tuple[list[RosterTable], list[dict], list[str], bool]:
+    """Read every input; a file that cannot be used becomes a file-level finding, not a crash."""
+    from jamsos_cli.read import expand_inputs, read_roster
+
+    tables: list[RosterTable] = []
+    notes: list[dict] = []
+    shown: list[str] = []
+    fatal = False
+    needed = needed_fields(options)
+    for path, display in expand_inputs(inputs):
+        shown.append(display)
+        try:
+            table = read_roster(path, display, options.sheet)
+        except RosterReadError as err:
+            notes.append(
+                fnd.file_finding(display, err.sheet, "FILE_UNREADABLE", detail=err.message,
+                                 row=err.row, column=err.column)
+            )
+            fatal = True
+            continue
+        notes.extend(table.notes)
+        missing = missing_columns(table, needed)
+        if missing:
+            notes.append(
+                fnd.file_finding(display, table.sheet, "HEADER_MISSING_COLUMN",
+                                 detail=", ".join(missing), row=table.header_row or None)
+            )
+            fatal = True
+            continue
+        tables.append(table)
+    return tables, notes, shown, fatal
+
+
+def attach_context(checks: pl.DataFrame, records: pl.DataFrame, tables: list[RosterTable]):
+    """Give each check row its file, sheet, row, header as written, and severity."""
+    headers = pl.DataFrame(
+        [
+            {"_src": i, "field": f, "column": t.headers[idx]}
+            for i, t in enumerate(tables)
+            for f, idx in t.fields.items()
+        ],
+        schema={"_src": pl.Int32, "field": pl.Utf8, "column": pl.Utf8},
+    )
+    where = records.select("_rid", "_src", "_file", "_sheet", "_row")
+    return (
+        checks.join(where, left_on="rid", right_on="_rid", how="left")
+        .join(headers, on=["_src", "field"], how="left")
+        .join(severity_table(), on="code", how="left")
+        .rename({"_file": "file", "_sheet": "sheet", "_row": "row"})
+        .select(list(fnd.FINDING_SCHEMA))
+        .cast(fnd.FINDING_SCHEMA)
+    )
+
+
+def error_rids(checks: pl.DataFrame) -> pl.Series:
+    sev = severity_table()
+    return (
+        checks.join(sev, on="code", how="left")
+        .filter(pl.col("severity") == "error")
+        .get_column("rid")
+        .unique()
+    )
+
+
+def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
+    """Everything validate does; build-batch adds ledger and quota steps on top."""
+    from jamsos_cli import regions as reg
+    from jamsos_cli.checks import row_checks
+    from jamsos_cli.duplicates import duplicate_checks
+    from jamsos_cli.normalise import normalise
+
+    tables, notes, shown, fatal = read_inputs(inputs, options)
+    regions = reg.load()
+    city = options.decree.city_code if options.decree is not None else options.city_code
+    records = normalise(tables, regions=regions, city_code=city, role_override=options.role)
+    parts = [row_checks(records, regions=regions, city_code=city)]
+    if options.decree is not None:
+        from jamsos_cli.eligibility import eligibility_checks
+
+        parts.append(eligibility_checks(records, options.decree, as_of=options.as_of))
+    checks = fnd.concat_checks(parts)
+    checks = fnd.concat_checks([checks, duplicate_checks(records, error_rids(checks))])
+    near_pairs = None
+    if options.near_duplicates and records.height:
+        near_pairs, near_checks = near_duplicate_checks(records, options)
+        checks = fnd.concat_checks([checks, near_checks])
+    findings = pl.concat(
+        [
+            pl.DataFrame(notes, schema=fnd.FINDING_SCHEMA),
+            attach_context(checks, records, tables).sort("rid", maintain_order=True),
+        ]
+    )
+    return RunResult(tables, records, findings, shown, fatal, near_pairs)
+
+
+def near_duplicate_checks(
+    records: pl.DataFrame, options: RunOptions
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """NEAR_DUPLICATE warnings on the later record of each likely pair, naming the other."""
+    from jamsos_cli.neardup import find_near_duplicates
+
+    pairs = find_near_duplicates(records, known=options.known, decisions=options.decisions)
+    where = records.select(
+        pl.col("_rid"),
+        pl.when(pl.col("_sheet").is_null())
+        .then(pl.format("{}:{}", "_file", "_row"))
+        .otherwise(pl.format("{} [{}]:{}", "_file", "_sheet", "_row"))
+        .alias("_where"),
+    )
+    flagged = (
+        pairs.join(where, left_on="a_rid", right_on="_rid", how="left")
+        .with_columns(
+            # the later record of a run pair carries the warning; a ledger match flags the row
+            pl.coalesce("b_rid", "a_rid").alias("rid"),
+            pl.when(pl.col("b_rid").is_null())
+            .then(pl.col("b_ref"))
+            .otherwise(pl.col("_where"))
+            .alias("detail"),
+        )
+        .select(
+            pl.col("rid").cast(pl.Int64),
+            pl.lit("NEAR_DUPLICATE").alias("code"),
+            pl.lit("nik").alias("field"),
+            pl.lit(None, pl.Utf8).alias("value"),
+            (pl.col("detail") + pl.lit(" (") + pl.col("score").round(0).cast(pl.Int64).cast(pl.Utf8)
+             + pl.lit("%)")).alias("detail"),
+        )
+    )
+    return pairs, flagged

@@ -1,0 +1,111 @@
+"""Rejects files: the sender's own rows back, untouched, with the row number and the reasons.
+
+One file per input, in the input's format (a CSV keeps its encoding and delimiter so the
+sender's Excel opens it as before; spreadsheets come back as xlsx). Real values, not masked:
+the file is meant to be used, so it is created owner-only (SPEC §8).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from jamsos_cli.codes import Lang
+from jamsos_cli.outputs import write_csv, write_xlsx
+from jamsos_cli.report import with_messages
+from jamsos_cli.tables import RosterTable
+
+ROW_LABEL = {"id": "BARIS", "en": "ROW"}
+REASON_LABEL = {"id": "ALASAN PENOLAKAN", "en": "REJECTION REASONS"}
+
+
+def rejects_name(table: RosterTable, ext: str) -> str:
+    stem = Path(table.file).stem
+    if table.sheet and table.kind != "csv":
+        stem = f"{stem}.{table.sheet}"
+    return f"{stem}.rejects.{ext}"
+
+
+def reasons_by_rid(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
+    errors = findings.filter(pl.col("severity") == "error", pl.col("rid").is_not_null())
+    return (
+        with_messages(errors, lang)
+        .group_by("rid", maintain_order=True)
+        .agg((pl.col("code") + pl.lit(": ") + pl.col("message")).str.join("; ").alias("_reasons"))
+    )
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, h in enumerate(headers):
+        name = h or f"KOLOM_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def rejects_frame(
+    table: RosterTable, src: int, records: pl.DataFrame, reasons: pl.DataFrame, lang: Lang
+) -> pl.DataFrame:
+    """The rejected rows of one table: row number, original cells in order, reasons."""
+    rids = records.filter(pl.col("_src") == src).select("_rid", "_row")
+    rejected = rids.join(reasons, left_on="_rid", right_on="rid", how="inner")
+    names = _unique_headers(table.headers)
+    original = table.frame.select(
+        pl.col("_row"), *[pl.col(f"c{i}").alias(n) for i, n in enumerate(names)]
+    )
+    return (
+        original.join(rejected.drop("_rid"), on="_row", how="inner", maintain_order="left")
+        .rename({"_row": ROW_LABEL[lang], "_reasons": REASON_LABEL[lang]})
+        .with_columns(pl.col(ROW_LABEL[lang]).cast(pl.Utf8))
+    )
+
+
+def text_columns(table: RosterTable, names: list[str]) -> set[str]:
+    """Columns to keep as Text in xlsx: NIK-like and phone columns."""
+    wanted = {"nik", "phone", "family_head_nik", "kusuka_number"}
+    return {names[idx] for f, idx in table.fields.items() if f in wanted}
+
+
+def write_rejects_file(
+    table: RosterTable, frame: pl.DataFrame, target: Path, *, mode: int
+) -> Path:
+    if target.suffix.lower() == ".csv":
+        encoding = table.encoding or "utf-8"
+        if encoding.lower().replace("_", "-") in ("utf-8-sig",):
+            encoding = "utf-8-sig"
+        return write_csv(frame, target, mode=mode, encoding=encoding,
+                         delimiter=table.delimiter or ",")
+    names = _unique_headers(table.headers)
+    return write_xlsx(frame, target, mode=mode, sheet=(table.sheet or "Rejects"),
+                      text_columns=text_columns(table, names))
+
+
+def write_rejects(
+    tables: list[RosterTable],
+    records: pl.DataFrame,
+    findings: pl.DataFrame,
+    target: Path,
+    *,
+    lang: Lang,
+    mode: int,
+    as_folder: bool,
+) -> list[Path]:
+    """Write one rejects file per input: ``target`` itself, or files inside folder ``target``."""
+    reasons = reasons_by_rid(findings, lang)
+    written = []
+    for src, table in enumerate(tables):
+        frame = rejects_frame(table, src, records, reasons, lang)
+        if as_folder:
+            ext = "csv" if table.kind == "csv" else "xlsx"
+            path = Path(target) / rejects_name(table, ext)
+        else:
+            path = Path(target)
+        written.append(write_rejects_file(table, frame, path, mode=mode))
+    return written

@@ -1,0 +1,232 @@
+"""Rendering the findings table: the JSON contract for machines, a Rich report for people.
+
+Personal data is masked here, the one place every screen, log and JSON output passes
+through: NIKs as ``2171********0001``, phones as ``0812*****890``, unless ``--show-pii``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from jamsos_cli.codes import Lang, registry
+
+# Fields whose values are masked on screen, in logs and in JSON reports (SPEC §8).
+NIK_FIELDS = frozenset({"nik", "family_head_nik"})
+PHONE_FIELDS = frozenset({"phone"})
+MAX_TEXT_ISSUES = 1000
+
+
+def mask_nik_expr(expr: pl.Expr) -> pl.Expr:
+    """Keep the first 4 and last 4 characters, hide the rest (short values: all but 2)."""
+    n = expr.str.len_chars()
+    return (
+        pl.when(n >= 9)
+        .then(expr.str.slice(0, 4) + pl.lit("*").repeat_by(n - 8).list.join("") + expr.str.slice(-4))
+        .otherwise(expr.str.slice(0, 2) + pl.lit("*").repeat_by((n - 2).clip(0)).list.join(""))
+    )
+
+
+def mask_phone_expr(expr: pl.Expr) -> pl.Expr:
+    n = expr.str.len_chars()
+    return (
+        pl.when(n >= 8)
+        .then(expr.str.slice(0, 4) + pl.lit("*").repeat_by(n - 7).list.join("") + expr.str.slice(-3))
+        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+    )
+
+
+def mask_nik(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return pl.select(mask_nik_expr(pl.lit(value, pl.Utf8))).item()
+
+
+def masked_findings(findings: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
+    if show_pii:
+        return findings
+    value = pl.col("value")
+    return findings.with_columns(
+        pl.when(pl.col("field").is_in(list(NIK_FIELDS)))
+        .then(mask_nik_expr(value))
+        .when(pl.col("field").is_in(list(PHONE_FIELDS)))
+        .then(mask_phone_expr(value))
+        .otherwise(value)
+        .alias("value")
+    )
+
+
+def with_messages(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
+    """Add the clerk-facing message; templates are per code, so render per distinct tuple."""
+    reg = registry()
+    distinct = findings.select("code", "value", "detail", "column").unique()
+    msgs = [
+        reg[c].message(lang, value=v if v is not None else "", detail=d if d is not None else "",
+                       column=col or "")
+        for c, v, d, col in distinct.iter_rows()
+    ]
+    table = distinct.with_columns(pl.Series("message", msgs, dtype=pl.Utf8))
+    return findings.join(table, on=["code", "value", "detail", "column"], how="left",
+                         nulls_equal=True, maintain_order="left")
+
+
+@dataclass
+class Summary:
+    rows: int
+    accepted: int
+    rejected: int
+    warnings: int
+    by_code: dict[str, int]
+    by_file: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "by_code": self.by_code,
+            "files": self.by_file,
+        }
+
+
+def summarise(records: pl.DataFrame, findings: pl.DataFrame, inputs: list[str]) -> Summary:
+    """Counts per run and per file; a row is rejected when it has at least one error."""
+    per_row = (
+        findings.filter(pl.col("rid").is_not_null())
+        .group_by("rid")
+        .agg(
+            (pl.col("severity") == "error").any().alias("rejected"),
+        )
+    )
+    recs = records.select("_rid", "_file").join(per_row, left_on="_rid", right_on="rid",
+                                                 how="left")
+    recs = recs.with_columns(pl.col("rejected").fill_null(False))
+    warn = findings.filter(pl.col("severity") == "warning")
+    by_code = dict(
+        findings.group_by("code").len().sort("code").iter_rows()
+    )
+    by_file = []
+    file_rows = dict(recs.group_by("_file").agg(pl.len(), pl.col("rejected").sum()).select(
+        "_file", pl.struct("len", "rejected")).iter_rows())
+    file_warn = dict(warn.group_by("file").len().iter_rows())
+    file_err = dict(findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error")
+                    .group_by("file").len().iter_rows())
+    for name in inputs:
+        counts = file_rows.get(name, {"len": 0, "rejected": 0})
+        by_file.append({
+            "file": name,
+            "rows": counts["len"],
+            "accepted": counts["len"] - counts["rejected"],
+            "rejected": counts["rejected"],
+            "warnings": file_warn.get(name, 0),
+            "unusable": bool(file_err.get(name, 0)),
+        })
+    rejected = int(recs.get_column("rejected").sum())
+    return Summary(
+        rows=recs.height,
+        accepted=recs.height - rejected,
+        rejected=rejected,
+        warnings=warn.height,
+        by_code=by_code,
+        by_file=by_file,
+    )
+
+
+def issues_for_output(findings: pl.DataFrame, lang: Lang, show_pii: bool) -> pl.DataFrame:
+    return with_messages(masked_findings(findings, show_pii), lang).select(
+        "file", "sheet", "row", "column", "code", "severity", "message", "value"
+    )
+
+
+def json_report(
+    summary: Summary, findings: pl.DataFrame, lang: Lang, show_pii: bool,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    doc: dict[str, Any] = {"summary": summary.as_dict()}
+    if extra:
+        doc["summary"].update(extra)
+    doc["issues"] = issues_for_output(findings, lang, show_pii).to_dicts()
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_LABELS = {
+    "id": {
+        "file": "Berkas", "rows": "Baris", "accepted": "Diterima", "rejected": "Ditolak",
+        "warnings": "Peringatan", "code": "Kode", "count": "Jumlah", "row": "Baris",
+        "column": "Kolom", "message": "Keterangan", "severity": "Tingkat",
+        "more": "… {n} temuan lain tidak ditampilkan; gunakan --format json atau --rejects.",
+        "none": "Tidak ada temuan.", "unusable": "tidak dapat diproses",
+    },
+    "en": {
+        "file": "File", "rows": "Rows", "accepted": "Accepted", "rejected": "Rejected",
+        "warnings": "Warnings", "code": "Code", "count": "Count", "row": "Row",
+        "column": "Column", "message": "Message", "severity": "Severity",
+        "more": "… {n} more findings not shown; use --format json or --rejects.",
+        "none": "No findings.", "unusable": "could not be processed",
+    },
+}
+
+
+def label(lang: Lang, key: str) -> str:
+    return _LABELS[lang][key]
+
+
+def render_text(
+    console, summary: Summary, findings: pl.DataFrame, lang: Lang, show_pii: bool,
+    heading: list[str], footer: list[str] | None = None,
+) -> None:
+    """The people's report: heading lines, issues (capped), counts by file and by code."""
+    from rich.table import Table
+
+    L = _LABELS[lang]
+    for line in heading:
+        console.print(line, highlight=False)
+    issues = issues_for_output(findings, lang, show_pii)
+    if issues.height:
+        table = Table(show_lines=False, box=None, pad_edge=False)
+        for key in ("file", "row", "column", "severity", "code", "message"):
+            table.add_column(L[key], overflow="fold")
+        for row in issues.head(MAX_TEXT_ISSUES).iter_rows(named=True):
+            where = row["file"] + (f" [{row['sheet']}]" if row["sheet"] else "")
+            sev = row["severity"]
+            table.add_row(
+                where, "" if row["row"] is None else str(row["row"]), row["column"] or "",
+                f"[{_SEVERITY_STYLE[sev]}]{sev}[/]", row["code"], _escape(row["message"]),
+            )
+        console.print(table)
+        if issues.height > MAX_TEXT_ISSUES:
+            console.print(L["more"].format(n=issues.height - MAX_TEXT_ISSUES))
+    else:
+        console.print(L["none"])
+    files = Table(title=None, box=None)
+    for key in ("file", "rows", "accepted", "rejected", "warnings"):
+        files.add_column(L[key], justify="left" if key == "file" else "right")
+    for f in summary.by_file:
+        name = f["file"] + (f" ({L['unusable']})" if f["unusable"] else "")
+        files.add_row(name, str(f["rows"]), str(f["accepted"]), str(f["rejected"]),
+                      str(f["warnings"]))
+    files.add_row(f"[bold]{'Total' if lang == 'en' else 'Jumlah'}[/]", str(summary.rows),
+                  str(summary.accepted), str(summary.rejected), str(summary.warnings))
+    console.print()
+    console.print(files)
+    if summary.by_code:
+        codes = Table(box=None)
+        codes.add_column(L["code"])
+        codes.add_column(L["count"], justify="right")
+        for code, n in summary.by_code.items():
+            codes.add_row(code, str(n))
+        console.print()
+        console.print(codes)
+    for line in footer or []:
+        console.print(line, highlight=False)
+
+
+def _escape(text: str | None) -> str:
+    from rich.markup import escape
+
+    return escape(text or "")

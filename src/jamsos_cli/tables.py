@@ -1,0 +1,99 @@
+"""What the reader hands to the rest of the pipeline.
+
+``RosterTable`` is one input (file, or sheet of a workbook) as it was sent: every original
+column kept as text, in order, so a rejects file can give the sender back their own rows.
+``records`` (built by ``normalise.py``) is the run-wide frame of people, one row per record,
+with canonical columns; see ``RECORD_COLUMNS`` for the contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from jamsos_cli.errors import JamsosError
+
+
+class RosterReadError(JamsosError):
+    """An input that cannot be processed at all (exit 2): unreadable, empty, binary..."""
+
+    def __init__(self, file: str, message: str, *, sheet: str | None = None,
+                 row: int | None = None, column: str | None = None) -> None:
+        self.file, self.sheet, self.row, self.column = file, sheet, row, column
+        self.message = message
+        where = file + (f" [{sheet}]" if sheet else "")
+        if row is not None:
+            where += f", baris/row {row}"
+        if column:
+            where += f", kolom/column {column!r}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass
+class RosterTable:
+    """One roster as read.
+
+    ``frame`` holds one Utf8 column per original column, named ``c0``, ``c1``... in the
+    file's order (``headers[i]`` is the header text of ``c{i}``), with values stripped of
+    surrounding whitespace and empty cells as null, plus:
+
+    - ``_row`` (Int64): the row number a person sees (spreadsheet row, or the CSV line on
+      which the record starts, header = its own line);
+    - ``_nik_numeric`` / ``_phone_numeric`` (Boolean): the cell was a number in a spreadsheet
+      (its text is then the exact digits of the number, no ``.0``, no exponent).
+
+    Blank rows and footer rows (JUMLAH, TOTAL, signatures) are already gone.
+    ``fields`` maps a schema field (``schema.FIELDS``) to the index of its column.
+    """
+
+    file: str  # as given on the command line (or the file inside a folder argument)
+    path: Path
+    sheet: str | None
+    kind: str  # "csv" | "xlsx" | "xls" | "ods"
+    header_row: int
+    headers: list[str]
+    fields: dict[str, int]
+    frame: pl.DataFrame
+    encoding: str | None = None  # csv only: the encoding it was read with
+    delimiter: str | None = None  # csv only
+    notes: list[dict] = field(default_factory=list)  # file-level findings (FINDING_SCHEMA rows)
+
+    def column_of(self, field_name: str) -> str | None:
+        idx = self.fields.get(field_name)
+        return None if idx is None else f"c{idx}"
+
+    def header_of(self, field_name: str) -> str | None:
+        idx = self.fields.get(field_name)
+        return None if idx is None else self.headers[idx]
+
+
+# The records frame (normalise.normalise): one row per person-record of the whole run.
+RECORD_COLUMNS: dict[str, str] = {
+    "_rid": "Int64 — record id, unique in the run, increasing in input order",
+    "_src": "Int32 — index of the RosterTable in the run",
+    "_file": "Utf8 — file as given",
+    "_sheet": "Utf8 — sheet name or null",
+    "_row": "Int64 — row number as the person sees it",
+    "raw_<field>": "Utf8 — the cell as read, for every schema field (null if absent/empty)",
+    "nik": "Utf8 — cleaned NIK (spaces, dots, dashes, leading ' and trailing .0 removed)",
+    "nik_numeric": "Boolean — NIK cell was numeric in a spreadsheet",
+    "nik_scientific": "Boolean — NIK was written in scientific notation",
+    "name": "Utf8 — trimmed, inner whitespace collapsed",
+    "name_key": "Utf8 — name for identity comparison (upper case, letters and spaces only)",
+    "birth_place": "Utf8",
+    "birth_date": "Date — parsed birth date (null if missing/unparseable)",
+    "sex": "Utf8 — 'L' or 'P' (from the column, else from the NIK), null if invalid",
+    "nik_birth_date": "Date — birth date encoded in the NIK (century from the roster date)",
+    "nik_sex": "Utf8 — 'L'/'P' from the NIK day",
+    "phone": "Utf8 — 08xx form, null if missing or implausible",
+    "address": "Utf8", "rt": "Utf8", "rw": "Utf8",
+    "kecamatan": "Utf8 — official name when matched, else as typed",
+    "kecamatan_code": "Utf8 — dotted Kemendagri code (21.71.01) when matched, else null",
+    "kelurahan": "Utf8 — official name when matched, else as typed",
+    "kelurahan_code": "Utf8 — dotted code (21.71.01.1001) when matched, else null",
+    "city_code": "Utf8 — the city the names were matched in (21.71)",
+    "role": "Utf8", "occupation": "Utf8", "mother_name": "Utf8", "work_location": "Utf8",
+    "kusuka_number": "Utf8", "email": "Utf8",
+}
