@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,19 +25,20 @@ app = typer.Typer(
 log = logging.getLogger("jamsos")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class Language(str, Enum):
+class Language(StrEnum):
     id = "id"
     en = "en"
 
 
 # Options every command shares (SPEC §2 "Common options").
 FormatOpt = Annotated[
-    OutputFormat, typer.Option("--format", help="Report format: text for people, json for machines.")
+    OutputFormat,
+    typer.Option("--format", help="Report format: text for people, json for machines."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr; no report.")]
 LogFileOpt = Annotated[
@@ -62,8 +63,14 @@ class Session:
     """What one command invocation needs: config, consoles, language, logging."""
 
     def __init__(
-        self, *, config: Path | None, lang: Language | None, quiet: bool, log_file: Path | None,
-        show_pii: bool, fmt: OutputFormat = OutputFormat.text,
+        self,
+        *,
+        config: Path | None,
+        lang: Language | None,
+        quiet: bool,
+        log_file: Path | None,
+        show_pii: bool,
+        fmt: OutputFormat = OutputFormat.text,
     ) -> None:
         from rich.console import Console
 
@@ -149,11 +156,15 @@ def validate(
     from jamsos_cli.pipeline import RunOptions, run_checks
     from jamsos_cli.rejects import write_rejects
 
-    session = Session(config=config, lang=lang, quiet=quiet, log_file=log_file,
-                      show_pii=show_pii, fmt=fmt)
+    session = Session(
+        config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
+    )
     decree_rules = load_decree_option(decree, decrees_dir, session)
     options = RunOptions(
-        decree=decree_rules, as_of=parse_date(as_of, "--as-of"), role=role, sheet=sheet,
+        decree=decree_rules,
+        as_of=parse_date(as_of, "--as-of"),
+        role=role,
+        sheet=sheet,
         city_code=session.config.city,
     )
     log.info("validate %s decree=%s as_of=%s", rosters, decree, options.as_of)
@@ -164,19 +175,31 @@ def validate(
         as_folder = len(result.inputs) > 1 or rejects.is_dir()
         if not as_folder and rejects.suffix.lower() not in (".csv", ".xlsx"):
             raise UsageError(f"--rejects {rejects}: give a .csv or .xlsx file name")
-        written = write_rejects(result.tables, result.records, result.findings, rejects,
-                                lang=session.lang, mode=session.file_mode, as_folder=as_folder)
-    extra = {"as_of": options.as_of.isoformat(), "decree": decree,
-             "rejects": [str(p) for p in written]}
+        written = write_rejects(
+            result.tables,
+            result.records,
+            result.findings,
+            rejects,
+            lang=session.lang,
+            mode=session.file_mode,
+            as_folder=as_folder,
+        )
+    extra = {
+        "as_of": options.as_of.isoformat(),
+        "decree": decree,
+        "rejects": [str(p) for p in written],
+    }
     _log_findings(result.findings)
     if fmt is OutputFormat.json:
-        sys.stdout.write(report.json_report(summary, result.findings, session.lang, show_pii,
-                                            extra) + "\n")
+        sys.stdout.write(
+            report.json_report(summary, result.findings, session.lang, show_pii, extra) + "\n"
+        )
     elif not quiet:
         heading = [_as_of_line(session.lang, options.as_of, decree)]
         footer = [_rejects_line(session.lang, p) for p in written]
-        report.render_text(session.out, summary, result.findings, session.lang, show_pii,
-                           heading, footer)
+        report.render_text(
+            session.out, summary, result.findings, session.lang, show_pii, heading, footer
+        )
     raise typer.Exit(2 if result.fatal else (1 if summary.rejected else 0))
 
 
@@ -208,8 +231,13 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                           help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
     ] = False,
 ) -> None:
     """jamsos: rosters in, BPJS-ready batches out, every bad row sent back with a reason."""

@@ -25,7 +25,7 @@ def file_mode(group_readable: bool = False) -> int:
 
 
 def neutralise(value: str | None) -> str | None:
-    """A value a spreadsheet would run as a formula gets a leading ``'`` (the one change allowed)."""
+    """A value a spreadsheet would run as a formula gets a leading ``'`` (SPEC §6)."""
     if value and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -117,8 +117,13 @@ def write_xlsx(
 
     def write(tmp: Path) -> None:
         wb = xlsxwriter.Workbook(
-            str(tmp), {"constant_memory": True, "strings_to_numbers": False,
-                       "strings_to_formulas": False, "strings_to_urls": False}
+            str(tmp),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
         )
         from datetime import datetime
 

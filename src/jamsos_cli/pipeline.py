@@ -98,8 +98,14 @@ def read_inputs(
             table = read_roster(path, display, options.sheet)
         except RosterReadError as err:
             notes.append(
-                fnd.file_finding(display, err.sheet, "FILE_UNREADABLE", detail=err.message,
-                                 row=err.row, column=err.column)
+                fnd.file_finding(
+                    display,
+                    err.sheet,
+                    "FILE_UNREADABLE",
+                    detail=err.message,
+                    row=err.row,
+                    column=err.column,
+                )
             )
             fatal = True
             continue
@@ -107,8 +113,13 @@ def read_inputs(
         missing = missing_columns(table, needed)
         if missing:
             notes.append(
-                fnd.file_finding(display, table.sheet, "HEADER_MISSING_COLUMN",
-                                 detail=", ".join(missing), row=table.header_row or None)
+                fnd.file_finding(
+                    display,
+                    table.sheet,
+                    "HEADER_MISSING_COLUMN",
+                    detail=", ".join(missing),
+                    row=table.header_row or None,
+                )
             )
             fatal = True
             continue
@@ -207,8 +218,12 @@ def near_duplicate_checks(
             pl.lit("NEAR_DUPLICATE").alias("code"),
             pl.lit("nik").alias("field"),
             pl.lit(None, pl.Utf8).alias("value"),
-            (pl.col("detail") + pl.lit(" (") + pl.col("score").round(0).cast(pl.Int64).cast(pl.Utf8)
-             + pl.lit("%)")).alias("detail"),
+            (
+                pl.col("detail")
+                + pl.lit(" (")
+                + pl.col("score").round(0).cast(pl.Int64).cast(pl.Utf8)
+                + pl.lit("%)")
+            ).alias("detail"),
         )
     )
     return pairs, flagged

@@ -73,18 +73,22 @@ def text_columns(table: RosterTable, names: list[str]) -> set[str]:
     return {names[idx] for f, idx in table.fields.items() if f in wanted}
 
 
-def write_rejects_file(
-    table: RosterTable, frame: pl.DataFrame, target: Path, *, mode: int
-) -> Path:
+def write_rejects_file(table: RosterTable, frame: pl.DataFrame, target: Path, *, mode: int) -> Path:
     if target.suffix.lower() == ".csv":
         encoding = table.encoding or "utf-8"
         if encoding.lower().replace("_", "-") in ("utf-8-sig",):
             encoding = "utf-8-sig"
-        return write_csv(frame, target, mode=mode, encoding=encoding,
-                         delimiter=table.delimiter or ",")
+        return write_csv(
+            frame, target, mode=mode, encoding=encoding, delimiter=table.delimiter or ","
+        )
     names = _unique_headers(table.headers)
-    return write_xlsx(frame, target, mode=mode, sheet=(table.sheet or "Rejects"),
-                      text_columns=text_columns(table, names))
+    return write_xlsx(
+        frame,
+        target,
+        mode=mode,
+        sheet=(table.sheet or "Rejects"),
+        text_columns=text_columns(table, names),
+    )
 
 
 def write_rejects(

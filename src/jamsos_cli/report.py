@@ -20,22 +20,27 @@ PHONE_FIELDS = frozenset({"phone"})
 MAX_TEXT_ISSUES = 1000
 
 
+def _stars(n: pl.Expr) -> pl.Expr:
+    return pl.lit("*").repeat_by(n.clip(0)).list.join("")
+
+
 def mask_nik_expr(expr: pl.Expr) -> pl.Expr:
     """Keep the first 4 and last 4 characters, hide the rest (short values: all but 2)."""
     n = expr.str.len_chars()
     return (
         pl.when(n >= 9)
-        .then(expr.str.slice(0, 4) + pl.lit("*").repeat_by(n - 8).list.join("") + expr.str.slice(-4))
-        .otherwise(expr.str.slice(0, 2) + pl.lit("*").repeat_by((n - 2).clip(0)).list.join(""))
+        .then(expr.str.slice(0, 4) + _stars(n - 8) + expr.str.slice(-4))
+        .otherwise(expr.str.slice(0, 2) + _stars(n - 2))
     )
 
 
 def mask_phone_expr(expr: pl.Expr) -> pl.Expr:
+    """Keep the first 4 and last 3 digits of a phone number."""
     n = expr.str.len_chars()
     return (
         pl.when(n >= 8)
-        .then(expr.str.slice(0, 4) + pl.lit("*").repeat_by(n - 7).list.join("") + expr.str.slice(-3))
-        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+        .then(expr.str.slice(0, 4) + _stars(n - 7) + expr.str.slice(-3))
+        .otherwise(_stars(n))
     )
 
 
@@ -64,13 +69,22 @@ def with_messages(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
     reg = registry()
     distinct = findings.select("code", "value", "detail", "column").unique()
     msgs = [
-        reg[c].message(lang, value=v if v is not None else "", detail=d if d is not None else "",
-                       column=col or "")
+        reg[c].message(
+            lang,
+            value=v if v is not None else "",
+            detail=d if d is not None else "",
+            column=col or "",
+        )
         for c, v, d, col in distinct.iter_rows()
     ]
     table = distinct.with_columns(pl.Series("message", msgs, dtype=pl.Utf8))
-    return findings.join(table, on=["code", "value", "detail", "column"], how="left",
-                         nulls_equal=True, maintain_order="left")
+    return findings.join(
+        table,
+        on=["code", "value", "detail", "column"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
 
 
 @dataclass
@@ -102,29 +116,36 @@ def summarise(records: pl.DataFrame, findings: pl.DataFrame, inputs: list[str]) 
             (pl.col("severity") == "error").any().alias("rejected"),
         )
     )
-    recs = records.select("_rid", "_file").join(per_row, left_on="_rid", right_on="rid",
-                                                 how="left")
+    recs = records.select("_rid", "_file").join(per_row, left_on="_rid", right_on="rid", how="left")
     recs = recs.with_columns(pl.col("rejected").fill_null(False))
     warn = findings.filter(pl.col("severity") == "warning")
-    by_code = dict(
-        findings.group_by("code").len().sort("code").iter_rows()
-    )
+    by_code = dict(findings.group_by("code").len().sort("code").iter_rows())
     by_file = []
-    file_rows = dict(recs.group_by("_file").agg(pl.len(), pl.col("rejected").sum()).select(
-        "_file", pl.struct("len", "rejected")).iter_rows())
+    file_rows = dict(
+        recs.group_by("_file")
+        .agg(pl.len(), pl.col("rejected").sum())
+        .select("_file", pl.struct("len", "rejected"))
+        .iter_rows()
+    )
     file_warn = dict(warn.group_by("file").len().iter_rows())
-    file_err = dict(findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error")
-                    .group_by("file").len().iter_rows())
+    file_err = dict(
+        findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error")
+        .group_by("file")
+        .len()
+        .iter_rows()
+    )
     for name in inputs:
         counts = file_rows.get(name, {"len": 0, "rejected": 0})
-        by_file.append({
-            "file": name,
-            "rows": counts["len"],
-            "accepted": counts["len"] - counts["rejected"],
-            "rejected": counts["rejected"],
-            "warnings": file_warn.get(name, 0),
-            "unusable": bool(file_err.get(name, 0)),
-        })
+        by_file.append(
+            {
+                "file": name,
+                "rows": counts["len"],
+                "accepted": counts["len"] - counts["rejected"],
+                "rejected": counts["rejected"],
+                "warnings": file_warn.get(name, 0),
+                "unusable": bool(file_err.get(name, 0)),
+            }
+        )
     rejected = int(recs.get_column("rejected").sum())
     return Summary(
         rows=recs.height,
@@ -143,7 +164,10 @@ def issues_for_output(findings: pl.DataFrame, lang: Lang, show_pii: bool) -> pl.
 
 
 def json_report(
-    summary: Summary, findings: pl.DataFrame, lang: Lang, show_pii: bool,
+    summary: Summary,
+    findings: pl.DataFrame,
+    lang: Lang,
+    show_pii: bool,
     extra: dict[str, Any] | None = None,
 ) -> str:
     doc: dict[str, Any] = {"summary": summary.as_dict()}
@@ -156,18 +180,36 @@ def json_report(
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _LABELS = {
     "id": {
-        "file": "Berkas", "rows": "Baris", "accepted": "Diterima", "rejected": "Ditolak",
-        "warnings": "Peringatan", "code": "Kode", "count": "Jumlah", "row": "Baris",
-        "column": "Kolom", "message": "Keterangan", "severity": "Tingkat",
+        "file": "Berkas",
+        "rows": "Baris",
+        "accepted": "Diterima",
+        "rejected": "Ditolak",
+        "warnings": "Peringatan",
+        "code": "Kode",
+        "count": "Jumlah",
+        "row": "Baris",
+        "column": "Kolom",
+        "message": "Keterangan",
+        "severity": "Tingkat",
         "more": "… {n} temuan lain tidak ditampilkan; gunakan --format json atau --rejects.",
-        "none": "Tidak ada temuan.", "unusable": "tidak dapat diproses",
+        "none": "Tidak ada temuan.",
+        "unusable": "tidak dapat diproses",
     },
     "en": {
-        "file": "File", "rows": "Rows", "accepted": "Accepted", "rejected": "Rejected",
-        "warnings": "Warnings", "code": "Code", "count": "Count", "row": "Row",
-        "column": "Column", "message": "Message", "severity": "Severity",
+        "file": "File",
+        "rows": "Rows",
+        "accepted": "Accepted",
+        "rejected": "Rejected",
+        "warnings": "Warnings",
+        "code": "Code",
+        "count": "Count",
+        "row": "Row",
+        "column": "Column",
+        "message": "Message",
+        "severity": "Severity",
         "more": "… {n} more findings not shown; use --format json or --rejects.",
-        "none": "No findings.", "unusable": "could not be processed",
+        "none": "No findings.",
+        "unusable": "could not be processed",
     },
 }
 
@@ -177,8 +219,13 @@ def label(lang: Lang, key: str) -> str:
 
 
 def render_text(
-    console, summary: Summary, findings: pl.DataFrame, lang: Lang, show_pii: bool,
-    heading: list[str], footer: list[str] | None = None,
+    console,
+    summary: Summary,
+    findings: pl.DataFrame,
+    lang: Lang,
+    show_pii: bool,
+    heading: list[str],
+    footer: list[str] | None = None,
 ) -> None:
     """The people's report: heading lines, issues (capped), counts by file and by code."""
     from rich.table import Table
@@ -195,8 +242,12 @@ def render_text(
             where = row["file"] + (f" [{row['sheet']}]" if row["sheet"] else "")
             sev = row["severity"]
             table.add_row(
-                where, "" if row["row"] is None else str(row["row"]), row["column"] or "",
-                f"[{_SEVERITY_STYLE[sev]}]{sev}[/]", row["code"], _escape(row["message"]),
+                where,
+                "" if row["row"] is None else str(row["row"]),
+                row["column"] or "",
+                f"[{_SEVERITY_STYLE[sev]}]{sev}[/]",
+                row["code"],
+                _escape(row["message"]),
             )
         console.print(table)
         if issues.height > MAX_TEXT_ISSUES:
@@ -208,10 +259,16 @@ def render_text(
         files.add_column(L[key], justify="left" if key == "file" else "right")
     for f in summary.by_file:
         name = f["file"] + (f" ({L['unusable']})" if f["unusable"] else "")
-        files.add_row(name, str(f["rows"]), str(f["accepted"]), str(f["rejected"]),
-                      str(f["warnings"]))
-    files.add_row(f"[bold]{'Total' if lang == 'en' else 'Jumlah'}[/]", str(summary.rows),
-                  str(summary.accepted), str(summary.rejected), str(summary.warnings))
+        files.add_row(
+            name, str(f["rows"]), str(f["accepted"]), str(f["rejected"]), str(f["warnings"])
+        )
+    files.add_row(
+        f"[bold]{'Total' if lang == 'en' else 'Jumlah'}[/]",
+        str(summary.rows),
+        str(summary.accepted),
+        str(summary.rejected),
+        str(summary.warnings),
+    )
     console.print()
     console.print(files)
     if summary.by_code:

@@ -32,8 +32,16 @@ class RosterRow(BaseModel):
     nik: str | None = _field(
         "Nomor Induk Kependudukan: 16 digits (province, regency, kecamatan, birth date DDMMYY "
         "with day + 40 for women, serial).",
-        ["NIK", "NO KTP", "NOMOR KTP", "NO NIK", "NOMOR NIK", "NOMOR INDUK KEPENDUDUKAN",
-         "NIK KTP", "NO INDUK KEPENDUDUKAN"],
+        [
+            "NIK",
+            "NO KTP",
+            "NOMOR KTP",
+            "NO NIK",
+            "NOMOR NIK",
+            "NOMOR INDUK KEPENDUDUKAN",
+            "NIK KTP",
+            "NO INDUK KEPENDUDUKAN",
+        ],
         "always",
     )
     name: str | None = _field(
@@ -53,8 +61,14 @@ class RosterRow(BaseModel):
     birth_place_date: str | None = _field(
         "Combined place and date of birth ('Batam, 12-05-1980'), split into birth_place and "
         "birth_date.",
-        ["TEMPAT TANGGAL LAHIR", "TEMPAT TGL LAHIR", "TEMPAT DAN TANGGAL LAHIR", "TTL",
-         "TMP TGL LAHIR", "TEMPAT TGL LHR"],
+        [
+            "TEMPAT TANGGAL LAHIR",
+            "TEMPAT TGL LAHIR",
+            "TEMPAT DAN TANGGAL LAHIR",
+            "TTL",
+            "TMP TGL LAHIR",
+            "TEMPAT TGL LHR",
+        ],
     )
     sex: str | None = _field(
         "Sex: L or P (also Laki-laki/Perempuan, LK/PR, M/F). When the column is absent it is "
@@ -62,8 +76,8 @@ class RosterRow(BaseModel):
         ["JK", "L P", "JENIS KELAMIN", "KELAMIN", "SEX", "GENDER"],
     )
     address: str | None = _field(
-        "Street address of domicile.", ["ALAMAT", "ALAMAT DOMISILI", "ALAMAT LENGKAP",
-                                        "ALAMAT TEMPAT TINGGAL", "DOMISILI"]
+        "Street address of domicile.",
+        ["ALAMAT", "ALAMAT DOMISILI", "ALAMAT LENGKAP", "ALAMAT TEMPAT TINGGAL", "DOMISILI"],
     )
     rt: str | None = _field("RT number.", ["RT", "NO RT"])
     rw: str | None = _field("RW number.", ["RW", "NO RW"])
@@ -79,11 +93,27 @@ class RosterRow(BaseModel):
         ["KECAMATAN", "KEC", "NAMA KECAMATAN"],
         "decree",
     )
-    city: str | None = _field("City or regency of domicile.", ["KOTA", "KABUPATEN KOTA", "KAB KOTA"])
+    city: str | None = _field(
+        "City or regency of domicile.", ["KOTA", "KABUPATEN KOTA", "KAB KOTA"]
+    )
     phone: str | None = _field(
         "Mobile number; 08xx, 628xx or +628xx with spaces or dashes, written out as 08xx.",
-        ["NO HP", "NOMOR HP", "HP", "NO TELP", "NO TELEPON", "TELEPON", "TELP", "NO WA",
-         "NOMOR WA", "WA", "WHATSAPP", "NO HANDPHONE", "HANDPHONE", "KONTAK"],
+        [
+            "NO HP",
+            "NOMOR HP",
+            "HP",
+            "NO TELP",
+            "NO TELEPON",
+            "TELEPON",
+            "TELP",
+            "NO WA",
+            "NOMOR WA",
+            "WA",
+            "WHATSAPP",
+            "NO HANDPHONE",
+            "HANDPHONE",
+            "KONTAK",
+        ],
     )
     mother_name: str | None = _field(
         "Mother's maiden name (BPJS asks for it).",
@@ -91,8 +121,17 @@ class RosterRow(BaseModel):
     )
     role: str | None = _field(
         "Role under the decree (ketua RT, kader posyandu, ojek online, nelayan...).",
-        ["JABATAN", "PERAN", "KATEGORI", "PROFESI", "KELOMPOK", "JENIS PROFESI",
-         "JENIS PENGEMUDI", "JENIS ANGKUTAN", "KEDUDUKAN"],
+        [
+            "JABATAN",
+            "PERAN",
+            "KATEGORI",
+            "PROFESI",
+            "KELOMPOK",
+            "JENIS PROFESI",
+            "JENIS PENGEMUDI",
+            "JENIS ANGKUTAN",
+            "KEDUDUKAN",
+        ],
         "decree",
     )
     occupation: str | None = _field(
@@ -100,8 +139,8 @@ class RosterRow(BaseModel):
         ["PEKERJAAN", "JENIS PEKERJAAN", "STATUS PEKERJAAN", "PEKERJAAN UTAMA"],
     )
     work_location: str | None = _field(
-        "Work location (base, pangkalan, port).", ["LOKASI KERJA", "TEMPAT KERJA", "PANGKALAN",
-                                                   "LOKASI", "WILAYAH KERJA"]
+        "Work location (base, pangkalan, port).",
+        ["LOKASI KERJA", "TEMPAT KERJA", "PANGKALAN", "LOKASI", "WILAYAH KERJA"],
     )
     kusuka_number: str | None = _field(
         "KUSUKA fisheries card number (small fishermen).",

@@ -19,8 +19,15 @@ from jamsos_cli.errors import JamsosError
 class RosterReadError(JamsosError):
     """An input that cannot be processed at all (exit 2): unreadable, empty, binary..."""
 
-    def __init__(self, file: str, message: str, *, sheet: str | None = None,
-                 row: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
         self.file, self.sheet, self.row, self.column = file, sheet, row, column
         self.message = message
         where = file + (f" [{sheet}]" if sheet else "")
@@ -88,12 +95,18 @@ RECORD_COLUMNS: dict[str, str] = {
     "nik_birth_date": "Date — birth date encoded in the NIK (century from the roster date)",
     "nik_sex": "Utf8 — 'L'/'P' from the NIK day",
     "phone": "Utf8 — 08xx form, null if missing or implausible",
-    "address": "Utf8", "rt": "Utf8", "rw": "Utf8",
+    "address": "Utf8",
+    "rt": "Utf8",
+    "rw": "Utf8",
     "kecamatan": "Utf8 — official name when matched, else as typed",
     "kecamatan_code": "Utf8 — dotted Kemendagri code (21.71.01) when matched, else null",
     "kelurahan": "Utf8 — official name when matched, else as typed",
     "kelurahan_code": "Utf8 — dotted code (21.71.01.1001) when matched, else null",
     "city_code": "Utf8 — the city the names were matched in (21.71)",
-    "role": "Utf8", "occupation": "Utf8", "mother_name": "Utf8", "work_location": "Utf8",
-    "kusuka_number": "Utf8", "email": "Utf8",
+    "role": "Utf8",
+    "occupation": "Utf8",
+    "mother_name": "Utf8",
+    "work_location": "Utf8",
+    "kusuka_number": "Utf8",
+    "email": "Utf8",
 }
