@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -10,11 +12,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 
 from jamsos_cli import __version__
 from jamsos_cli.errors import JamsosError, UsageError
 
+class _JamsosGroup(typer.core.TyperGroup):
+    """Turns a user's mistake (``JamsosError``) into one line on stderr and its exit code,
+    wherever the command runs (console script, ``python -m``, or a test's CliRunner)."""
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except JamsosError as err:
+            typer.echo(f"jamsos: {err}", err=True)
+            raise typer.Exit(err.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_JamsosGroup,
     name="jamsos",
     help="Validate, deduplicate and batch city-funded BPJS Ketenagakerjaan enrolment rosters.",
     no_args_is_help=True,
@@ -118,7 +134,14 @@ def load_decree_option(decree_id: str | None, decrees_dir: Path | None, session:
         return None
     from jamsos_cli.decrees import load_decree
 
-    return load_decree(decree_id, decrees_dir or session.config.decrees_dir)
+    rules = load_decree(
+        decree_id,
+        decrees_dir or session.config.decrees_dir,
+        quota=session.config.quotas.get(decree_id),
+    )
+    if rules.overrides is not None:
+        session.say(f"{decree_id}: {rules.source} replaces the shipped {rules.overrides}")
+    return rules
 
 
 @app.command()
@@ -220,6 +243,282 @@ def _log_findings(findings) -> None:
     for code, n in findings.group_by("code").len().sort("code").iter_rows():
         log.info("finding %s: %d", code, n)
     log.info("findings total: %d", findings.height)
+
+
+@app.command("decrees")
+def decrees_command(
+    decree_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Show this rule set in full.")
+    ] = None,
+    decrees_dir: DecreesDirOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List the decree rule sets, or show one in full as jamsos understood it."""
+    import json
+
+    from jamsos_cli import decrees as dec
+
+    session = Session(config=config, lang=lang, quiet=False, log_file=None, show_pii=False)
+    folder = decrees_dir or session.config.decrees_dir
+    if decree_id is None:
+        rules = dec.all_decrees(folder)
+        if fmt is OutputFormat.json:
+            doc = {"decrees": [dec.summary(d) for d in rules]}
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        else:
+            dec.render_list(session.out, rules, session.lang)
+        return
+    rules = load_decree_option(decree_id, folder, session)
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(dec.detail(rules), ensure_ascii=False, indent=2) + "\n")
+    else:
+        dec.render_detail(session.out, rules, session.lang)
+
+
+@app.command("template")
+def template_command(
+    path: Annotated[Path, typer.Argument(metavar="PATH.xlsx", help="The .xlsx file to write.")],
+    decree: Annotated[str, typer.Option("--decree", help="Decree whose roster this is.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    decrees_dir: DecreesDirOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Write an empty roster for senders: the right headers, NIK and phone as Text."""
+    import json
+
+    from jamsos_cli.template import template_fields, write_template
+
+    session = Session(config=config, lang=None, quiet=quiet, log_file=None, show_pii=False)
+    rules = load_decree_option(decree, decrees_dir, session)
+    written = write_template(rules, path, force=force)
+    if fmt is OutputFormat.json:
+        doc = {"template": str(written), "decree": rules.id, "fields": template_fields(rules)}
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    elif not quiet:
+        lead = "Template written: " if session.lang == "en" else "Templat ditulis: "
+        session.out.print(lead + str(written), highlight=False)
+
+
+# --- build-batch and ledger (the storage half: build.py, ledger.py, batch.py, locks.py) ------
+
+
+class BatchFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option("--ledger", help="Ledger file (default: config, else the user data folder)."),
+]
+
+
+def _ledger_path(option: Path | None, session: Session) -> Path:
+    from jamsos_cli.ledger import default_ledger_path
+
+    path = option or session.config.ledger or default_ledger_path()
+    return _absolute(path)
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute and tidy (``etc/../var`` → ``var``), without resolving symlinks."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+@app.command("build-batch")
+def build_batch_command(
+    rosters: Annotated[
+        list[str], typer.Argument(help="Roster files (.csv .xlsx .xls .ods) or folders of them.")
+    ],
+    decree: Annotated[str, typer.Option("--decree", help="Decree the batch is paid under.")],
+    start: Annotated[str, typer.Option("--start", help="First month of coverage (YYYY-MM).")],
+    end: Annotated[
+        str | None, typer.Option("--end", help="Last month (YYYY-MM; December of --start's year).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder that receives the batch folder.")
+    ] = None,
+    batch_format: Annotated[
+        BatchFormat | None, typer.Option("--batch-format", help="Batch files: xlsx or csv.")
+    ] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Rows per batch file.")] = 1000,
+    ledger: LedgerOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read the ledger, report, write nothing.")
+    ] = False,
+    layout: Annotated[
+        Path | None, typer.Option("--layout", help="Batch column layout (TOML file).")
+    ] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="Role for rosters without a role column.")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read.")] = None,
+    decrees_dir: DecreesDirOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Validate, deduplicate, apply the decree and write a new batch folder with its manifest.
+
+    Exit 0: no row rejected; 1: some rows rejected; 2: usage error or an input that could not
+    be processed (nothing written); 3: another run holds the ledger or output folder lock.
+    """
+    from jamsos_cli import build, report
+    from jamsos_cli.batch import load_layout
+    from jamsos_cli.ledger import Period
+
+    session = Session(
+        config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
+    )
+    period = Period.parse(start, end)
+    out_dir = out or session.config.out_dir
+    if out_dir is None:
+        raise UsageError("--out: give the output folder (or out_dir in the config file)")
+    request = build.BuildRequest(
+        rosters=rosters,
+        decree=load_decree_option(decree, decrees_dir, session),
+        period=period,
+        out=_absolute(out_dir),
+        ledger=_ledger_path(ledger, session),
+        layout=load_layout(layout),
+        batch_format=(batch_format.value if batch_format else session.config.batch_format),
+        max_rows=max_rows,
+        dry_run=dry_run,
+        role=role,
+        sheet=sheet,
+        city_code=session.config.city,
+        file_mode=session.file_mode,
+        lang=session.lang,
+    )
+    log.info("build-batch %s decree=%s %s..%s", rosters, decree, start, period.end_label)
+    say = session.say if fmt is OutputFormat.text else log.info
+    result = build.build_batch(request, say=say)
+    _log_findings(result.findings)
+    log.info("ledger %s; batch %s", request.ledger, result.batch and result.batch["folder"])
+    if fmt is OutputFormat.json:
+        doc = {
+            "summary": {**result.summary.as_dict(), **build.json_extra(result)},
+            "issues": report.issues_for_output(result.findings, session.lang, show_pii).to_dicts(),
+            "batch": result.batch,
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif not quiet:
+        heading, footer = build.report_lines(result, session.lang)
+        report.render_text(
+            session.out, result.summary, result.findings, session.lang, show_pii, heading, footer
+        )
+    raise typer.Exit(result.exit_code)
+
+
+ledger_app = typer.Typer(
+    help="What has been submitted: list, stats, export, void.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("list")
+def ledger_list(
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List the batches: id, folder, decree, period, participants, status, created."""
+    from jamsos_cli import ledger as ldg
+
+    session = Session(config=config, lang=lang, quiet=False, log_file=None, show_pii=False)
+    path = _ledger_path(ledger, session)
+    rows = []
+    if path.exists():
+        with ldg.opened(path, mode=session.file_mode) as book:
+            rows = book.batches()
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps({"ledger": str(path), "batches": rows}, indent=2) + "\n")
+    else:
+        ldg.render_batches(session.out, path, rows, session.lang)
+
+
+@ledger_app.command("stats")
+def ledger_stats(
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """People and premium totals per decree and coverage period (voided batches left out)."""
+    from jamsos_cli import ledger as ldg
+
+    session = Session(config=config, lang=lang, quiet=False, log_file=None, show_pii=False)
+    path = _ledger_path(ledger, session)
+    rows = []
+    if path.exists():
+        with ldg.opened(path, mode=session.file_mode) as book:
+            rows = book.stats()
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps({"ledger": str(path), "stats": rows}, indent=2) + "\n")
+    else:
+        ldg.render_stats(session.out, path, rows, session.lang)
+
+
+@ledger_app.command("export")
+def ledger_export(
+    target: Annotated[Path, typer.Argument(help="The .csv or .xlsx file to write.")],
+    include_voided: Annotated[
+        bool, typer.Option("--include-voided", help="Also the people of voided batches.")
+    ] = False,
+    ledger: LedgerOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Write everyone in the ledger (real NIKs: the file is created owner-only)."""
+    from jamsos_cli import ledger as ldg
+
+    session = Session(config=config, lang=None, quiet=quiet, log_file=None, show_pii=False)
+    path = _ledger_path(ledger, session)
+    if target.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError(f"{target}: give a .csv or .xlsx file name")
+    with ldg.opened(path, mode=session.file_mode) as book:
+        frame = ldg.export_frame(book, include_voided=include_voided)
+    ldg.write_export(frame, target, mode=session.file_mode)
+    session.say(f"{frame.height} → {target} (ledger {path})")
+
+
+@ledger_app.command("void")
+def ledger_void(
+    batch: Annotated[str, typer.Argument(help="Batch id or folder name (jamsos ledger list).")],
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Withdraw a batch that was never uploaded: its people can be submitted again."""
+    from jamsos_cli import ledger as ldg
+
+    session = Session(config=config, lang=lang, quiet=quiet, log_file=None, show_pii=False)
+    path = _ledger_path(ledger, session)
+    with ldg.opened(path, mode=session.file_mode, write=True) as book:
+        voided = book.void(batch)
+    log.info("voided batch %s in %s", voided["id"], path)
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps({"ledger": str(path), "voided": voided}, indent=2) + "\n")
+    elif not quiet:
+        lead = "Batch voided: " if session.lang == "en" else "Batch dibatalkan: "
+        keep = (
+            " (folder kept; do not upload it)"
+            if session.lang == "en"
+            else " (folder tidak dihapus; jangan diunggah)"
+        )
+        session.out.print(f"{lead}{voided['id']} {voided['folder']}{keep}", highlight=False)
 
 
 def _version_callback(value: bool) -> None:

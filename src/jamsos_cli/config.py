@@ -30,6 +30,9 @@ class Config(BaseModel):
     out_dir: Path | None = Field(None, description="Default --out for build-batch.")
     group_readable: bool = Field(False, description="Output files readable by the owner's group.")
     lang: Literal["id", "en"] = "id"
+    quotas: dict[str, int] = Field(
+        default_factory=dict, description="Decree id → quota override (0 = unlimited)."
+    )
     source: Path | None = Field(None, exclude=True, description="Where this config was read.")
 
 

@@ -123,6 +123,9 @@ def write_xlsx(
                 "strings_to_numbers": False,
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
+                # row data spills to temp files: keep them beside the target (a private
+                # staging folder for batches), not in a shared /tmp a killed run leaves them in
+                "tmpdir": str(tmp.parent),
             },
         )
         from datetime import datetime

@@ -1,0 +1,336 @@
+"""Batch files in the BPJS upload layout, and the batch folder they are published in.
+
+The column layout is data (``schemas/layouts/bpjs-bpu.toml`` by default, ``--layout PATH``
+for another), validated by the ``Layout`` model: each column names a header and a *source*.
+Sources are the one thing that is code: each is a vectorised Polars expression over the
+accepted records (``SOURCES``), so a layout can reorder, rename or drop columns freely.
+
+A batch folder is built under a hidden staging name (``.<folder>.tmp-<pid>``) and published
+by one ``rename`` (see ``build.py`` for the commit sequence); a staging folder left by a
+killed run is removed by the next run on that output folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from jamsos_cli.errors import JamsosError, UsageError
+from jamsos_cli.ledger import Period, crash_point, sha256_file
+from jamsos_cli.outputs import fsync_dir, write_atomic, write_csv, write_xlsx
+from jamsos_cli.resources import schema_file
+
+if TYPE_CHECKING:
+    from jamsos_cli.decrees import Decree
+
+DEFAULT_LAYOUT = "bpjs-bpu"
+DEFAULT_MAX_ROWS = 1000
+BATCH_FORMATS = ("xlsx", "csv")
+
+
+class LayoutError(JamsosError):
+    """A layout file that cannot be used (exit 2)."""
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """The facts every row of one batch shares."""
+
+    decree: Decree
+    period: Period
+    city: str | None
+    province: str | None
+    date_format: str
+
+    def day(self, which: str) -> str:
+        day = self.period.first_day if which == "start" else self.period.last_day
+        return day.strftime(self.date_format)
+
+
+def _col(name: str) -> Callable[[BatchContext], pl.Expr]:
+    return lambda ctx: pl.col(name)
+
+
+def _lit(value: Callable[[BatchContext], object]) -> Callable[[BatchContext], pl.Expr]:
+    """A value every row shares (money as whole rupiah, written as text)."""
+
+    def expr(ctx: BatchContext) -> pl.Expr:
+        v = value(ctx)
+        return pl.lit(None if v is None else str(v), pl.Utf8)
+
+    return expr
+
+
+def _padded(name: str) -> pl.Expr:
+    """RT/RW numbers as BPJS forms write them: three digits."""
+    v = pl.col(name).str.strip_chars()
+    return pl.when(v.str.contains(r"^\d{1,3}$")).then(v.str.zfill(3)).otherwise(v)
+
+
+def _rt_rw(ctx: BatchContext) -> pl.Expr:
+    joined = pl.concat_str([_padded("rt"), _padded("rw")], separator="/", ignore_nulls=True)
+    return pl.when(joined != "").then(joined)
+
+
+def _premium(ctx: BatchContext) -> int:
+    return ctx.decree.premium_per_person_month
+
+
+# Every source a layout column may name: an expression over the accepted records.
+SOURCES: dict[str, Callable[[BatchContext], pl.Expr]] = {
+    **{
+        f: _col(f)
+        for f in (
+            "nik",
+            "name",
+            "birth_place",
+            "sex",
+            "address",
+            "rt",
+            "rw",
+            "kelurahan",
+            "kecamatan",
+            "phone",
+            "mother_name",
+            "occupation",
+            "work_location",
+            "kusuka_number",
+            "email",
+        )
+    },
+    "birth_date": lambda ctx: pl.col("birth_date").dt.strftime(ctx.date_format),
+    "rt_rw": _rt_rw,
+    "role": lambda ctx: pl.coalesce("_role_name", "role"),
+    "job": lambda ctx: pl.coalesce("_role_name", "role", "occupation"),
+    "city": _lit(lambda ctx: ctx.city),
+    "province": _lit(lambda ctx: ctx.province),
+    "declared_income": _lit(lambda ctx: ctx.decree.premium.declared_income),
+    "programs": _lit(lambda ctx: ", ".join(ctx.decree.premium.programs)),
+    "coverage_start": _lit(lambda ctx: ctx.day("start")),
+    "coverage_end": _lit(lambda ctx: ctx.day("end")),
+    "months": _lit(lambda ctx: ctx.period.months),
+    "premium": _lit(_premium),
+    "total_premium": _lit(lambda ctx: _premium(ctx) * ctx.period.months),
+    "decree": _lit(lambda ctx: ctx.decree.id),
+}
+_RECORD_INPUTS = ("nik", "name", "birth_place", "birth_date", "sex", "address", "rt", "rw")
+_RECORD_INPUTS += ("kelurahan", "kecamatan", "phone", "mother_name", "role", "occupation")
+_RECORD_INPUTS += ("work_location", "kusuka_number", "email")
+
+
+class LayoutColumn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    header: str = Field(min_length=1, description="The header written in row 1.")
+    source: str = Field(description="What the column holds (see SOURCES).")
+    text: bool = Field(False, description="xlsx: format the column as Text.")
+    width: int | None = Field(None, ge=1, le=255, description="xlsx column width.")
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value not in SOURCES:
+            raise ValueError(f"unknown source {value!r}; known: {', '.join(sorted(SOURCES))}")
+        return value
+
+
+class Layout(BaseModel):
+    """A batch file layout: sheet name, date format and the columns in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    title: str = ""
+    sheet: str = Field("Sheet1", min_length=1, max_length=31)
+    date_format: str = Field("%d-%m-%Y", description="strftime format of dates (as text).")
+    columns: list[LayoutColumn] = Field(min_length=1)
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_headers(cls, value: list[LayoutColumn]) -> list[LayoutColumn]:
+        seen: set[str] = set()
+        for col in value:
+            if col.header in seen:
+                raise ValueError(f"header {col.header!r} appears twice")
+            seen.add(col.header)
+        return value
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str) -> str:
+        if not all(part in value for part in ("%d", "%m", "%Y")):
+            raise ValueError("must contain %d, %m and %Y")
+        return value
+
+    @property
+    def text_headers(self) -> set[str]:
+        return {c.header for c in self.columns if c.text}
+
+    @property
+    def widths(self) -> dict[str, int]:
+        return {c.header: c.width for c in self.columns if c.width}
+
+
+def load_layout(path: Path | None = None) -> Layout:
+    """The layout in ``path``, or the shipped default; problems name the file and key."""
+    source = Path(path) if path is not None else schema_file("layouts", f"{DEFAULT_LAYOUT}.toml")
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LayoutError(f"--layout {source}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayoutError(f"--layout {source}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutError(f"--layout {source}: not valid TOML ({exc})") from None
+    try:
+        return Layout.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        raise LayoutError(f"--layout {source}: {where}: {msg}") from None
+
+
+# --- the batch frame --------------------------------------------------------------------
+
+
+def with_role_names(people: pl.DataFrame, decree: Decree) -> pl.DataFrame:
+    """Add ``_role_name``: the decree's official name for each typed role ("KETUA RT 003" →
+    "Ketua RT"), matched once per distinct cell like the eligibility check does."""
+    from jamsos_cli.eligibility import alias_table, match_roles, role_key_expr
+
+    keyed = people.lazy().with_columns(role_key_expr(pl.col("role")).alias("_key"))
+    distinct = keyed.select("_key").drop_nulls().unique()
+    names = match_roles(distinct, alias_table([decree])).select(
+        "_key", pl.col("role").alias("_role_name")
+    )
+    return keyed.join(names, on="_key", how="left", maintain_order="left").drop("_key").collect()
+
+
+def batch_frame(people: pl.DataFrame, layout: Layout, ctx: BatchContext) -> pl.DataFrame:
+    """The accepted people in the layout's columns, all text, in input order."""
+    missing = [c for c in _RECORD_INPUTS if c not in people.columns]
+    frame = people.with_columns(
+        [pl.lit(None, pl.Date if c == "birth_date" else pl.Utf8).alias(c) for c in missing]
+    )
+    frame = with_role_names(frame, ctx.decree)
+    return frame.select(
+        [SOURCES[c.source](ctx).cast(pl.Utf8).alias(c.header) for c in layout.columns]
+    )
+
+
+def part_names(stem: str, rows: int, max_rows: int, fmt: str) -> list[str]:
+    """``<stem>_part001.xlsx``, ``..._part002.xlsx``: one per ``max_rows`` rows."""
+    parts = max(1, -(-rows // max_rows))
+    return [f"{stem}_part{i:03d}.{fmt}" for i in range(1, parts + 1)]
+
+
+def write_batch_files(
+    frame: pl.DataFrame,
+    folder: Path,
+    stem: str,
+    *,
+    fmt: str,
+    max_rows: int,
+    layout: Layout,
+    mode: int,
+) -> list[dict[str, Any]]:
+    """Write the parts into ``folder``; returns ``{"name", "rows", "sha256"}`` per part."""
+    written = []
+    for i, name in enumerate(part_names(stem, frame.height, max_rows, fmt)):
+        chunk = frame.slice(i * max_rows, max_rows)
+        target = folder / name
+        if fmt == "csv":
+            write_csv(chunk, target, mode=mode)
+        else:
+            write_xlsx(
+                chunk,
+                target,
+                mode=mode,
+                sheet=layout.sheet,
+                text_columns=layout.text_headers,
+                column_widths=layout.widths,
+            )
+        written.append({"name": name, "rows": chunk.height, "sha256": sha256_file(target)})
+        crash_point("staged-part")
+    return written
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any], *, mode: int) -> Path:
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    return write_atomic(folder / "manifest.json", lambda p: p.write_text(text, "utf-8"), mode)
+
+
+# --- the batch folder -------------------------------------------------------------------
+
+# ".<decree>_<start>_<end>_<seq>.tmp-<pid>": only jamsos's own staging folders match
+_STAGING = re.compile(r"^\..+_\d{4}-\d{2}_\d{4}-\d{2}_\d{3,}\.tmp-\d+$")
+
+
+def folder_name(decree_id: str, period: Period, seq: int) -> str:
+    return f"{decree_id}_{period.start_label}_{period.end_label}_{seq:03d}"
+
+
+def dir_mode(file_mode: int) -> int:
+    """Folders holding personal data: owner only, or owner + group like the files."""
+    return 0o750 if file_mode & 0o040 else 0o700
+
+
+def staging_path(out: Path, name: str) -> Path:
+    return out / f".{name}.tmp-{os.getpid()}"
+
+
+def make_private_dir(path: Path, file_mode: int) -> Path:
+    path.mkdir()
+    os.chmod(path, dir_mode(file_mode))
+    return path
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Remove staging folders of killed runs (call while holding the output folder lock)."""
+    removed = []
+    if not out.is_dir():
+        return removed
+    for entry in sorted(out.iterdir()):
+        if _STAGING.match(entry.name) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def discard(staging: Path) -> None:
+    with contextlib.suppress(OSError):
+        shutil.rmtree(staging)
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Give the staged folder its final name in one rename, then make the rename durable."""
+    fsync_dir(staging)
+    if final.exists():
+        raise UsageError(f"{final}: already exists; not overwriting it")
+    os.rename(staging, final)
+    fsync_dir(final.parent)
+
+
+def check_out_dir(out: Path) -> None:
+    """An output folder that cannot be written is a usage error before anything is done."""
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UsageError(f"--out {out}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: the folder {probe} is not writable")

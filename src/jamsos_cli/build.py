@@ -1,0 +1,493 @@
+"""build-batch: validate the rosters, check them against the ledger, publish one batch folder.
+
+A run, in order (SPEC §2, §6, §7):
+
+1. everything checkable up front: period, decree, layout, output folder, the ledger file
+   (a foreign or corrupt one is refused untouched) — exit 2, nothing written;
+2. the locks of the ledger and the output folder (``locks.py``; held elsewhere → exit 3);
+3. recovery of a killed run: the ledger settles its ``committing`` batch, staging folders
+   in the output folder are removed;
+4. ``pipeline.run_checks`` (age judged on the first day of ``--start``, near-duplicates also
+   against the ledger's people); an input that cannot be used at all → exit 2, nothing written;
+5. ledger checks on the rows still accepted: ``ALREADY_ENROLLED`` (covered under another
+   decree in overlapping months; the first recorded wins), ``ALREADY_SUBMITTED`` (same
+   decree, overlapping months: info, not submitted again), then ``QUOTA_EXCEEDED`` counting
+   the people the ledger already covers for this decree in overlapping months;
+6. if anyone is left and this is not a dry run, the commit sequence:
+
+   a. every file (batch parts, rejects, ``manifest.json``) is written and fsynced into the
+      hidden staging folder ``OUT/.<folder>.tmp-<pid>/``;
+   b. one SQLite transaction records the batch (status ``committing``, with the manifest's
+      sha256), its inputs and its people;
+   c. the staging folder is renamed to ``OUT/<folder>/`` and ``OUT`` fsynced;
+   d. the batch is marked ``done``.
+
+   Killed before (b) commits: the ledger is as before and the staging folder is hidden,
+   removed by the next run. Killed between (b) and (c): the next run (or ledger command) finds
+   the batch ``committing`` without its folder and deletes its rows. Killed between (c) and
+   (d): the folder is there with the manifest the ledger recorded, so it is marked done. Every
+   state a kill can leave is "exactly before" or "exactly after".
+
+Test-only hook: ``JAMSOS_TEST_CRASH_AT=<point>`` makes the process SIGKILL itself at a named
+point: ``staged-part`` (after each batch file), ``staged`` (all files staged),
+``ledger-created`` (a new ledger file exists, batch not recorded), ``ledger-insert`` (rows
+inserted, transaction open), ``ledger-committed`` (before the rename), ``published``
+(after the rename, before ``done``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from jamsos_cli import findings as fnd
+from jamsos_cli.batch import (
+    BATCH_FORMATS,
+    DEFAULT_MAX_ROWS,
+    BatchContext,
+    Layout,
+    batch_frame,
+    check_out_dir,
+    dir_mode,
+    discard,
+    folder_name,
+    make_private_dir,
+    publish,
+    remove_stale_staging,
+    staging_path,
+    write_batch_files,
+    write_manifest,
+)
+from jamsos_cli.errors import UsageError
+from jamsos_cli.ledger import (
+    BatchRecord,
+    Ledger,
+    Period,
+    check_file,
+    crash_point,
+    folder_basename,
+    sha256_file,
+)
+from jamsos_cli.report import Summary, summarise
+
+if TYPE_CHECKING:
+    from jamsos_cli.decrees import Decree
+    from jamsos_cli.pipeline import RunResult
+
+
+@dataclass
+class BuildRequest:
+    """Everything one build-batch run needs, already parsed (the CLI builds it)."""
+
+    rosters: list[str]
+    decree: Decree
+    period: Period
+    out: Path
+    ledger: Path
+    layout: Layout
+    batch_format: str = "xlsx"
+    max_rows: int = DEFAULT_MAX_ROWS
+    dry_run: bool = False
+    role: str | None = None
+    sheet: str | None = None
+    city_code: str = "21.71"
+    file_mode: int = 0o600
+    lang: str = "id"
+
+
+@dataclass
+class BuildResult:
+    request: BuildRequest
+    run: RunResult
+    findings: pl.DataFrame  # the run's findings plus the ledger checks
+    summary: Summary
+    ledger_new: bool  # no ledger file before this run
+    submitted: int = 0
+    already_submitted: int = 0
+    batch: dict[str, Any] | None = None  # the folder written (or, dry run, that would be)
+    recovered: list[str] = field(default_factory=list)
+
+    @property
+    def fatal(self) -> bool:
+        return self.run.fatal
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.fatal else (1 if self.summary.rejected else 0)
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
+def build_batch(req: BuildRequest, say: Callable[[str], None] = _silent) -> BuildResult:
+    """Run build-batch; raises ``JamsosError`` for usage problems (exit 2) and ``LockHeld``."""
+    if req.max_rows < 1:
+        raise UsageError(f"--max-rows {req.max_rows}: give a number of rows, 1 or more")
+    if req.batch_format not in BATCH_FORMATS:
+        raise UsageError(f"--batch-format {req.batch_format}: use xlsx or csv")
+    check_out_dir(req.out)
+    if req.dry_run:
+        with Ledger.snapshot(req.ledger) as ledger:
+            recovered = ledger.recover()  # on the private copy only
+            return _run(req, ledger, recovered, say)
+    check_file(req.ledger)
+    from jamsos_cli.locks import run_locks
+
+    for folder in (req.ledger.parent, req.out):
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            os.chmod(folder, dir_mode(req.file_mode))
+    with (
+        run_locks(req.ledger, req.out, mode=req.file_mode),
+        Ledger.open(req.ledger, mode=req.file_mode) as ledger,
+    ):
+        recovered = ledger.recover()
+        recovered += [f"removed unfinished {p}" for p in remove_stale_staging(req.out)]
+        for note in recovered:
+            say(note)
+        return _run(req, ledger, recovered, say)
+
+
+def _run(
+    req: BuildRequest, ledger: Ledger, recovered: list[str], say: Callable[[str], None]
+) -> BuildResult:
+    from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
+
+    options = RunOptions(
+        decree=req.decree,
+        as_of=req.period.first_day,
+        role=req.role,
+        sheet=req.sheet,
+        city_code=req.city_code,
+        known=ledger.known(),
+    )
+    run = run_checks(req.rosters, options)
+    result = BuildResult(
+        request=req,
+        run=run,
+        findings=run.findings,
+        summary=summarise(run.records, run.findings, run.inputs),
+        ledger_new=not ledger.exists,
+        recovered=recovered,
+    )
+    if run.fatal:
+        return result  # an input could not be used: nothing is written (exit 2)
+    checks = ledger_checks(run, ledger.people(req.period), req.decree)
+    findings = pl.concat([run.findings, attach_context(checks, run.records, run.tables)]).sort(
+        "rid", nulls_last=False, maintain_order=True
+    )
+    result.findings = findings
+    result.summary = summarise(run.records, findings, run.inputs)
+    result.already_submitted = int((checks.get_column("code") == "ALREADY_SUBMITTED").sum())
+    people = _accepted(run.records, findings)
+    result.submitted = people.height
+    if people.height == 0:
+        return result  # nobody new: no batch folder
+    result.batch = _publish(req, ledger, run, findings, result.summary, people, say)
+    return result
+
+
+def _accepted(records: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """Records with no error and not already submitted, in input order."""
+    held = findings.filter(
+        (pl.col("severity") == "error") | (pl.col("code") == "ALREADY_SUBMITTED"),
+        pl.col("rid").is_not_null(),
+    ).select(pl.col("rid").alias("_rid"))
+    return records.join(held, on="_rid", how="anti", maintain_order="left")
+
+
+def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.DataFrame:
+    """ALREADY_ENROLLED / ALREADY_SUBMITTED / QUOTA_EXCEEDED for the rows still accepted.
+
+    ``covered``: the ledger's people of live batches overlapping the run's period.
+    """
+    from jamsos_cli.eligibility import quota_checks
+
+    candidates = run.accepted().select("_rid", "nik")
+    first = (
+        covered.sort("batch_id", maintain_order=True)
+        .unique("nik", keep="first", maintain_order=True)
+        .select("nik", pl.col("decree").alias("_decree"), folder_basename(pl.col("folder")))
+    )
+    hits = candidates.join(first, on="nik", how="inner", maintain_order="left")
+    same = pl.col("_decree") == decree.id
+    enrolled = fnd.flag(hits, ~same, "ALREADY_ENROLLED", "nik", pl.col("nik"), pl.col("folder"))
+    again = fnd.flag(hits, same, "ALREADY_SUBMITTED", "nik", pl.col("nik"), pl.col("folder"))
+    eligible = candidates.join(hits.select("_rid"), on="_rid", how="anti").get_column("_rid")
+    in_ledger = covered.filter(pl.col("decree") == decree.id).get_column("nik").n_unique()
+    quota = quota_checks(run.records, decree, eligible, already_covered=in_ledger)
+    return fnd.concat_checks([enrolled, again, quota])
+
+
+def _inputs(run: RunResult) -> list[dict[str, Any]]:
+    """Each input file as given, with its rows read and its sha256."""
+    paths = {t.file: t.path for t in run.tables}
+    rows = dict(run.records.group_by("_file").len().iter_rows())
+    return [
+        {"name": name, "rows": int(rows.get(name, 0)), "sha256": sha256_file(paths[name])}
+        for name in run.inputs
+        if name in paths
+    ]
+
+
+def _rejects_outputs(run: RunResult, findings: pl.DataFrame, written: list[Path]) -> list[dict]:
+    errors = findings.filter(pl.col("severity") == "error", pl.col("rid").is_not_null())
+    per_src = dict(
+        run.records.join(errors.select(pl.col("rid").alias("_rid")).unique(), on="_rid")
+        .group_by("_src")
+        .len()
+        .iter_rows()
+    )
+    return [
+        {"name": path.name, "rows": int(per_src.get(src, 0)), "sha256": sha256_file(path)}
+        for src, path in enumerate(written)
+    ]
+
+
+def _ledger_people(people: pl.DataFrame) -> pl.DataFrame:
+    """The identity fields later runs need, as the ledger stores them."""
+    where = pl.when(pl.col("_sheet").is_null()).then(pl.format("{}:{}", "_file", "_row"))
+    where = where.otherwise(pl.format("{} [{}]:{}", "_file", "_sheet", "_row"))
+    return people.select(
+        "nik",
+        "name",
+        pl.col("birth_date").dt.strftime("%Y-%m-%d"),
+        "sex",
+        "phone",
+        "kelurahan",
+        "kelurahan_code",
+        where.alias("source"),
+    )
+
+
+def _context(req: BuildRequest) -> BatchContext:
+    from jamsos_cli import regions
+
+    names = regions.load()
+    code = req.decree.city_code
+    return BatchContext(
+        decree=req.decree,
+        period=req.period,
+        city=names.name_of(code),
+        province=names.name_of(code.split(".")[0]),
+        date_format=req.layout.date_format,
+    )
+
+
+def _publish(
+    req: BuildRequest,
+    ledger: Ledger,
+    run: RunResult,
+    findings: pl.DataFrame,
+    summary: Summary,
+    people: pl.DataFrame,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Steps 6a–6d of the module docstring; returns what the summary shows of the batch."""
+    from jamsos_cli import __version__, money
+    from jamsos_cli.rejects import write_rejects
+
+    seq = ledger.next_seq(req.decree.id, req.period)
+    while (req.out / folder_name(req.decree.id, req.period, seq)).exists():
+        seq += 1  # a folder of another ledger: never overwrite it
+    name = folder_name(req.decree.id, req.period, seq)
+    final = req.out / name
+    per_month = req.decree.premium_per_person_month
+    total = money.total_premium(people.height, req.period.months, per_month)
+    info: dict[str, Any] = {
+        "id": ledger.next_id(),
+        "seq": seq,
+        "folder": str(final),
+        "participants": people.height,
+        "months": req.period.months,
+        "premium_per_person_month": per_month,
+        "total_premium": total,
+        "written": False,
+        "outputs": [],
+    }
+    if req.dry_run:
+        return info
+    staging = make_private_dir(staging_path(req.out, name), req.file_mode)
+    try:
+        frame = batch_frame(people, req.layout, _context(req))
+        say(f"writing {people.height} participants to {final}")
+        parts = write_batch_files(
+            frame,
+            staging,
+            name,
+            fmt=req.batch_format,
+            max_rows=req.max_rows,
+            layout=req.layout,
+            mode=req.file_mode,
+        )
+        rejects = write_rejects(
+            run.tables,
+            run.records,
+            findings,
+            staging,
+            lang=req.lang,
+            mode=req.file_mode,
+            as_folder=True,
+        )
+        inputs = _inputs(run)
+        manifest = {
+            "decree": req.decree.id,
+            "start": req.period.start_label,
+            "end": req.period.end_label,
+            "months": req.period.months,
+            "participants": people.height,
+            "premium_per_person_month": per_month,
+            "total_premium": total,
+            "batch": {"id": info["id"], "seq": seq, "folder": name},
+            "layout": req.layout.id,
+            "batch_format": req.batch_format,
+            "max_rows": req.max_rows,
+            "rows": summary.rows,
+            "rejected": summary.rejected,
+            "already_submitted": int(summary.by_code.get("ALREADY_SUBMITTED", 0)),
+            "inputs": inputs,
+            "outputs": parts + _rejects_outputs(run, findings, rejects),
+            "by_code": summary.by_code,
+            "ledger": str(req.ledger),
+            "tool_version": __version__,
+            "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        manifest_path = write_manifest(staging, manifest, mode=req.file_mode)
+        crash_point("staged")
+        batch_id = ledger.record_batch(
+            BatchRecord(
+                id=info["id"],
+                decree=req.decree.id,
+                period=req.period,
+                seq=seq,
+                folder=final,
+                participants=people.height,
+                premium_per_person_month=per_month,
+                total_premium=total,
+                manifest_sha256=sha256_file(manifest_path),
+                tool_version=__version__,
+            ),
+            _ledger_people(people),
+            inputs,
+        )
+    except BaseException:
+        discard(staging)
+        raise
+    crash_point("ledger-committed")
+    try:
+        publish(staging, final)
+    except BaseException:
+        ledger.rollback(batch_id)
+        discard(staging)
+        raise
+    crash_point("published")
+    ledger.mark_done(batch_id)
+    info.update(written=True, outputs=manifest["outputs"], manifest=str(final / "manifest.json"))
+    return info
+
+
+# --- what the clerk reads -----------------------------------------------------------------
+
+_TEXT = {
+    "id": {
+        "ledger": "Ledger: {path}",
+        "ledger_new": "Ledger baru dibuat: {path}",
+        "ledger_would": "Ledger belum ada; akan dibuat di {path}",
+        "ledger_none": "Ledger belum ada di {path}; tidak ada yang dicatat",
+        "period": "{decree}: kepesertaan {start} s.d. {end} ({months} bulan); "
+        "usia dinilai per {day}",
+        "written": "Batch ditulis: {folder}",
+        "would": "Uji coba (--dry-run): akan menulis {folder}; tidak ada yang ditulis",
+        "money": "{n} peserta × {months} bulan × {per} = {total}",
+        "nobody": "Tidak ada peserta baru: folder batch tidak ditulis",
+        "again": "{n} orang sudah pernah diajukan (ALREADY_SUBMITTED), tidak diajukan lagi",
+        "fatal": "Ada berkas yang tidak dapat diproses: tidak ada yang ditulis",
+        "recovered": "Pemulihan: {note}",
+    },
+    "en": {
+        "ledger": "Ledger: {path}",
+        "ledger_new": "New ledger created: {path}",
+        "ledger_would": "No ledger yet; it would be created at {path}",
+        "ledger_none": "No ledger yet at {path}; nothing recorded",
+        "period": "{decree}: coverage {start} to {end} ({months} months); age judged on {day}",
+        "written": "Batch written: {folder}",
+        "would": "Dry run: would write {folder}; nothing written",
+        "money": "{n} participants × {months} months × {per} = {total}",
+        "nobody": "Nobody new to submit: no batch folder written",
+        "again": "{n} people already submitted (ALREADY_SUBMITTED), not submitted again",
+        "fatal": "An input could not be processed: nothing written",
+        "recovered": "Recovery: {note}",
+    },
+}
+
+
+def report_lines(result: BuildResult, lang: str) -> tuple[list[str], list[str]]:
+    """Heading and footer lines of the text report (the ledger path is always shown)."""
+    from jamsos_cli.money import format_number, format_rupiah
+
+    T = _TEXT[lang]
+    req = result.request
+    path = req.ledger
+    if not result.ledger_new:
+        ledger_line = T["ledger"]
+    elif result.batch and result.batch["written"]:
+        ledger_line = T["ledger_new"]
+    elif req.dry_run and result.batch:
+        ledger_line = T["ledger_would"]
+    else:
+        ledger_line = T["ledger_none"]
+    heading = [T["recovered"].format(note=n) for n in result.recovered]
+    heading.append(ledger_line.format(path=path))
+    heading.append(
+        T["period"].format(
+            decree=req.decree.id,
+            start=req.period.start_label,
+            end=req.period.end_label,
+            months=req.period.months,
+            day=req.period.first_day.isoformat(),
+        )
+    )
+    footer: list[str] = []
+    if result.fatal:
+        return heading, [T["fatal"]]
+    if result.already_submitted:
+        footer.append(T["again"].format(n=format_number(result.already_submitted, lang)))
+    batch = result.batch
+    if batch is None:
+        footer.append(T["nobody"])
+        return heading, footer
+    footer.append((T["written"] if batch["written"] else T["would"]).format(folder=batch["folder"]))
+    footer.append(
+        T["money"].format(
+            n=format_number(batch["participants"], lang),
+            months=batch["months"],
+            per=format_rupiah(batch["premium_per_person_month"], lang),
+            total=format_rupiah(batch["total_premium"], lang),
+        )
+    )
+    return heading, footer
+
+
+def json_extra(result: BuildResult) -> dict[str, Any]:
+    """What build-batch adds to the validate JSON ``summary``."""
+    req = result.request
+    return {
+        "decree": req.decree.id,
+        "start": req.period.start_label,
+        "end": req.period.end_label,
+        "months": req.period.months,
+        "as_of": req.period.first_day.isoformat(),
+        "ledger": str(req.ledger),
+        "ledger_new": result.ledger_new,
+        "dry_run": req.dry_run,
+        "submitted": result.submitted,
+        "already_submitted": result.already_submitted,
+        "recovered": result.recovered,
+    }

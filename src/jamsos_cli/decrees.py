@@ -1,0 +1,581 @@
+"""Decrees as data: the rule sets that say who may be paid for, loaded from TOML files.
+
+The shipped rule sets live in ``schemas/decrees/*.toml`` (package data); a city adds its own
+with ``--decrees DIR`` (or ``decrees_dir`` in the config) without touching code. A user file
+with the same ``id`` as a shipped one replaces it, and ``jamsos decrees ID`` says so. The
+pydantic models below are the single source of truth for what a rule file may contain; the
+vectorised checks in ``eligibility.py`` read them.
+
+Shared lists that every decree uses (the excluded occupations: civil servants, military,
+police) live in ``schemas/occupations.toml``; a decree names the groups it applies.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from jamsos_cli import money
+from jamsos_cli.errors import JamsosError
+from jamsos_cli.resources import schema_file
+
+
+class DecreeError(JamsosError):
+    """A decree rule set that cannot be used (exit 2): unknown id, bad file, bad folder."""
+
+
+# --------------------------------------------------------------------------- models
+
+Program = Literal["JKK", "JKM", "JHT"]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are an error: a typo in a rule file must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Strict):
+    """A role the decree covers, with the spellings senders use for it."""
+
+    name: str = Field(min_length=1, description="Official name, shown in messages and lists.")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Spellings matched exactly or as the start of the cell (after normalising "
+        "case, punctuation and numbers: 'KETUA RT 003' is 'KETUA RT').",
+    )
+    exact: list[str] = Field(
+        default_factory=list,
+        description="Spellings matched only as the whole cell ('RT', 'BECAK': 'BECAK MOTOR' "
+        "must not count as a pedal becak).",
+    )
+
+
+class AgeRange(_Strict):
+    """Age in whole years at coverage start (or ``--as-of``), both ends included."""
+
+    min: int = Field(18, ge=0, le=120)
+    max: int = Field(64, ge=0, le=120)
+    assumed: bool = Field(
+        True, description="The range is an assumption to confirm against the decree text."
+    )
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class Premium(_Strict):
+    """Who pays what per person per month, in whole rupiah (integers only)."""
+
+    programs: list[Program] = Field(default_factory=lambda: ["JKK", "JKM"])
+    declared_income: int = Field(1_000_000, gt=0, description="Declared monthly income (Rp).")
+    jkk_rate_bp: int = Field(100, ge=0, le=10_000, description="JKK, basis points of income.")
+    jkm_flat: int = Field(6_800, ge=0, description="JKM, flat rupiah per month.")
+    jht_rate_bp: int | None = Field(
+        None, ge=0, le=10_000, description="JHT, basis points of income (when JHT is a program)."
+    )
+    rounding: money.Rounding = Field(
+        "half_up", description="How a fraction of a rupiah is rounded: down, up, half_up."
+    )
+
+    @field_validator("programs")
+    @classmethod
+    def _jkk_and_jkm(cls, value: list[str]) -> list[str]:
+        missing = [p for p in ("JKK", "JKM") if p not in value]
+        if missing:
+            raise ValueError(f"must include {' and '.join(missing)}")
+        if len(set(value)) != len(value):
+            raise ValueError("a program is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _jht_rate(self) -> Premium:
+        if "JHT" in self.programs and self.jht_rate_bp is None:
+            raise ValueError("jht_rate_bp is required when JHT is in programs")
+        return self
+
+    def breakdown(self) -> dict[str, int]:
+        """Rupiah per person per month for each program."""
+        return money.premium_breakdown(
+            self.declared_income,
+            self.programs,
+            jkk_rate_bp=self.jkk_rate_bp,
+            jkm_flat=self.jkm_flat,
+            jht_rate_bp=self.jht_rate_bp,
+            rounding=self.rounding,
+        )
+
+    def per_person_month(self) -> int:
+        return sum(self.breakdown().values())
+
+
+class ExclusionGroup(_Strict):
+    """Occupations that have their own social-security scheme (civil servants, military...)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    label: str
+    terms: list[str] = Field(min_length=1)
+
+    @field_validator("terms")
+    @classmethod
+    def _has_letters(cls, value: list[str]) -> list[str]:
+        from jamsos_cli.eligibility import role_keys
+
+        empty = [t for t, key in zip(value, role_keys(value), strict=True) if not key]
+        if empty:
+            raise ValueError(f"term(s) without letters: {', '.join(map(repr, empty))}")
+        return value
+
+
+class Decree(_Strict):
+    """One decree's rule set, as read from its TOML file."""
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        description="The id used by --decree (lower case, digits, '-', '.', '_').",
+    )
+    title: str = Field(min_length=1)
+    group: str | None = Field(None, description="Who it covers, in a few words.")
+    city_code: str = Field(pattern=r"^\d{2}\.\d{2}$", description="Kemendagri code, e.g. 21.71.")
+    quota: int | None = Field(
+        None, ge=0, description="Most people covered at once; absent or 0 means unlimited."
+    )
+    age: AgeRange = Field(default_factory=AgeRange)
+    premium: Premium = Field(default_factory=Premium)
+    roles: list[Role] = Field(min_length=1)
+    required_fields: list[str] = Field(
+        default_factory=list,
+        description="Roster fields this decree requires besides role, kelurahan and kecamatan.",
+    )
+    exclusions: list[str] | None = Field(
+        None, description="Excluded occupation groups (ids in occupations.toml); absent = all."
+    )
+    extra_exclusions: list[ExclusionGroup] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    _source: Path | None = PrivateAttr(None)
+    _overrides: Path | None = PrivateAttr(None)
+    _extra_dir: Path | None = PrivateAttr(None)
+
+    @field_validator("required_fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        from jamsos_cli.schema import FIELDS
+
+        unknown = [f for f in value if f not in FIELDS]
+        if unknown:
+            raise ValueError(
+                f"unknown roster field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+            )
+        return value
+
+    @field_validator("exclusions")
+    @classmethod
+    def _known_groups(cls, value: list[str] | None) -> list[str] | None:
+        known = occupation_groups()
+        unknown = [g for g in value or [] if g not in known]
+        if unknown:
+            raise ValueError(f"unknown group(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _aliases_unambiguous(self) -> Decree:
+        from jamsos_cli.eligibility import role_keys
+
+        seen: dict[str, str] = {}
+        for role in self.roles:
+            spellings = [role.name, *role.aliases, *role.exact]
+            for spelling, key in zip(spellings, role_keys(spellings), strict=True):
+                if not key:
+                    raise ValueError(f"role {role.name!r}: alias {spelling!r} has no letters")
+                if seen.setdefault(key, role.name) != role.name:
+                    raise ValueError(
+                        f"alias {spelling!r} belongs to both {seen[key]!r} and {role.name!r}"
+                    )
+        return self
+
+    # -- what the loader knows about the file
+
+    @property
+    def source(self) -> Path | None:
+        """The rule file this decree was read from."""
+        return self._source
+
+    @property
+    def overrides(self) -> Path | None:
+        """The shipped rule file this user file replaces, if any."""
+        return self._overrides
+
+    @property
+    def extra_dir(self) -> Path | None:
+        """The user folder it was loaded with (to find the decrees covering other roles)."""
+        return self._extra_dir
+
+    # -- derived facts
+
+    @property
+    def quota_limit(self) -> int | None:
+        """The quota, or None when unlimited (absent or 0)."""
+        return self.quota or None
+
+    @property
+    def all_required_fields(self) -> list[str]:
+        """Every field a row must fill under this decree (role, kelurahan, kecamatan, extras)."""
+        base = ["role", "kelurahan", "kecamatan"]
+        return base + [f for f in self.required_fields if f not in base]
+
+    @property
+    def premium_per_person_month(self) -> int:
+        return self.premium.per_person_month()
+
+    def exclusion_groups(self) -> list[ExclusionGroup]:
+        groups = occupation_groups()
+        chosen = list(groups) if self.exclusions is None else self.exclusions
+        return [groups[g] for g in chosen] + list(self.extra_exclusions)
+
+    def with_quota(self, quota: int | None) -> Decree:
+        """The same rule set with the quota overridden (config or option; 0 = unlimited)."""
+        if quota is None:
+            return self
+        if quota < 0:
+            raise DecreeError(f"{self.id}: quota must be 0 (unlimited) or more, not {quota}")
+        return self.model_copy(update={"quota": quota})  # keeps source, overrides, folder
+
+
+class _OccupationFile(_Strict):
+    negations: list[str] = Field(default_factory=list)
+    groups: list[ExclusionGroup]
+
+
+@cache
+def _occupations() -> _OccupationFile:
+    path = schema_file("occupations.toml")
+    return _OccupationFile.model_validate(_read_toml(path))
+
+
+def occupation_groups() -> dict[str, ExclusionGroup]:
+    """The shipped excluded-occupation groups by id (schemas/occupations.toml)."""
+    return {g.id: g for g in _occupations().groups}
+
+
+def negations() -> list[str]:
+    """Words that undo an excluded term right after them ('NON ASN' is not a civil servant)."""
+    return list(_occupations().negations)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def shipped_dir() -> Path:
+    return schema_file("decrees")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DecreeError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DecreeError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DecreeError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _where(loc: tuple) -> str:
+    """pydantic's error location as a TOML key path: ``roles[2].aliases``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_file(path: Path) -> Decree:
+    """One rule file, validated; any problem is a ``DecreeError`` naming file and key."""
+    raw = _read_toml(Path(path))
+    try:
+        decree = Decree.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}: {_where(err['loc'])}: {msg}")
+        raise DecreeError("\n".join(lines)) from None
+    decree._source = Path(path)
+    return decree
+
+
+def _load_folder(folder: Path) -> dict[str, Decree]:
+    found: dict[str, Decree] = {}
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.toml"))
+    for path in files:
+        decree = load_file(path)
+        if decree.id in found:
+            raise DecreeError(
+                f"{path}: id {decree.id!r} is already used by {found[decree.id].source}"
+            )
+        found[decree.id] = decree
+    return found
+
+
+def _check_folder(extra_dir: Path) -> Path:
+    path = Path(extra_dir)
+    if not path.exists():
+        raise DecreeError(f"{path}: decree folder not found")
+    if path.is_file() and path.suffix.lower() != ".toml":
+        raise DecreeError(f"{path}: give a folder of *.toml rule files (or one .toml file)")
+    return path
+
+
+def catalogue(extra_dir: Path | None = None) -> dict[str, Decree]:
+    """Every decree by id: the shipped ones, then the user's (same id: the user's wins)."""
+    decrees = _load_folder(shipped_dir())
+    if extra_dir is not None:
+        for did, decree in _load_folder(_check_folder(extra_dir)).items():
+            if did in decrees:
+                decree._overrides = decrees[did].source
+            decrees[did] = decree
+    for decree in decrees.values():
+        decree._extra_dir = None if extra_dir is None else Path(extra_dir)
+    return dict(sorted(decrees.items()))
+
+
+def all_decrees(extra_dir: Path | None = None) -> list[Decree]:
+    """Every known rule set, sorted by id."""
+    return list(catalogue(extra_dir).values())
+
+
+def load_decree(decree_id: str, extra_dir: Path | None = None, quota: int | None = None) -> Decree:
+    """The rule set ``decree_id``; an unknown id is an error listing the known ones."""
+    known = catalogue(extra_dir)
+    decree = known.get(decree_id)
+    if decree is None:
+        raise DecreeError(
+            f"unknown decree {decree_id!r}; known decrees: {', '.join(known) or '(none)'}"
+        )
+    if city_name(decree.city_code) is None:
+        raise DecreeError(
+            f"{decree.source}: city_code: {decree.city_code} is not a city or regency "
+            "in the Kemendagri reference table"
+        )
+    return decree.with_quota(quota)
+
+
+# --------------------------------------------------------------------------- reference
+
+
+@cache
+def _cities() -> dict[str, str]:
+    import polars as pl
+
+    ref = pl.scan_csv(
+        schema_file("reference", "wilayah_kemendagri.csv"), infer_schema=False
+    ).filter(pl.col("tingkat") == "kabupaten_kota")
+    return dict(ref.select("kode", "nama").collect().iter_rows())
+
+
+def city_name(city_code: str) -> str | None:
+    """'21.71' → 'Kota Batam' (None when the code is not a city or regency)."""
+    return _cities().get(city_code)
+
+
+def city_places(city_code: str):
+    """Kecamatan and kelurahan of a city (official names), for templates and lists."""
+    import polars as pl
+
+    ref = pl.scan_csv(schema_file("reference", "wilayah_kemendagri.csv"), infer_schema=False)
+    prefix = city_code + "."
+    kec = ref.filter(pl.col("tingkat") == "kecamatan", pl.col("kode").str.starts_with(prefix))
+    kel = ref.filter(pl.col("tingkat") == "kelurahan_desa", pl.col("kode").str.starts_with(prefix))
+    return (
+        kel.with_columns(pl.col("kode").str.slice(0, len(prefix) + 2).alias("kec_kode"))
+        .join(
+            kec.select(pl.col("kode").alias("kec_kode"), pl.col("nama").alias("kecamatan")),
+            on="kec_kode",
+        )
+        .select("kecamatan", pl.col("nama").alias("kelurahan"), pl.col("kode"))
+        .sort("kode")
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------- showing
+
+
+def summary(decree: Decree) -> dict[str, Any]:
+    """One line of ``jamsos decrees``."""
+    return {
+        "id": decree.id,
+        "title": decree.title,
+        "group": decree.group,
+        "city_code": decree.city_code,
+        "city": city_name(decree.city_code),
+        "roles": [r.name for r in decree.roles],
+        "quota": decree.quota_limit,
+        "premium_per_person_month": decree.premium_per_person_month,
+        "source": str(decree.source) if decree.source else None,
+        "overrides": str(decree.overrides) if decree.overrides else None,
+    }
+
+
+def detail(decree: Decree) -> dict[str, Any]:
+    """Everything ``jamsos decrees ID`` shows: the rule set as the tool understood it."""
+    data = decree.model_dump(mode="json")
+    data.update(summary(decree))
+    data["roles"] = [r.model_dump(mode="json") for r in decree.roles]
+    data["required_fields"] = decree.all_required_fields
+    data["premium"]["breakdown"] = decree.premium.breakdown()
+    data["premium"]["per_person_month"] = decree.premium_per_person_month
+    data["exclusions"] = [g.model_dump(mode="json") for g in decree.exclusion_groups()]
+    data.pop("extra_exclusions", None)
+    data["exclusion_negations"] = negations()
+    return data
+
+
+_LABELS = {
+    "id": {
+        "id": "ID",
+        "title": "Judul",
+        "roles": "Peran",
+        "quota": "Kuota",
+        "premium": "Iuran per\norang-bulan",
+        "unlimited": "tanpa batas",
+        "group": "Kelompok",
+        "city": "Kota",
+        "age": "Usia pada awal kepesertaan",
+        "years": "tahun",
+        "assumed": "asumsi — cocokkan dengan naskah keputusan",
+        "programs": "Program",
+        "income": "Penghasilan yang dilaporkan",
+        "required": "Kolom wajib",
+        "excluded": "Pekerjaan yang dikecualikan",
+        "negations": "tidak dikecualikan bila didahului",
+        "notes": "Catatan",
+        "source": "Berkas aturan",
+        "overrides": "menggantikan berkas bawaan",
+        "aliases": "ejaan",
+        "exact": "hanya persis",
+        "rounding": "pembulatan",
+    },
+    "en": {
+        "id": "ID",
+        "title": "Title",
+        "roles": "Roles",
+        "quota": "Quota",
+        "premium": "Premium per\nperson-month",
+        "unlimited": "unlimited",
+        "group": "Group",
+        "city": "City",
+        "age": "Age at coverage start",
+        "years": "years",
+        "assumed": "assumption — confirm against the decree text",
+        "programs": "Programs",
+        "income": "Declared income",
+        "required": "Required fields",
+        "excluded": "Excluded occupations",
+        "negations": "not excluded when preceded by",
+        "notes": "Notes",
+        "source": "Rule file",
+        "overrides": "replaces the shipped file",
+        "aliases": "spellings",
+        "exact": "exact only",
+        "rounding": "rounding",
+    },
+}
+
+
+def render_list(console, decrees: list[Decree], lang: str) -> None:
+    """The table of ``jamsos decrees``."""
+    from rich.table import Table
+
+    L = _LABELS[lang]
+    table = Table(box=None, pad_edge=False)
+    table.add_column(f"{L['id']} / {L['title']}", no_wrap=True)
+    table.add_column(L["roles"], overflow="fold", ratio=1)
+    table.add_column(L["quota"], justify="right", no_wrap=True)
+    table.add_column(L["premium"], justify="right", no_wrap=True)
+    for decree in decrees:
+        s = summary(decree)
+        title = s["title"] + (f" ({L['overrides']})" if s["overrides"] else "")
+        table.add_row(
+            f"[bold]{s['id']}[/]\n{_esc(title)}",
+            _esc(", ".join(s["roles"])),
+            money.format_number(s["quota"], lang) if s["quota"] else L["unlimited"],
+            money.format_rupiah(s["premium_per_person_month"], lang),
+        )
+    table.show_lines = True
+    console.print(table)
+
+
+def render_detail(console, decree: Decree, lang: str) -> None:
+    """``jamsos decrees ID``: the rule set in full, as the tool understood it."""
+    L = _LABELS[lang]
+    d = detail(decree)
+    rp = money.format_rupiah
+    lines = [
+        f"[bold]{_esc(d['id'])}[/] — {_esc(d['title'])}",
+        f"{L['group']}: {_esc(d['group'] or '-')}",
+        f"{L['city']}: {d['city_code']} {_esc(d['city'] or '?')}",
+        f"{L['quota']}: "
+        + (money.format_number(d["quota"], lang) if d["quota"] else L["unlimited"]),
+        f"{L['age']}: {decree.age.min}–{decree.age.max} {L['years']}"
+        + (f" ({L['assumed']})" if decree.age.assumed else ""),
+    ]
+    if decree.age.note:
+        lines.append(f"  {_esc(decree.age.note)}")
+    lines.append(f"{L['roles']}:")
+    for role in decree.roles:
+        spell = ", ".join(role.aliases) or "-"
+        line = f"  - {_esc(role.name)} ({L['aliases']}: {_esc(spell)}"
+        if role.exact:
+            line += f"; {L['exact']}: {_esc(', '.join(role.exact))}"
+        lines.append(line + ")")
+    p = decree.premium
+    lines.append(f"{L['programs']}: {', '.join(p.programs)}")
+    lines.append(f"{L['income']}: {rp(p.declared_income, lang)}")
+    for program, amount in d["premium"]["breakdown"].items():
+        how = money.describe_program(program, p.jkk_rate_bp, p.jht_rate_bp, lang)
+        lines.append(f"  {program}: {rp(amount, lang)} ({how})")
+    per_month = L["premium"].replace("\n", " ")
+    total = rp(d["premium"]["per_person_month"], lang)
+    lines.append(f"{per_month}: [bold]{total}[/] ({L['rounding']}: {p.rounding})")
+    lines.append(f"{L['required']}: {_esc(', '.join(_headers(d['required_fields'])))}")
+    lines.append(f"{L['excluded']}:")
+    for group in d["exclusions"]:
+        lines.append(f"  - {_esc(group['label'])}: {_esc(', '.join(group['terms']))}")
+    if d["exclusion_negations"]:
+        lines.append(f"  ({L['negations']}: {_esc(', '.join(d['exclusion_negations']))})")
+    for note in decree.notes:
+        lines.append(f"{L['notes']}: {_esc(note)}")
+    lines.append(f"{L['source']}: {d['source']}")
+    if d["overrides"]:
+        lines.append(f"  ({L['overrides']}: {d['overrides']})")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def _headers(fields: list[str]) -> list[str]:
+    """'kusuka_number' → 'NO KUSUKA (kusuka_number)': the column title a sender writes."""
+    from jamsos_cli.schema import field_extra
+
+    return [f"{field_extra(f)['x-aliases'][0]} ({f})" for f in fields]
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

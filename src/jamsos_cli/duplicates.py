@@ -1,0 +1,92 @@
+"""Exact NIK duplicates and conflicts across the whole run.
+
+Only rows not already rejected count (``exclude_rids``). Rows with the same NIK are one person
+when their identity agrees: the same ``name_key`` (spaces ignored: "Nur Hayati" = "Nurhayati")
+and the same birth date. Then the first occurrence (files in command-line order, rows in
+order: ``_rid``) is kept and each later one is NIK_DUPLICATE naming the kept one. When the
+occurrences are different people, none can be trusted: each is NIK_CONFLICT listing the
+others.
+
+Cost: one group_by on the Int64 NIK over the whole frame to find NIKs seen twice, then a
+semi-join; everything else runs on those few rows (PERFORMANCE-NOTES).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from jamsos_cli.findings import concat_checks, empty_checks
+
+MAX_LISTED = 10  # NIK_CONFLICT names at most this many other occurrences
+
+
+def location_expr() -> pl.Expr:
+    """ "<file>:<row>", or "<file> [<sheet>]:<row>" for a sheet of a workbook."""
+    where = pl.when(pl.col("_sheet").is_not_null())
+    name = where.then(pl.format("{} [{}]", pl.col("_file"), pl.col("_sheet"))).otherwise(
+        pl.col("_file")
+    )
+    return pl.format("{}:{}", name, pl.col("_row"))
+
+
+def duplicate_checks(records: pl.DataFrame, exclude_rids: pl.Series) -> pl.DataFrame:
+    """NIK_DUPLICATE / NIK_CONFLICT findings (``findings.CHECK_SCHEMA``)."""
+    base = (
+        records.lazy()
+        .select("_rid", "nik_int", "raw_nik", "name_key", "birth_date", "_file", "_sheet", "_row")
+        .filter(pl.col("nik_int").is_not_null())
+        .join(pl.LazyFrame({"_rid": exclude_rids.cast(pl.Int64)}), on="_rid", how="anti")
+    )
+    repeated = base.group_by("nik_int").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1)
+    occ = (
+        base.join(repeated, on="nik_int", how="semi")
+        .with_columns(
+            location_expr().alias("_loc"),
+            pl.struct(
+                pl.col("name_key").str.replace_all(" ", "", literal=True), "birth_date"
+            ).alias("_who"),
+        )
+        .sort("_rid")
+        .with_columns(
+            (pl.col("_who").n_unique().over("nik_int") > 1).alias("_conflict"),
+            pl.col("_loc").first().over("nik_int").alias("_first_loc"),
+            (pl.col("_rid") == pl.col("_rid").min().over("nik_int")).alias("_is_first"),
+        )
+        .collect()
+    )
+    if occ.height == 0:
+        return empty_checks()
+    dup = (
+        occ.lazy()
+        .filter(~pl.col("_conflict") & ~pl.col("_is_first"))
+        .select(
+            pl.col("_rid").alias("rid"),
+            pl.lit("NIK_DUPLICATE").alias("code"),
+            pl.lit("nik").alias("field"),
+            pl.col("raw_nik").alias("value"),
+            pl.col("_first_loc").alias("detail"),
+        )
+    )
+    clash = occ.lazy().filter(pl.col("_conflict"))
+    others = (
+        clash.select("_rid", "nik_int")
+        .join(clash.select("nik_int", pl.col("_rid").alias("_other"), "_loc"), on="nik_int")
+        .filter(pl.col("_rid") != pl.col("_other"))
+        .sort("_rid", "_other")
+        .group_by("_rid", maintain_order=True)
+        .agg(pl.col("_loc").head(MAX_LISTED).str.join(", "), pl.len().alias("_n"))
+        .with_columns(
+            pl.when(pl.col("_n") > MAX_LISTED)
+            .then(pl.format("{} (+{})", pl.col("_loc"), pl.col("_n") - MAX_LISTED))
+            .otherwise(pl.col("_loc"))
+            .alias("_others")
+        )
+    )
+    conflict = clash.join(others, on="_rid", how="left").select(
+        pl.col("_rid").alias("rid"),
+        pl.lit("NIK_CONFLICT").alias("code"),
+        pl.lit("nik").alias("field"),
+        pl.col("raw_nik").alias("value"),
+        pl.col("_others").alias("detail"),
+    )
+    return concat_checks([dup, conflict]).sort("rid", maintain_order=True)

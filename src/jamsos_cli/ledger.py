@@ -1,0 +1,819 @@
+"""The ledger: every batch jamsos wrote, and who is in it, so nobody is paid for twice.
+
+An SQLite file (default ``<user data dir>/jamsos/ledger.sqlite``) created and migrated by the
+tool: ``PRAGMA application_id`` marks it as ours (a foreign or corrupt file is refused,
+untouched), ``PRAGMA user_version`` and the ``schema_version`` table record its schema.
+
+A batch goes through ``committing`` → ``done`` (→ ``voided`` by ``jamsos ledger void``).
+``committing`` lives only between the transaction that records a batch and the rename that
+publishes its folder; ``recover`` (run under the ledger lock, so its writer is dead) settles
+it: folder there with the recorded manifest → ``done``, otherwise the rows go. See
+``build.py`` for the whole commit sequence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import polars as pl
+
+from jamsos_cli.errors import JamsosError, UsageError
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x4A4D534F  # "JMSO": marks an SQLite file as a jamsos ledger
+
+# MIGRATIONS[i] takes a ledger from schema version i to i + 1.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL,
+            tool_version TEXT NOT NULL)""",
+        """CREATE TABLE batches (
+            id INTEGER PRIMARY KEY,
+            decree TEXT NOT NULL,
+            start_month INTEGER NOT NULL,
+            end_month INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            folder TEXT NOT NULL,
+            participants INTEGER NOT NULL,
+            premium_per_person_month INTEGER NOT NULL,
+            total_premium INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('committing', 'done', 'voided')),
+            manifest_sha256 TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            voided_at TEXT,
+            UNIQUE (decree, start_month, end_month, seq))""",
+        """CREATE TABLE batch_inputs (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (batch_id, position))""",
+        """CREATE TABLE people (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            nik TEXT NOT NULL,
+            name TEXT,
+            birth_date TEXT,
+            sex TEXT,
+            phone TEXT,
+            kelurahan TEXT,
+            kelurahan_code TEXT,
+            source TEXT,
+            PRIMARY KEY (batch_id, nik))""",
+        "CREATE INDEX people_nik ON people (nik)",
+        "CREATE INDEX batches_period ON batches (status, start_month, end_month)",
+    ],
+]
+
+STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+# The people of live batches, as the checks and the exports read them.
+PEOPLE_SCHEMA: dict[str, pl.DataType] = {
+    "nik": pl.Utf8,
+    "name": pl.Utf8,
+    "birth_date": pl.Utf8,
+    "sex": pl.Utf8,
+    "phone": pl.Utf8,
+    "kelurahan": pl.Utf8,
+    "kelurahan_code": pl.Utf8,
+    "source": pl.Utf8,
+    "batch_id": pl.Int64,
+    "folder": pl.Utf8,
+    "decree": pl.Utf8,
+    "start_month": pl.Int64,
+    "end_month": pl.Int64,
+    "status": pl.Utf8,
+}
+BATCH_COLUMNS = (
+    "id",
+    "folder",
+    "decree",
+    "start",
+    "end",
+    "participants",
+    "total_premium",
+    "status",
+    "created",
+)
+
+
+class LedgerError(JamsosError):
+    """The ledger cannot be used (foreign, corrupt, newer, unwritable): exit 2, file untouched."""
+
+
+def default_ledger_path() -> Path:
+    """The platform's user data folder (``~/.local/share/jamsos/ledger.sqlite`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("jamsos", appauthor=False)) / "ledger.sqlite"
+
+
+# --- coverage periods -------------------------------------------------------------------
+
+
+def month_index(label: str, option: str = "--start") -> int:
+    """``2025-06`` → a month number (year * 12 + month - 1), so overlaps are integer tests."""
+    m = _MONTH.match(label.strip()) if isinstance(label, str) else None
+    if not m:
+        raise UsageError(f"{option} {label!r}: use YYYY-MM (e.g. 2025-06)")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_label_expr(index: pl.Expr) -> pl.Expr:
+    """``month_label`` over a column."""
+    month = (index % 12 + 1).cast(pl.Utf8).str.zfill(2)
+    return (index // 12).cast(pl.Utf8).str.zfill(4) + pl.lit("-") + month
+
+
+@dataclass(frozen=True)
+class Period:
+    """Coverage months, both ends included."""
+
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, start: str, end: str | None) -> Period:
+        """``--end`` defaults to December of the start year (the budget year)."""
+        first = month_index(start, "--start")
+        last = month_index(end, "--end") if end else (first // 12) * 12 + 11
+        if last < first:
+            raise UsageError(f"--end {end} is before --start {start}")
+        return cls(first, last)
+
+    @property
+    def months(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def start_label(self) -> str:
+        return month_label(self.start)
+
+    @property
+    def end_label(self) -> str:
+        return month_label(self.end)
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start // 12, self.start % 12 + 1, 1)
+
+    @property
+    def last_day(self) -> date:
+        nxt = self.end + 1
+        return date.fromordinal(date(nxt // 12, nxt % 12 + 1, 1).toordinal() - 1)
+
+
+# --- the ledger file --------------------------------------------------------------------
+
+
+@dataclass
+class BatchRecord:
+    """What the ledger keeps about one batch (its people and inputs come separately)."""
+
+    id: int
+    decree: str
+    period: Period
+    seq: int
+    folder: Path
+    participants: int
+    premium_per_person_month: int
+    total_premium: int
+    manifest_sha256: str
+    tool_version: str
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode={mode}"
+
+
+def crash_point(name: str) -> None:
+    """Test-only hook: ``JAMSOS_TEST_CRASH_AT=<name>`` kills the process right here with
+    SIGKILL, to prove a run killed at any step leaves the ledger and folder consistent."""
+    if os.environ.get("JAMSOS_TEST_CRASH_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    """A damaged ledger is one clear line (exit 2), not a traceback."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(f"{path}: the ledger cannot be used ({exc})") from None
+
+
+class Ledger:
+    """One open ledger. ``Ledger.open`` for a run that writes, ``Ledger.snapshot`` for one
+    that must not (dry run, listing): a throwaway in-memory copy."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, exists: bool, writable: bool):
+        self.path = path
+        self.conn = conn
+        self.exists = exists  # the file existed when opened (else it is created on first write)
+        self.writable = writable
+        self.mode = 0o600
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, mode: int = 0o600) -> Ledger:
+        """An existing ledger is checked and migrated now; a missing one is created when the
+        first batch is recorded (so a run that writes nothing leaves no file behind)."""
+        path = Path(path)
+        if not path.exists():
+            ledger = cls(path, _memory_with_schema(), exists=False, writable=True)
+        else:
+            conn = _open_checked(path, writable=True)
+            with _sqlite_errors(path):
+                _migrate(conn)
+            ledger = cls(path, conn, exists=True, writable=True)
+        ledger.mode = mode
+        return ledger
+
+    @classmethod
+    def snapshot(cls, path: Path) -> Ledger:
+        """A private in-memory copy: reading and recovering it never touches the file."""
+        path = Path(path)
+        if not path.exists():
+            return cls(path, _memory_with_schema(), exists=False, writable=False)
+        src = _open_checked(path, writable=False)
+        mem = sqlite3.connect(":memory:", isolation_level=None)
+        with _sqlite_errors(path):
+            src.backup(mem)
+        src.close()
+        with _sqlite_errors(path):
+            _migrate(mem)
+        return cls(path, mem, exists=True, writable=False)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _materialise(self) -> None:
+        """Create the ledger file: built under a temporary name, then renamed into place, so a
+        killed run never leaves a half-initialised ledger."""
+        if self.exists:
+            return
+        parent = self.path.parent
+        if not parent.exists():
+            parent.mkdir(parents=True)
+            os.chmod(parent, 0o750 if self.mode & 0o040 else 0o700)
+        tmp = parent / f".{self.path.name}.new-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, self.mode))
+            os.chmod(tmp, self.mode)
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = DELETE")
+            _migrate(conn)
+            conn.close()
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        except (OSError, sqlite3.Error) as exc:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise LedgerError(f"{self.path}: cannot create the ledger ({exc})") from None
+        os.replace(tmp, self.path)
+        _fsync_dir(parent)
+        self.conn.close()
+        self.conn = _open_checked(self.path, writable=True)
+        self.exists = True
+
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise RuntimeError("this ledger was opened read-only (dry run)")
+
+    # -- recovery ----------------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Settle batches a killed run left ``committing``: published folder → done, no
+        folder → rows deleted. Call under the ledger lock. Returns what was done."""
+        notes: list[str] = []
+        with _sqlite_errors(self.path):
+            pending = self.conn.execute(
+                "SELECT id, folder, manifest_sha256 FROM batches WHERE status = ?",
+                (STATUS_COMMITTING,),
+            ).fetchall()
+            if not pending:
+                return notes
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for batch_id, folder, digest in pending:
+                    manifest = Path(folder) / "manifest.json"
+                    if manifest.is_file() and sha256_file(manifest) == digest:
+                        self.conn.execute(
+                            "UPDATE batches SET status = ? WHERE id = ?", (STATUS_DONE, batch_id)
+                        )
+                        notes.append(f"completed interrupted batch {batch_id} ({folder})")
+                    else:
+                        self._delete_batch(batch_id)
+                        notes.append(f"rolled back interrupted batch {batch_id} ({folder})")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        if self.writable:
+            for leftover in self.path.parent.glob(f".{self.path.name}.new-*"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        return notes
+
+    def _delete_batch(self, batch_id: int) -> None:
+        self.conn.execute("DELETE FROM people WHERE batch_id = ?", (batch_id,))
+        self.conn.execute("DELETE FROM batch_inputs WHERE batch_id = ?", (batch_id,))
+        self.conn.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
+
+    # -- reading -----------------------------------------------------------------------
+
+    def people(
+        self,
+        period: Period | None = None,
+        *,
+        decree: str | None = None,
+        statuses: tuple[str, ...] = (STATUS_DONE,),
+    ) -> pl.DataFrame:
+        """People of the batches with these statuses (live ones by default), optionally only
+        batches overlapping ``period`` and of ``decree``; in ledger order."""
+        where = [f"b.status IN ({','.join('?' * len(statuses))})"]
+        params: list[object] = list(statuses)
+        if period is not None:
+            where.append("b.start_month <= ? AND b.end_month >= ?")
+            params += [period.end, period.start]
+        if decree is not None:
+            where.append("b.decree = ?")
+            params.append(decree)
+        sql = (
+            "SELECT p.nik, p.name, p.birth_date, p.sex, p.phone, p.kelurahan, p.kelurahan_code,"
+            " p.source, b.id, b.folder, b.decree, b.start_month, b.end_month, b.status"
+            " FROM people p JOIN batches b ON b.id = p.batch_id"
+            f" WHERE {' AND '.join(where)} ORDER BY b.id, p.rowid"
+        )
+        with _sqlite_errors(self.path):
+            rows = self.conn.execute(sql, params).fetchall()
+        return pl.DataFrame(rows, schema=PEOPLE_SCHEMA, orient="row")
+
+    def known(self) -> pl.DataFrame:
+        """Everyone in a live batch, as near-duplicate detection compares them (``ref`` names
+        the batch folder)."""
+        people = self.people()
+        return people.select(
+            "nik",
+            "name",
+            pl.col("birth_date").str.to_date("%Y-%m-%d", strict=False),
+            "sex",
+            "phone",
+            "kelurahan",
+            (pl.lit("ledger: ") + folder_basename(pl.col("folder"))).alias("ref"),
+        )
+
+    def next_id(self) -> int:
+        """The id the next batch gets (read under the lock, so it is the one inserted)."""
+        with _sqlite_errors(self.path):
+            (next_id,) = self.conn.execute(
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM batches"
+            ).fetchone()
+        return int(next_id)
+
+    def next_seq(self, decree: str, period: Period) -> int:
+        """1 + the highest sequence used for this decree and period (voided ones included,
+        so a folder name is never reused)."""
+        with _sqlite_errors(self.path):
+            (seq,) = self.conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM batches"
+                " WHERE decree = ? AND start_month = ? AND end_month = ?",
+                (decree, period.start, period.end),
+            ).fetchone()
+        return int(seq)
+
+    def batches(self) -> list[dict]:
+        """Every batch, oldest first."""
+        with _sqlite_errors(self.path):
+            rows = self.conn.execute(
+                "SELECT id, folder, decree, start_month, end_month, participants,"
+                " total_premium, status, created_at FROM batches ORDER BY id"
+            ).fetchall()
+        return [
+            dict(
+                zip(
+                    BATCH_COLUMNS,
+                    (i, f, d, month_label(s), month_label(e), n, t, st, c),
+                    strict=True,
+                )
+            )
+            for i, f, d, s, e, n, t, st, c in rows
+        ]
+
+    def stats(self) -> list[dict]:
+        """People and premium per decree and coverage period, live batches only."""
+        with _sqlite_errors(self.path):
+            rows = self.conn.execute(
+                "SELECT decree, start_month, end_month, COUNT(*), SUM(participants),"
+                " SUM(total_premium) FROM batches WHERE status = ?"
+                " GROUP BY decree, start_month, end_month ORDER BY decree, start_month, end_month",
+                (STATUS_DONE,),
+            ).fetchall()
+        return [
+            {
+                "decree": d,
+                "start": month_label(s),
+                "end": month_label(e),
+                "months": e - s + 1,
+                "batches": n,
+                "people": int(p),
+                "total_premium": int(t),
+            }
+            for d, s, e, n, p, t in rows
+        ]
+
+    def find_batch(self, ref: str) -> dict:
+        """A batch by id (``3``) or folder name (``perwako-..._2025-06_2025-12_001``)."""
+        key = ref.strip().rstrip("/")
+        for batch in self.batches():
+            if str(batch["id"]) == key or Path(batch["folder"]).name == Path(key).name:
+                return batch
+        raise UsageError(f"no batch {ref!r} in the ledger {self.path} (see: jamsos ledger list)")
+
+    # -- writing -----------------------------------------------------------------------
+
+    def record_batch(self, batch: BatchRecord, people: pl.DataFrame, inputs: list[dict]) -> int:
+        """Record a batch as ``committing`` with its inputs and people, in one transaction.
+
+        ``people`` has the ledger's identity columns (nik, name, birth_date as ISO text, sex,
+        phone, kelurahan, kelurahan_code, source)."""
+        self._require_writable()
+        self._materialise()
+        crash_point("ledger-created")
+        cols = ["nik", "name", "birth_date", "sex", "phone", "kelurahan", "kelurahan_code"]
+        cols.append("source")
+        with _sqlite_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self.conn.execute(
+                    "INSERT INTO batches (id, decree, start_month, end_month, seq, folder,"
+                    " participants, premium_per_person_month, total_premium, status,"
+                    " manifest_sha256, tool_version, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        batch.id,
+                        batch.decree,
+                        batch.period.start,
+                        batch.period.end,
+                        batch.seq,
+                        str(batch.folder),
+                        batch.participants,
+                        batch.premium_per_person_month,
+                        batch.total_premium,
+                        STATUS_COMMITTING,
+                        batch.manifest_sha256,
+                        batch.tool_version,
+                        _now(),
+                    ),
+                )
+                batch_id = int(cur.lastrowid)
+                self.conn.executemany(
+                    "INSERT INTO batch_inputs (batch_id, position, name, rows, sha256)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (batch_id, i, x["name"], x["rows"], x["sha256"])
+                        for i, x in enumerate(inputs)
+                    ],
+                )
+                self.conn.executemany(
+                    f"INSERT INTO people (batch_id, {', '.join(cols)})"
+                    f" VALUES ({', '.join('?' * (len(cols) + 1))})",
+                    ((batch_id, *row) for row in people.select(cols).iter_rows()),
+                )
+                crash_point("ledger-insert")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return batch_id
+
+    def rollback(self, batch_id: int) -> None:
+        """Take back a batch whose folder could not be published."""
+        self._require_writable()
+        with _sqlite_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._delete_batch(batch_id)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def mark_done(self, batch_id: int) -> None:
+        self._require_writable()
+        with _sqlite_errors(self.path):
+            self.conn.execute(
+                "UPDATE batches SET status = ? WHERE id = ? AND status = ?",
+                (STATUS_DONE, batch_id, STATUS_COMMITTING),
+            )
+
+    def void(self, ref: str) -> dict:
+        """Withdraw a batch that was never uploaded: its people can be submitted again."""
+        self._require_writable()
+        batch = self.find_batch(ref)
+        if batch["status"] != STATUS_DONE:
+            raise UsageError(
+                f"batch {batch['id']} is {batch['status']}: only a done batch can be voided"
+            )
+        with _sqlite_errors(self.path):
+            self.conn.execute(
+                "UPDATE batches SET status = ?, voided_at = ? WHERE id = ?",
+                (STATUS_VOIDED, _now(), batch["id"]),
+            )
+        return {**batch, "status": STATUS_VOIDED}
+
+
+def folder_basename(expr: pl.Expr) -> pl.Expr:
+    """The batch folder's own name (the ledger stores its full path)."""
+    return expr.str.extract(r"([^/\\]+)[/\\]*$", 1)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a foreign or corrupt ledger before anything is locked or written."""
+    if Path(path).exists():
+        _open_checked(Path(path), writable=False).close()
+
+
+@contextlib.contextmanager
+def opened(path: Path, *, mode: int = 0o600, write: bool = False) -> Iterator[Ledger]:
+    """An existing ledger for the ``jamsos ledger`` commands, interrupted batches settled.
+
+    To change it (``void``): under its lock (held by a run → exit 3), recovered for real.
+    To read it (``list``, ``stats``, ``export``): a private snapshot, recovered in memory, so
+    reading never waits for a cron run and never needs write access to the ledger.
+    """
+    from jamsos_cli.locks import exclusive, ledger_lock_path
+
+    path = Path(path)
+    if not path.exists():
+        raise LedgerError(f"{path}: no ledger here (nothing has been recorded yet)")
+    check_file(path)
+    with contextlib.ExitStack() as stack:
+        if write:
+            stack.enter_context(exclusive(ledger_lock_path(path), f"the ledger {path}", mode=mode))
+            ledger = stack.enter_context(Ledger.open(path, mode=mode))
+        else:
+            ledger = stack.enter_context(Ledger.snapshot(path))
+        ledger.recover()
+        yield ledger
+
+
+# --- schema and checks ------------------------------------------------------------------
+
+
+def _memory_with_schema() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    _migrate(conn)
+    return conn
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
+    """Open an existing file and make sure it is a jamsos ledger (before anything is written).
+
+    A reader opens it read-write too when it may, with ``query_only`` set: SQLite must roll
+    back the journal a killed writer left (restoring the last committed state) before anyone
+    can read, and that needs write access; the reader itself cannot change anything.
+    """
+    if path.is_dir():
+        raise LedgerError(f"{path}: is a folder, not a ledger file")
+    with open(path, "rb") as fh:
+        magic = fh.read(len(_SQLITE_MAGIC))
+    if magic and magic != _SQLITE_MAGIC:
+        raise LedgerError(
+            f"{path}: not a jamsos ledger (not an SQLite database); the file was left "
+            "untouched — give another --ledger path"
+        )
+    mode = "rw" if writable or os.access(path, os.W_OK) else "ro"
+    try:
+        conn = sqlite3.connect(_uri(path, mode), uri=True, isolation_level=None)
+        if not writable:
+            conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as exc:
+        raise LedgerError(f"{path}: cannot open the ledger ({exc})") from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        n_objects = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise LedgerError(
+            f"{path}: the ledger cannot be read ({exc}); the file was left untouched"
+        ) from None
+    if app_id == 0 and n_objects == 0:
+        return conn  # an empty database (e.g. a 0-byte file): initialised by _migrate
+    if app_id != APPLICATION_ID:
+        conn.close()
+        raise LedgerError(
+            f"{path}: this SQLite file is not a jamsos ledger; it was left untouched — "
+            "give another --ledger path"
+        )
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise LedgerError(
+            f"{path}: ledger schema version {version} is newer than this jamsos understands "
+            f"({SCHEMA_VERSION}); upgrade jamsos"
+        )
+    conn.execute("PRAGMA foreign_keys = ON")
+    if writable:
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``, one version per transaction."""
+    from jamsos_cli import __version__
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    while version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            version += 1
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at, tool_version) VALUES (?, ?, ?)",
+                (version, _now(), __version__),
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _fsync_dir(path: Path) -> None:
+    from jamsos_cli.outputs import fsync_dir
+
+    fsync_dir(path)
+
+
+# --- export and rendering (jamsos ledger ...) ---------------------------------------------
+
+EXPORT_TEXT_COLUMNS = {"nik", "phone"}
+
+
+def export_frame(ledger: Ledger, *, include_voided: bool = False) -> pl.DataFrame:
+    """One row per person per batch, with the batch's decree, period and status."""
+    statuses = (STATUS_DONE, STATUS_VOIDED) if include_voided else (STATUS_DONE,)
+    people = ledger.people(statuses=statuses)
+    return people.select(
+        "batch_id",
+        folder_basename(pl.col("folder")).alias("folder"),
+        "decree",
+        month_label_expr(pl.col("start_month")).alias("start"),
+        month_label_expr(pl.col("end_month")).alias("end"),
+        "status",
+        "nik",
+        "name",
+        "birth_date",
+        "sex",
+        "phone",
+        "kelurahan",
+        "kelurahan_code",
+        "source",
+    )
+
+
+def write_export(frame: pl.DataFrame, target: Path, *, mode: int) -> Path:
+    """csv or xlsx by the file's extension; owner-only and formula-neutralised (outputs.py)."""
+    from jamsos_cli.outputs import write_csv, write_xlsx
+
+    suffix = Path(target).suffix.lower()
+    if suffix == ".csv":
+        return write_csv(frame, target, mode=mode)
+    if suffix == ".xlsx":
+        return write_xlsx(
+            frame, target, mode=mode, sheet="ledger", text_columns=EXPORT_TEXT_COLUMNS
+        )
+    raise UsageError(f"{target}: give a .csv or .xlsx file name")
+
+
+_LABELS = {
+    "id": {
+        "id": "ID",
+        "folder": "Folder",
+        "decree": "Keputusan",
+        "period": "Periode",
+        "participants": "Peserta",
+        "status": "Status",
+        "created": "Dibuat",
+        "batches": "Batch",
+        "people": "Orang",
+        "months": "Bulan",
+        "premium": "Total iuran",
+        "none": "Belum ada batch di ledger.",
+        "ledger": "Ledger",
+    },
+    "en": {
+        "id": "ID",
+        "folder": "Folder",
+        "decree": "Decree",
+        "period": "Period",
+        "participants": "Participants",
+        "status": "Status",
+        "created": "Created",
+        "batches": "Batches",
+        "people": "People",
+        "months": "Months",
+        "premium": "Total premium",
+        "none": "No batches in the ledger yet.",
+        "ledger": "Ledger",
+    },
+}
+
+
+def render_batches(console, path: Path, batches: list[dict], lang: str) -> None:
+    """``jamsos ledger list``: one line per batch. The folder name already says the decree and
+    the period (``<decree>_<start>_<end>_<seq>``); ``--format json`` has them as fields."""
+    from rich.table import Table
+
+    L = _LABELS[lang]
+    console.print(f"{L['ledger']}: {path}", highlight=False)
+    if not batches:
+        console.print(L["none"])
+        return
+    table = Table(box=None, pad_edge=False)
+    table.add_column(L["id"], justify="right")
+    table.add_column(L["folder"], no_wrap=True)
+    table.add_column(L["participants"], justify="right")
+    table.add_column(L["status"])
+    table.add_column(L["created"], no_wrap=True)
+    for b in batches:
+        table.add_row(
+            str(b["id"]),
+            Path(b["folder"]).name,
+            str(b["participants"]),
+            b["status"],
+            b["created"][:16].replace("T", " "),
+        )
+    console.print(table)
+
+
+def render_stats(console, path: Path, stats: list[dict], lang: str) -> None:
+    """``jamsos ledger stats``: people and premium per decree and period (live batches)."""
+    from rich.table import Table
+
+    from jamsos_cli.money import format_number, format_rupiah
+
+    L = _LABELS[lang]
+    console.print(f"{L['ledger']}: {path}", highlight=False)
+    if not stats:
+        console.print(L["none"])
+        return
+    table = Table(box=None, pad_edge=False)
+    for key in ("decree", "period", "months", "batches", "people", "premium"):
+        table.add_column(L[key], justify="left" if key in ("decree", "period") else "right")
+    for s in stats:
+        table.add_row(
+            s["decree"],
+            f"{s['start']}..{s['end']}",
+            str(s["months"]),
+            str(s["batches"]),
+            format_number(s["people"], lang),
+            format_rupiah(s["total_premium"], lang),
+        )
+    console.print(table)

@@ -1,0 +1,86 @@
+"""Locks that keep two runs (two cron jobs, a cron job and a clerk) off the same ledger or
+output folder.
+
+An exclusive ``flock`` on a small lock file, taken without waiting: a second run exits 3 at
+once (``errors.LockHeld``). The kernel drops the lock when the holding process dies, however
+it dies (``kill -9`` included), so a stale lock never blocks the next run; the lock file
+itself is left in place (deleting it would let two runs lock two different files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from jamsos_cli.errors import LockHeld, UsageError
+
+FOLDER_LOCK_NAME = ".jamsos.lock"
+
+
+def ledger_lock_path(ledger: Path) -> Path:
+    """The lock of a ledger sits beside it: ``ledger.sqlite.lock``."""
+    return ledger.with_name(ledger.name + ".lock")
+
+
+def folder_lock_path(folder: Path) -> Path:
+    return folder / FOLDER_LOCK_NAME
+
+
+if sys.platform == "win32":  # pragma: no cover - the tool is run from Linux cron
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+else:
+    import errno
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                return False
+            raise
+        return True
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path, what: str, *, mode: int = 0o600) -> Iterator[Path]:
+    """Hold an exclusive lock on ``lock_file`` (created if missing) for the ``with`` body.
+
+    ``what`` names the thing protected, for the message a second run prints.
+    """
+    try:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, mode)
+    except OSError as exc:
+        raise UsageError(f"{lock_file}: cannot create lock file ({exc.strerror})") from None
+    try:
+        if not _try_lock(fd):
+            raise LockHeld(
+                f"another jamsos run is using {what} (lock {lock_file}); try again when it ends"
+            )
+        yield lock_file
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextlib.contextmanager
+def run_locks(ledger: Path, out: Path | None, *, mode: int = 0o600) -> Iterator[None]:
+    """The locks of one build-batch run: the ledger's, then the output folder's (same order
+    in every run; neither waits, so there is no deadlock)."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(exclusive(ledger_lock_path(ledger), f"the ledger {ledger}", mode=mode))
+        if out is not None:
+            stack.enter_context(
+                exclusive(folder_lock_path(out), f"the output folder {out}", mode=mode)
+            )
+        yield

@@ -1,0 +1,118 @@
+"""Premium arithmetic in whole rupiah: integers only, never floats.
+
+A rate is an integer number of basis points (100 bp = 1%) of the declared income; the
+fraction of a rupiah it may leave is rounded the way the decree says. Known figures
+(SPEC §1): JKK 1% of Rp 1,000,000 = 10,000 + JKM flat 6,800 = Rp 16,800 per person-month;
+6,945 people × 7 months = Rp 816,732,000; 13,500 × 12 = Rp 2,721,600,000.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Rounding = Literal["down", "up", "half_up"]
+BP = 10_000  # basis points in a whole
+
+
+def _whole(name: str, value: object) -> int:
+    """Money and counts must be ints: a float here would mean a rounding bug upstream."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    return value
+
+
+def share(amount: int, rate_bp: int, rounding: Rounding = "half_up") -> int:
+    """``rate_bp`` basis points of ``amount`` rupiah, rounded to a whole rupiah."""
+    amount, rate_bp = _whole("amount", amount), _whole("rate_bp", rate_bp)
+    if amount < 0 or rate_bp < 0:
+        raise ValueError("amount and rate must not be negative")
+    product = amount * rate_bp
+    if rounding == "down":
+        return product // BP
+    if rounding == "up":
+        return -(-product // BP)
+    if rounding == "half_up":
+        return (product + BP // 2) // BP
+    raise ValueError(f"unknown rounding {rounding!r}")
+
+
+def premium_breakdown(
+    declared_income: int,
+    programs: list[str],
+    *,
+    jkk_rate_bp: int,
+    jkm_flat: int,
+    jht_rate_bp: int | None = None,
+    rounding: Rounding = "half_up",
+) -> dict[str, int]:
+    """Rupiah per person per month for each program, in the order the decree lists them."""
+    amounts = {
+        "JKK": lambda: share(declared_income, jkk_rate_bp, rounding),
+        "JKM": lambda: _whole("jkm_flat", jkm_flat),
+        "JHT": lambda: share(declared_income, _whole("jht_rate_bp", jht_rate_bp), rounding),
+    }
+    return {p: amounts[p]() for p in programs}
+
+
+def total_premium(people: int, months: int, per_person_month: int) -> int:
+    """What the city pays: people × months × the premium per person-month."""
+    for name, value in (
+        ("people", people),
+        ("months", months),
+        ("per_person_month", per_person_month),
+    ):
+        if _whole(name, value) < 0:
+            raise ValueError(f"{name} must not be negative")
+    return people * months * per_person_month
+
+
+def months_between(start: str, end: str) -> int:
+    """Coverage months from ``start`` to ``end`` (YYYY-MM), both included: 2025-06..12 is 7."""
+    (y0, m0), (y1, m1) = (_year_month(start), _year_month(end))
+    months = (y1 * 12 + m1) - (y0 * 12 + m0) + 1
+    if months < 1:
+        raise ValueError(f"end {end} is before start {start}")
+    return months
+
+
+def _year_month(text: str) -> tuple[int, int]:
+    try:
+        year, month = text.split("-")
+        y, m = int(year), int(month)
+    except ValueError:
+        raise ValueError(f"{text!r} is not YYYY-MM") from None
+    if len(year) != 4 or not 1 <= m <= 12:
+        raise ValueError(f"{text!r} is not YYYY-MM")
+    return y, m
+
+
+def format_number(value: int, lang: str = "id") -> str:
+    """12872 → '12.872' (Indonesian) or '12,872' (English)."""
+    text = f"{_whole('value', value):,}"
+    return text.replace(",", ".") if lang == "id" else text
+
+
+def format_rupiah(value: int, lang: str = "id") -> str:
+    return "Rp " + format_number(value, lang)
+
+
+def format_rate(rate_bp: int, lang: str = "id") -> str:
+    """100 → '1%', 24 → '0,24%' (Indonesian decimal comma) / '0.24%'."""
+    whole, frac = divmod(_whole("rate_bp", rate_bp), 100)
+    if not frac:
+        return f"{whole}%"
+    sep = "," if lang == "id" else "."
+    return f"{whole}{sep}{frac:02d}".rstrip("0") + "%"
+
+
+def describe_program(
+    program: str, jkk_rate_bp: int, jht_rate_bp: int | None, lang: str = "id"
+) -> str:
+    """How a program's amount is computed, for ``jamsos decrees ID``."""
+    of_income = "dari penghasilan" if lang == "id" else "of declared income"
+    flat = "tetap per bulan" if lang == "id" else "flat per month"
+    if program == "JKK":
+        return f"{format_rate(jkk_rate_bp, lang)} {of_income}"
+    if program == "JHT" and jht_rate_bp is not None:
+        return f"{format_rate(jht_rate_bp, lang)} {of_income}"
+    return flat

@@ -1,0 +1,654 @@
+"""Likely duplicates: the same person entered twice with a different NIK.
+
+Exact NIK duplicates are found elsewhere (``duplicates.py``). The costly half is the person
+typed twice with a NIK that differs: one digit mistyped, two neighbouring digits swapped, the
+16th digit lost in a numeric Excel cell, a name spelled "MUHAMMAD" on one list and "MUH." on
+another. ``find_near_duplicates`` finds those pairs across every roster of a run and against
+people the ledger already holds, scores them 0..100 and says why.
+
+How (work grows about linearly with the rows, never with their square):
+
+1. **Blocking.** Candidate pairs are records sharing a block key; blocks larger than
+   ``max_block`` are skipped (degenerate keys such as a NIK typed as all ones):
+   - the NIK with one digit masked (16 keys per record: one substitution, Excel truncation);
+   - the NIK with two neighbouring digits put in order (15 keys: one transposition);
+   - roster birth date + phone;
+   - roster birth date + normalised name;
+   - NIK pairs a clerk already decided (``decisions``).
+   NIK-block pairs are kept only when they also share the birth date, the phone or the
+   normalised name (or a birth date is missing): two real NIKs one digit apart are common
+   (serial 0001 of neighbouring birth dates), a person's other fields tell them apart.
+2. **Signals**, computed for the candidate pairs in vectorised batches (rapidfuzz
+   ``process.cpdist``): how the NIKs differ, roster birth dates, the birth date inside each
+   NIK against its roster date, name similarity after Indonesian normalisation
+   (``normalise_name``, rules in ``schemas/names.toml``), the father's name after bin/binti,
+   phone, address, kelurahan, sex.
+3. **Score**: the points of the signals (``schemas/neardup.toml``) plus name points, clipped
+   to 0..100.
+
+Defaults (thresholds are parameters of ``find_near_duplicates``):
+
+- ``min_score = 70``: a pair is reported from this score on. E.g. one substituted NIK digit
+  (40) + same birth date (25) + same normalised name (30) = 95; two unrelated people with one
+  common name and birth date and NIKs far apart score 25 + 30 - 5 = 50 (not reported); twins
+  (consecutive serials, same date, phone and address, different first names) score about 40.
+- ``max_block = 200``: larger blocks are skipped.
+- Name points: ``clip(2.6 * (similarity - 88), -45, 30)``; "same address" at an address
+  similarity of 85; a different father's name below 80 (``neardup.toml``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from jamsos_cli.resources import schema_file
+
+DEFAULT_MIN_SCORE = 70.0
+DEFAULT_MAX_BLOCK = 200
+_BATCH = 500_000  # candidate pairs scored per rapidfuzz batch (bounds memory)
+
+PAIR_SCHEMA: dict[str, pl.DataType] = {
+    "a_rid": pl.Int64,
+    "b_rid": pl.Int64,
+    "b_ref": pl.Utf8,
+    "a_nik": pl.Utf8,
+    "b_nik": pl.Utf8,
+    "score": pl.Float64,
+    "reasons": pl.List(pl.Utf8),
+    "decision": pl.Utf8,
+}
+
+# Identity columns read from records / known, with their types (absent ones become null).
+_IDENTITY: dict[str, pl.DataType] = {
+    "nik": pl.Utf8,
+    "name": pl.Utf8,
+    "birth_date": pl.Date,
+    "sex": pl.Utf8,
+    "phone": pl.Utf8,
+    "address": pl.Utf8,
+    "kelurahan": pl.Utf8,
+    "nik_numeric": pl.Boolean,
+}
+
+
+# --------------------------------------------------------------------------- data files
+
+
+@cache
+def _names() -> dict[str, Any]:
+    with schema_file("names.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+@cache
+def _engine() -> dict[str, Any]:
+    with schema_file("neardup.toml").open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _words_re(words: list[str]) -> str:
+    """Alternation of literal words, longest first (Rust regex takes the first that fits)."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _dotted_re(degree: str) -> str:
+    """'S.Pd' -> 'S\\.\\s?PD': the dots required (keeps 'ST' = SITI safe), a space allowed."""
+    groups = [re.escape(g.upper()) for g in degree.split(".") if g]
+    return r"\.\s?".join(groups)
+
+
+@cache
+def _name_patterns() -> dict[str, Any]:
+    cfg = _names()
+    dotted = sorted(cfg["dotted_degrees"], key=len, reverse=True)
+    titles = [re.escape(t).replace(r"\ ", r"\.?\s*") for t in cfg["leading_titles"]]
+    titles.sort(key=len, reverse=True)
+    particles = _words_re(cfg["patronymic_particles"])
+    return {
+        # a dotted degree after the first word, with an optional final dot
+        "dotted": r"\s(?:" + "|".join(_dotted_re(d) for d in dotted) + r")\.?(?:\s|$)",
+        "undotted": r"\s(?:" + _words_re(cfg["undotted_degrees"]) + r")(?-u:\b)",
+        "titles": r"^(?:(?:" + "|".join(titles) + r")(?:\.\s*|\s+))+",
+        "patronym_drop": r"\s(?:" + particles + r")\s.*$",
+        "patronym_take": r"\s(?:" + particles + r")\s+(.*)$",
+        "groups": [
+            (r"(?-u:\b)(?:" + _words_re(g["words"]) + r")(?-u:\b)", g["canonical"])
+            for g in cfg["token_groups"]
+        ],
+        "rewrites": [(a, b) for a, b in cfg["rewrites"]],
+    }
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _clean_name(expr: pl.Expr) -> pl.Expr:
+    """Upper case, no degrees, no leading titles, letters and single spaces only."""
+    p = _name_patterns()
+    e = expr.str.to_uppercase().str.replace(r",.*$", "")
+    # run twice: "S.Pd. M.Pd." has two degrees sharing one space
+    e = e.str.replace_all(p["dotted"], " ").str.replace_all(p["dotted"], " ")
+    e = e.str.replace_all(p["undotted"], " ")
+    e = e.str.strip_chars().str.replace(p["titles"], "")
+    e = e.str.replace_all(r"['`\u2018\u2019]", "").str.replace_all(r"[^A-Z]+", " ")
+    return e.str.strip_chars()
+
+
+def _canonical(expr: pl.Expr) -> pl.Expr:
+    """Token groups, spelling rewrites, doubled letters: variants of one name agree."""
+    p = _name_patterns()
+    e = expr
+    for pattern, canonical in p["groups"]:
+        e = e.str.replace_all(pattern, canonical)
+    for old, new in p["rewrites"]:
+        e = e.str.replace_all(old, new, literal=True)
+    letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    e = e.str.replace_many([c + c for c in letters], letters)
+    e = e.str.replace_all(r"Y(?-u:\b)", "I")
+    return e.str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
+
+
+def normalise_name(expr: pl.Expr) -> pl.Expr:
+    """A name as compared for identity: no titles, degrees or bin/binti part, variants unified.
+
+    "Hj. Siti Aminah, S.Pd." -> "ST AMINAH"; "MUH. RIZKY" and "Muhammad Rizki" -> "M RIZKI";
+    "AHMAD BIN SALIM" -> "AHMAD" (the father's name is compared separately). Rules:
+    ``schemas/names.toml``. Null for an empty result.
+    """
+    p = _name_patterns()
+    return _canonical(_clean_name(expr).str.replace(p["patronym_drop"], ""))
+
+
+def father_name(expr: pl.Expr) -> pl.Expr:
+    """The normalised name after "bin"/"binti", or null."""
+    p = _name_patterns()
+    return _canonical(_clean_name(expr).str.extract(p["patronym_take"], 1))
+
+
+# --------------------------------------------------------------------------- reasons
+
+
+def reason_text(reasons: list[str] | None, lang: str = "id") -> str:
+    """Render reason keys ("same_phone", "name_similar:94") as one sentence in ``lang``."""
+    templates = _engine()["reasons"]
+    lang = "en" if lang == "en" else "id"
+    parts = []
+    for reason in reasons or []:
+        key, _, param = reason.partition(":")
+        template = templates.get(key, {}).get(lang)
+        parts.append(template.replace("{0}", param) if template else reason)
+    return ", ".join(parts)
+
+
+def reason_templates(lang: str = "id") -> pl.DataFrame:
+    """Reason key -> template, as a frame (for vectorised rendering of many pairs)."""
+    lang = "en" if lang == "en" else "id"
+    reasons = _engine()["reasons"]
+    return pl.DataFrame(
+        {"key": list(reasons), "template": [r[lang] for r in reasons.values()]},
+        schema={"key": pl.Utf8, "template": pl.Utf8},
+    )
+
+
+def render_reasons(reasons: pl.Series, lang: str = "id") -> pl.Series:
+    """``reason_text`` for a whole column of reason lists, vectorised (one text per list)."""
+    frame = pl.DataFrame({"reasons": reasons.cast(pl.List(pl.Utf8))}).with_row_index("i")
+    parts = (
+        frame.explode("reasons")
+        .with_columns(
+            key=pl.col("reasons").str.split_exact(":", 1).struct.field("field_0"),
+            param=pl.col("reasons").str.split_exact(":", 1).struct.field("field_1").fill_null(""),
+        )
+        .join(reason_templates(lang), on="key", how="left", maintain_order="left")
+        .with_columns(
+            text=pl.coalesce(
+                pl.col("template").str.replace_all("{0}", pl.col("param"), literal=True),
+                pl.col("reasons"),
+            )
+        )
+    )
+    texts = parts.group_by("i").agg(pl.col("text").drop_nulls().str.join(", "))
+    out = frame.select("i").join(texts, on="i", how="left", maintain_order="left")
+    return out.get_column("text").fill_null("").alias(reasons.name)
+
+
+# --------------------------------------------------------------------------- identity frame
+
+
+def _identity(frame: pl.DataFrame, rid: pl.Expr, ref: pl.Expr) -> pl.LazyFrame:
+    """The identity columns the engine compares, trimmed, empty text as null."""
+    names = frame.columns
+    cols = [
+        (pl.col(c).cast(t) if c in names else pl.lit(None, t)).alias(c)
+        for c, t in _IDENTITY.items()
+    ]
+    lf = frame.lazy().select(
+        rid.cast(pl.Int64).alias("_rid"), ref.cast(pl.Utf8).alias("ref"), *cols
+    )
+    return lf.with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c, t in _IDENTITY.items() if t == pl.Utf8
+    )
+
+
+def _name_columns(names: pl.LazyFrame) -> pl.LazyFrame:
+    """Per distinct name: normalised name, father's name, and cheap keys for the pre-filter."""
+    clean = _clean_name(pl.col("name"))
+    p = _name_patterns()
+    return (
+        names.with_columns(_clean=clean)
+        .with_columns(
+            name_n=_canonical(pl.col("_clean").str.replace(p["patronym_drop"], "")),
+            father=_canonical(pl.col("_clean").str.extract(p["patronym_take"], 1)),
+            name_u=pl.col("name").str.to_uppercase().str.replace_all(r"\s+", " "),
+        )
+        .with_columns(
+            # one typo leaves the first or the last word, or the first or last 3 letters, intact
+            _nf=pl.col("name_n").str.extract(r"^(\S+)", 1).hash(),
+            _nl=pl.col("name_n").str.extract(r"(\S+)$", 1).hash(),
+            _np=pl.col("name_n").str.slice(0, 3).hash(),
+            _ns=pl.col("name_n").str.slice(-3).hash(),
+            _nh=pl.col("name_n").hash(),
+        )
+        .drop("_clean")
+    )
+
+
+def _people(records: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
+    """Run records (their own rids) and known people (rids -1, -2, ...) in one frame, with the
+    derived columns computed once (names once per distinct name)."""
+    parts = [_identity(records, pl.col("_rid"), pl.lit(None, pl.Utf8))]
+    if known is not None and known.height:
+        ref = pl.col("ref") if "ref" in known.columns else pl.lit("ledger", pl.Utf8)
+        parts.append(_identity(known, -(pl.int_range(pl.len(), dtype=pl.Int64) + 1), ref))
+    lf = pl.concat(parts)
+    names = _name_columns(lf.select("name").unique().filter(pl.col("name").is_not_null()))
+    nik, bd = pl.col("nik"), pl.col("birth_date")
+    day = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
+    valid = nik.str.contains(r"^\d{16}$")
+    return (
+        lf.join(names, on="name", how="left", maintain_order="left")
+        .with_columns(
+            nik_int=pl.when(valid).then(nik.cast(pl.Int64, strict=False)),
+            # does the DDMMYY inside the NIK agree with the roster birth date? (day + 40: women)
+            nik_date_ok=pl.when(valid).then(
+                (pl.when(day > 40).then(day - 40).otherwise(day) == bd.dt.day())
+                & (nik.str.slice(8, 2).cast(pl.Int32, strict=False) == bd.dt.month())
+                & (nik.str.slice(10, 2).cast(pl.Int32, strict=False) == bd.dt.year() % 100)
+            ),
+            addr_n=pl.col("address")
+            .str.to_uppercase()
+            .str.replace_all(r"[^A-Z0-9]+", " ")
+            .str.strip_chars()
+            .replace("", None),
+            kel_n=pl.col("kelurahan").str.to_uppercase().str.replace_all(r"[^A-Z0-9]+", ""),
+            _dob=bd.cast(pl.Int32).fill_null(-1_000_000),
+            _ph=pl.col("phone").hash(),
+            _nk=nik.hash(),
+        )
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------- blocking
+
+
+def _pairs_in_blocks(frame: pl.LazyFrame, keys: list[str], max_block: int) -> pl.LazyFrame:
+    """(l, r) with l < r for every two records sharing ``keys``; r is always a run record."""
+    keyed = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).filter(
+        pl.len().over(keys).is_between(2, max_block)
+    )
+    return (
+        keyed.join(keyed, on=keys, suffix="_r")
+        .filter(pl.col("_rid") < pl.col("_rid_r"), pl.col("_rid_r") >= 0)
+        .select(pl.col("_rid").alias("l"), pl.col("_rid_r").alias("r"))
+    )
+
+
+def _nik_key_parts(people: pl.DataFrame) -> list[pl.LazyFrame]:
+    """Per NIK variant: (record, key). 16 one-digit masks and 15 sorted neighbour pairs.
+
+    Two NIKs share a mask key exactly when they differ in that one digit, and a sorted-pair key
+    exactly when they differ by swapping those two digits (Excel truncation is a change of the
+    last digit). Blocks are also split by roster birth date: a pair with different birth dates
+    loses 45 points and cannot reach a useful score, and the split keeps blocks small.
+    """
+    n = pl.col("nik_int")
+    base = people.lazy().select("_rid", "_dob", "nik_int").filter(n.is_not_null())
+    parts = []
+    for p in range(16):
+        w = 10 ** (15 - p)
+        parts.append(base.select("_rid", "_dob", key=n - (n // w % 10) * w))
+    for p in range(15):
+        w1, w2 = 10 ** (15 - p), 10 ** (14 - p)
+        d1, d2 = n // w1 % 10, n // w2 % 10
+        lo, hi = pl.min_horizontal(d1, d2), pl.max_horizontal(d1, d2)
+        canon = n - d1 * w1 - d2 * w2 + lo * w1 + hi * w2
+        parts.append(base.filter(d1 != d2).select("_rid", "_dob", key=canon))
+    return parts
+
+
+def _nik_pairs(people: pl.DataFrame, max_block: int) -> pl.DataFrame:
+    """Pairs of records whose NIKs are one substitution or one transposition apart (and share
+    the roster birth date), one variant at a time to keep memory flat."""
+    pairs = [
+        _pairs_in_blocks(part, ["key", "_dob"], max_block).collect()
+        for part in _nik_key_parts(people)
+    ]
+    return pl.concat(pairs).unique()
+
+
+def _decided_pairs(people: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.LazyFrame:
+    """Record pairs carrying a NIK pair a clerk already decided (so a decision always applies)."""
+    if decisions is None or decisions.height == 0:
+        return pl.LazyFrame(schema={"l": pl.Int64, "r": pl.Int64})
+    d = _decision_keys(decisions).lazy().select("lo", "hi")
+    ids = people.lazy().select("_rid", "nik")
+    return (
+        d.join(ids, left_on="lo", right_on="nik")
+        .join(ids, left_on="hi", right_on="nik", suffix="_h")
+        .select(
+            l=pl.min_horizontal("_rid", "_rid_h"),
+            r=pl.max_horizontal("_rid", "_rid_h"),
+        )
+        .filter(pl.col("r") >= 0, pl.col("l") != pl.col("r"))
+    )
+
+
+_NARROW = ["_dob", "_ph", "_nk", "_nh", "_nf", "_nl", "_np", "_ns"]
+
+
+def _candidates(people: pl.DataFrame, decisions: pl.DataFrame | None, max_block: int):
+    """Candidate pairs, oriented (a = run record, earlier; b = later or known), with both sides'
+    identity columns, already cut down to those worth scoring."""
+    lf = people.lazy()
+    blocks = pl.concat(
+        [
+            p.with_columns(decided=pl.lit(False))
+            for p in (
+                _nik_pairs(people, max_block).lazy(),
+                _pairs_in_blocks(lf, ["birth_date", "phone"], max_block),
+                _pairs_in_blocks(lf, ["birth_date", "name_n"], max_block),
+            )
+        ]
+        + [_decided_pairs(people, decisions).with_columns(decided=pl.lit(True))]
+    )
+    pairs = blocks.group_by("l", "r").agg(pl.col("decided").any())
+    # cheap pre-filter on integer keys before the wide join
+    narrow = lf.select("_rid", *_NARROW)
+    a = narrow.select(pl.all().name.suffix("_a"))
+    b = narrow.select(pl.all().name.suffix("_b"))
+
+    def eq(k: str) -> pl.Expr:
+        return (pl.col(f"{k}_a") == pl.col(f"{k}_b")).fill_null(False)
+
+    birth = eq("_dob") | (pl.col("_dob_a") < -999_999) | (pl.col("_dob_b") < -999_999)
+    name = eq("_nf") | eq("_nl") | eq("_np") | eq("_ns")
+    worth = pl.col("decided") | (~eq("_nk") & (birth | eq("_ph") | eq("_nh")) & name)
+    kept = (
+        pairs.join(a, left_on="l", right_on="_rid_a")
+        .join(b, left_on="r", right_on="_rid_b")
+        .filter(worth)
+        .select(
+            a=pl.when(pl.col("l") < 0).then("r").otherwise("l"),
+            b=pl.when(pl.col("l") < 0).then("l").otherwise("r"),
+        )
+    )
+    side = lf.drop("nik_int", *_NARROW)
+    joined = kept.join(side.select(pl.all().name.prefix("a_")), left_on="a", right_on="a__rid")
+    joined = joined.join(side.select(pl.all().name.prefix("b_")), left_on="b", right_on="b__rid")
+    return (
+        joined.filter(
+            pl.col("a_nik").is_not_null(),
+            pl.col("b_nik").is_not_null(),
+            pl.col("a_nik") != pl.col("b_nik"),
+        )
+        .sort("a", "b")
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def _similarities(pairs: pl.DataFrame) -> pl.DataFrame:
+    """String similarities of the pairs, rapidfuzz-vectorised in batches."""
+    import numpy as np
+    from rapidfuzz import distance, fuzz, process
+
+    def batch(a: str, b: str, scorer) -> pl.Series:
+        left = pairs.get_column(a).fill_null("").to_list()
+        right = pairs.get_column(b).fill_null("").to_list()
+        out = [
+            process.cpdist(left[i : i + _BATCH], right[i : i + _BATCH], scorer=scorer, workers=-1)
+            for i in range(0, len(left), _BATCH)
+        ]
+        return pl.Series(np.concatenate(out) if out else np.zeros(0))
+
+    return pairs.with_columns(
+        name_sim=batch("a_name_n", "b_name_n", fuzz.ratio).cast(pl.Float64),
+        addr_sim=batch("a_addr_n", "b_addr_n", fuzz.token_set_ratio).cast(pl.Float64),
+        father_sim=batch("a_father", "b_father", fuzz.ratio).cast(pl.Float64),
+        nik_osa=batch("a_nik", "b_nik", distance.OSA.distance).cast(pl.Int64),
+        nik_ham=batch("a_nik", "b_nik", distance.Hamming.distance).cast(pl.Int64),
+    )
+
+
+def _both(col: str) -> pl.Expr:
+    return pl.col(f"a_{col}").is_not_null() & pl.col(f"b_{col}").is_not_null()
+
+
+def _nik_kind() -> pl.Expr:
+    """How the two NIKs differ: the reason key (one per pair)."""
+    a, b = pl.col("a_nik"), pl.col("b_nik")
+    same_len = a.str.len_chars() == b.str.len_chars()
+    one_digit = same_len & (pl.col("nik_ham") == 1)
+    truncated = (a.str.ends_with("0") & pl.col("a_nik_numeric").fill_null(True)) | (
+        b.str.ends_with("0") & pl.col("b_nik_numeric").fill_null(True)
+    )
+    return (
+        pl.when(one_digit & (a.str.slice(0, 15) == b.str.slice(0, 15)) & truncated)
+        .then(pl.lit("nik_excel_truncated"))
+        .when(one_digit)
+        .then(pl.lit("nik_one_substitution"))
+        .when(same_len & (pl.col("nik_ham") == 2) & (pl.col("nik_osa") == 1))
+        .then(pl.lit("nik_transposition"))
+        .when(pl.col("nik_osa") == 1)
+        .then(pl.lit("nik_one_digit_missing"))
+        .when(pl.col("nik_osa") == 2)
+        .then(pl.lit("nik_two_edits"))
+        .otherwise(pl.lit("nik_far"))
+    )
+
+
+def _signals() -> dict[str, pl.Expr]:
+    """Boolean signal columns of a pair (computed once, then scored and explained)."""
+    th = _engine()["thresholds"]
+    a, b = pl.col("a_nik"), pl.col("b_nik")
+
+    def same(c: str) -> pl.Expr:
+        return (pl.col(f"a_{c}") == pl.col(f"b_{c}")).fill_null(False)
+
+    def differ(c: str) -> pl.Expr:
+        return (pl.col(f"a_{c}") != pl.col(f"b_{c}")).fill_null(False)
+
+    serial_a = a.str.slice(12, 4).cast(pl.Int32, strict=False)
+    serial_b = b.str.slice(12, 4).cast(pl.Int32, strict=False)
+    # Serials count people of one kecamatan, birth date and sex, so they are small: two real
+    # people of one such cell differ in the last digit, a typo can hit any digit.
+    last_digit = (
+        (pl.col("nik_kind") == "nik_one_substitution")
+        & (a.str.len_chars() == 16)
+        & (a.str.slice(0, 15) == b.str.slice(0, 15))
+    )
+    date_part_differs = a.str.slice(6, 6) != b.str.slice(6, 6)
+    return {
+        "last_digit": last_digit,
+        # serial 0000 is never issued: then one NIK is simply mistyped, not a sibling's
+        "consecutive": last_digit
+        & ((serial_a - serial_b).abs() == 1)
+        & (pl.min_horizontal(serial_a, serial_b) > 0),
+        "same_date": same("birth_date"),
+        "diff_date": differ("birth_date"),
+        "bad_a": same("birth_date") & date_part_differs & ~pl.col("a_nik_date_ok").fill_null(True),
+        "bad_b": same("birth_date") & date_part_differs & ~pl.col("b_nik_date_ok").fill_null(True),
+        "same_name_u": same("name_u"),
+        "same_name_n": same("name_n"),
+        "both_names": _both("name_n"),
+        "diff_father": _both("father") & (pl.col("father_sim") < th["father_similar"]),
+        "same_phone": same("phone"),
+        "diff_phone": differ("phone"),
+        "same_addr": _both("addr_n") & (pl.col("addr_sim") >= th["address_similar"]),
+        "same_kel": same("kel_n"),
+        "diff_kel": differ("kel_n"),
+        "diff_sex": differ("sex"),
+    }
+
+
+def _score(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Points per signal, the reasons list and the 0..100 score (all vectorised)."""
+    cfg = _engine()
+    pts, nm = cfg["points"], cfg["name"]
+    flags = pairs.with_columns(nik_kind=_nik_kind()).with_columns(**_signals())
+    c = pl.col
+
+    def when(flag: str, points: float) -> pl.Expr:
+        return pl.when(c(flag)).then(pl.lit(float(points))).otherwise(0.0)
+
+    def reason(flag: str, key: str) -> pl.Expr:
+        return pl.when(c(flag)).then(pl.lit(key))
+
+    nik_points = (
+        pl.when(c("consecutive"))
+        .then(pts["nik_serial_consecutive"])
+        .when(c("last_digit"))
+        .then(pts["nik_serial_substitution"])
+        .otherwise(c("nik_kind").replace_strict(pts, default=0, return_dtype=pl.Float64))
+    )
+    name_points = (
+        pl.when(c("both_names"))
+        .then(((c("name_sim") - nm["pivot"]) * nm["slope"]).clip(nm["floor"], nm["cap"]))
+        .otherwise(0.0)
+    )
+    total = (
+        nik_points
+        + name_points
+        + when("same_date", pts["same_birth_date"])
+        + when("diff_date", pts["different_birth_date"])
+        + pl.when(c("bad_a") | c("bad_b")).then(pts["nik_birth_date_mismatch"]).otherwise(0)
+        + when("diff_father", pts["different_father"])
+        + when("same_phone", pts["same_phone"])
+        + when("diff_phone", pts["different_phone"])
+        + when("same_addr", pts["same_address"])
+        + when("same_kel", pts["same_kelurahan"])
+        + when("diff_kel", pts["different_kelurahan"])
+        + when("diff_sex", pts["different_sex"])
+    )
+    name_reason = (
+        pl.when(c("same_name_u"))
+        .then(pl.lit("same_name"))
+        .when(c("same_name_n"))
+        .then(pl.lit("same_name_normalised"))
+        .when(c("both_names"))
+        .then(pl.format("name_similar:{}", c("name_sim").floor().cast(pl.Int64)))
+    )
+    reasons = pl.concat_list(
+        c("nik_kind"),
+        reason("consecutive", "nik_serials_consecutive"),
+        reason("same_date", "same_birth_date"),
+        reason("diff_date", "different_birth_date"),
+        reason("bad_a", "nik_birth_date_mismatch:A"),
+        reason("bad_b", "nik_birth_date_mismatch:B"),
+        name_reason,
+        reason("diff_father", "different_father"),
+        reason("same_phone", "same_phone"),
+        reason("diff_phone", "different_phone"),
+        reason("same_addr", "same_address"),
+        reason("same_kel", "same_kelurahan"),
+        reason("diff_kel", "different_kelurahan"),
+        reason("diff_sex", "different_sex"),
+    ).list.drop_nulls()
+    return flags.with_columns(score=total.clip(0, 100).round(1), reasons=reasons)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _decision_keys(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Decisions keyed by the NIK pair in sorted order (order-independent)."""
+    d = decisions.select(
+        pl.col("nik_a").cast(pl.Utf8), pl.col("nik_b").cast(pl.Utf8), pl.col("decision")
+    )
+    return d.select(
+        lo=pl.min_horizontal("nik_a", "nik_b"),
+        hi=pl.max_horizontal("nik_a", "nik_b"),
+        decision=pl.col("decision").cast(pl.Utf8),
+    ).unique(subset=["lo", "hi"], keep="last", maintain_order=True)
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def find_near_duplicates(
+    records: pl.DataFrame,
+    *,
+    known: pl.DataFrame | None = None,
+    min_score: float = DEFAULT_MIN_SCORE,
+    decisions: pl.DataFrame | None = None,
+    max_block: int = DEFAULT_MAX_BLOCK,
+) -> pl.DataFrame:
+    """Pairs of records (or a record and a known person) that look like one person.
+
+    ``records``: the run's records frame (``tables.RECORD_COLUMNS``; used: ``_rid``, ``nik``,
+    ``name``, ``birth_date``, and when present ``sex``, ``phone``, ``address``, ``kelurahan``,
+    ``nik_numeric``). ``known``: people already submitted (the ledger), same identity columns
+    plus ``ref`` (e.g. "ledger batch 3"). ``decisions``: ``nik_a``, ``nik_b``, ``decision``
+    ("same"/"different", see ``review.read_decisions``): "different" pairs are dropped, "same"
+    pairs are always kept (whatever their score) and marked.
+
+    Returns ``PAIR_SCHEMA``: ``a_rid`` (the earlier run record), ``b_rid`` (the later one, or
+    null for a known person, then ``b_ref`` names it), both NIKs, ``score`` 0..100,
+    ``reasons`` (stable keys, render with ``reason_text``) and ``decision`` ("same" or null),
+    sorted by ``a_rid``. Only pairs whose NIKs differ: equal NIKs are exact duplicates.
+    Thresholds: see the module docstring.
+    """
+    if records.height == 0:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+    people = _people(records, known)
+    cand = _candidates(people, decisions, max_block)
+    if cand.height == 0:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+    scored = _score(_similarities(cand))
+    if decisions is not None and decisions.height:
+        scored = scored.join(
+            _decision_keys(decisions),
+            left_on=[pl.min_horizontal("a_nik", "b_nik"), pl.max_horizontal("a_nik", "b_nik")],
+            right_on=["lo", "hi"],
+            how="left",
+        )
+    else:
+        scored = scored.with_columns(decision=pl.lit(None, pl.Utf8))
+    decided_same = (pl.col("decision") == "same").fill_null(False)
+    out = scored.filter(
+        (pl.col("decision") != "different").fill_null(True),
+        (pl.col("score") >= min_score) | decided_same,
+    ).with_columns(
+        reasons=pl.when(decided_same)
+        .then(pl.col("reasons").list.concat(pl.lit(["decided_same"])))
+        .otherwise("reasons"),
+        decision=pl.when(decided_same).then(pl.lit("same")),
+    )
+    return out.select(
+        a_rid=pl.col("a"),
+        b_rid=pl.when(pl.col("b") >= 0).then(pl.col("b")),
+        b_ref=pl.when(pl.col("b") < 0).then(pl.col("b_ref")),
+        a_nik="a_nik",
+        b_nik="b_nik",
+        score=pl.col("score").cast(pl.Float64),
+        reasons="reasons",
+        decision="decision",
+    ).sort("a_rid", "b_rid", "b_ref", "b_nik", nulls_last=True)

@@ -1,0 +1,444 @@
+"""Normalise: the run's ``RosterTable``s → one records frame of canonical values.
+
+Vectorised Polars over the whole run, staged so that each shared intermediate (cleaned NIK,
+the NIK as an integer and its DDMMYY parts, the parsed birth date) is computed once and the
+checks (``checks.py``) are built on it. The rules (month names, sex variants, phone and NIK
+cleanup patterns, honorifics) are data: ``schemas/normalise.toml``; region names are matched
+through ``regions.py``. Nothing is reported here: ``checks.row_checks`` reads these columns.
+
+Columns beyond ``tables.RECORD_COLUMNS`` that the checks rely on:
+
+- ``nik_int`` (Int64): the NIK as a number when it is 16 digits and trustworthy (not
+  scientific, not from a numeric cell ending in 0). The NIK-part checks and the duplicate
+  check run only on these rows (PERFORMANCE-NOTES: Int64 is twice as fast as strings).
+- ``nik_day`` / ``nik_month`` / ``nik_yy`` (Int32): the NIK's birth date (day without the
+  +40 for women); null when that part is not a real date (NIK_BIRTHDATE).
+- ``sex_from_nik`` (Boolean): the roster gave no sex for this row (no sex column, or an empty
+  cell), so ``sex`` is the NIK's: NIK_SEX_MISMATCH is only judged where this is false.
+- ``birth_date_text`` (Utf8): the text the birth date was read from (the birth date cell, or
+  the date part of a combined TEMPAT/TGL LAHIR cell).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from functools import cache, cached_property
+from typing import Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from jamsos_cli.resources import schema_file
+from jamsos_cli.schema import FIELDS
+from jamsos_cli.tables import RosterTable
+
+# ---------------------------------------------------------------------------- the rules (data)
+
+
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NikRules(_Rules):
+    scientific: str
+    trailing: str
+    remove: str
+    leading_quotes: str
+    length: int = 16
+
+
+class DateRules(_Rules):
+    year_min: int
+    year_max: int
+    excel_epoch: date
+    serial_digits: int
+
+
+class PhoneRules(_Rules):
+    international: str
+    missing_zero: str
+    valid: str
+    blank: str
+
+
+class NameRules(_Rules):
+    honorifics: list[str]
+
+
+class NormaliseRules(BaseModel):
+    """``schemas/normalise.toml``, validated; also the regexes both engines share.
+
+    The patterns use only constructs that mean the same in Python's ``re`` and in Polars
+    (Rust ``regex``), so the row-rules model (schema.py) and the vectorised code agree.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nik: NikRules
+    birth_date: DateRules
+    months: dict[str, int]
+    sex: dict[Literal["L", "P"], list[str]]
+    phone: PhoneRules
+    name: NameRules
+
+    @cached_property
+    def sex_lookup(self) -> dict[str, str]:
+        """Upper-case letters-only variant → L/P."""
+        return {v.upper(): sex for sex, variants in self.sex.items() for v in variants}
+
+    @cached_property
+    def date_pattern(self) -> str:
+        """One regex for every accepted date form; named groups (ISO, day-first, serial)."""
+        iso = r"(?P<iy>[0-9]{4})[-/.](?P<im>[0-9]{1,2})[-/.](?P<id>[0-9]{1,2})"
+        dmy = (
+            r"(?P<dd>[0-9]{1,2})[-/., ]+(?P<dm>[0-9]{1,2}|[A-Za-z]+)\.?[-/., ]+"
+            r"(?P<dy>[0-9]{4})"
+        )
+        time = r"(?:[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:\.[0-9]+)?)?)?"
+        serial = rf"(?P<sn>[0-9]{{{self.birth_date.serial_digits}}})(?:\.[0-9]+)?"
+        return rf"^(?:(?:{iso}|{dmy}){time}|{serial})$"
+
+    # A combined TEMPAT/TGL LAHIR cell: the place is the text before the first digit.
+    ttl_pattern: str = r"^(?P<place>[^0-9]*?)[ ,;/\-]*(?P<date>[0-9].*)?$"
+    ttl_place_strip: str = " ,;/-"
+    # A combined RT/RW cell: "001/002", "01-02", "RT 01 RW 02".
+    rtrw_pattern: str = r"^[^0-9]*(?P<rt>[0-9]+)[^0-9]+(?P<rw>[0-9]+)[^0-9]*$"
+
+    @cached_property
+    def honorific_pattern(self) -> str:
+        words = "|".join(sorted(self.name.honorifics, key=len, reverse=True))
+        return rf"^(?:(?:{words}) +)+"
+
+    @property
+    def epoch_days(self) -> int:
+        """Excel's day 0 as days since 1970-01-01 (Polars' Date)."""
+        return (self.birth_date.excel_epoch - date(1970, 1, 1)).days
+
+
+@cache
+def rules() -> NormaliseRules:
+    with schema_file("normalise.toml").open("rb") as fh:
+        raw = tomllib.load(fh)
+    raw["months"] = {k.lower(): v for k, v in raw["months"].items()}
+    return NormaliseRules.model_validate(raw)
+
+
+# ------------------------------------------------------------------- shared small expressions
+
+
+def days_in_month(month: pl.Expr, leap: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+
+
+def is_leap(year: pl.Expr) -> pl.Expr:
+    return ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+
+
+def make_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """A Date, or null when the parts are not a real date (never an error)."""
+    ok = month.is_between(1, 12) & day.is_between(1, days_in_month(month, is_leap(year)))
+    return pl.date(pl.when(ok).then(year), pl.when(ok).then(month), pl.when(ok).then(day))
+
+
+def collapse_ws(expr: pl.Expr) -> pl.Expr:
+    """Trimmed, inner whitespace collapsed (cells arrive stripped, null when empty)."""
+    return expr.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def name_key_expr(name: pl.Expr) -> pl.Expr:
+    """Identity form of a name (see normalise.toml [name])."""
+    r = rules()
+    e = name.str.to_uppercase().str.replace_all(r",.*$|['‘’`]", "")
+    e = e.str.replace_all(r"[^\p{L}]+", " ").str.strip_chars(" ")
+    return e.str.replace(r.honorific_pattern, "")
+
+
+def parse_dates(lf: pl.LazyFrame, text: str, out: str) -> pl.LazyFrame:
+    """Add ``out``: the Date read from column ``text`` (null when not an accepted form or not
+    a real date). Staged: the regex runs once, its parts become columns, then the date."""
+    r = rules()
+    groups = pl.col(text).str.strip_chars().str.extract_groups(r.date_pattern).alias("_g")
+    g = pl.col("_g").struct
+    dm = g.field("dm")
+    lf = lf.with_columns(groups).with_columns(
+        pl.coalesce(g.field("iy"), g.field("dy")).cast(pl.Int32).alias("_y"),
+        pl.coalesce(
+            g.field("im").cast(pl.Int32),
+            dm.cast(pl.Int32, strict=False),
+            dm.str.to_lowercase().replace_strict(r.months, default=None, return_dtype=pl.Int32),
+        ).alias("_m"),
+        pl.coalesce(g.field("id"), g.field("dd")).cast(pl.Int32).alias("_d"),
+        (g.field("sn").cast(pl.Int32) + r.epoch_days).cast(pl.Date).alias("_serial"),
+    )
+    lf = lf.with_columns(
+        pl.coalesce(make_date(pl.col("_y"), pl.col("_m"), pl.col("_d")), "_serial").alias(out)
+    )
+    in_range = pl.col(out).dt.year().is_between(r.birth_date.year_min, r.birth_date.year_max)
+    return lf.with_columns(pl.when(in_range).then(pl.col(out)).alias(out)).drop(
+        "_g", "_y", "_m", "_d", "_serial"
+    )
+
+
+# ------------------------------------------------------------------------------ the step
+
+
+def _table_frame(index: int, table: RosterTable, role_override: str | None) -> pl.LazyFrame:
+    """One table's rows with canonical raw columns (null columns for fields it lacks)."""
+    frame = table.frame
+    cols: list[pl.Expr] = [
+        pl.lit(index, pl.Int32).alias("_src"),
+        pl.lit(table.file, pl.Utf8).alias("_file"),
+        pl.lit(table.sheet, pl.Utf8).alias("_sheet"),
+        pl.col("_row").cast(pl.Int64),
+    ]
+    for name in FIELDS:
+        column = table.column_of(name)
+        raw = pl.col(column).cast(pl.Utf8) if column else pl.lit(None, pl.Utf8)
+        cols.append(raw.alias(f"raw_{name}"))
+    for flag in ("nik", "phone"):
+        src = f"_{flag}_numeric"
+        value = pl.col(src).fill_null(False) if src in frame.columns else pl.lit(False)
+        cols.append(value.cast(pl.Boolean).alias(f"{flag}_numeric"))
+    has_role = table.column_of("role") is not None
+    cols.append(pl.lit(None if has_role else role_override, pl.Utf8).alias("_role_default"))
+    return frame.lazy().select(cols)
+
+
+def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
+    r = rules().nik
+    t = pl.col("raw_nik").str.strip_chars().str.strip_chars_start(r.leading_quotes)
+    c = pl.col("_t").str.replace(r.trailing, "").str.replace_all(r.remove, "")
+    lf = (
+        lf.with_columns(t.alias("_t"))
+        .with_columns(
+            pl.col("_t").str.contains(r.scientific).fill_null(False).alias("nik_scientific"),
+            c.str.strip_chars_start(r.leading_quotes).alias("_c"),
+        )
+        .with_columns(
+            pl.when(~pl.col("nik_scientific") & (pl.col("_c") != "")).then(pl.col("_c"))
+            .alias("nik")
+        )
+    )  # fmt: skip
+    trusted = pl.col("nik").str.contains(f"^[0-9]{{{r.length}}}$") & ~(
+        pl.col("nik_numeric") & pl.col("nik").str.ends_with("0")
+    )
+    lf = lf.with_columns(pl.when(trusted).then(pl.col("nik").cast(pl.Int64)).alias("nik_int"))
+    # DDMMYY: one integer slice of the NIK, split arithmetically.
+    ddmmyy = (pl.col("nik_int") // 10_000) % 1_000_000
+    lf = lf.with_columns(
+        (ddmmyy // 10_000).cast(pl.Int32).alias("_dd"),
+        (ddmmyy // 100 % 100).cast(pl.Int32).alias("_mm"),
+        (ddmmyy % 100).cast(pl.Int32).alias("_yy"),
+    )
+    dd, mm, yy = pl.col("_dd"), pl.col("_mm"), pl.col("_yy")
+    day = pl.when(dd > 40).then(dd - 40).otherwise(dd)
+    # The century is unknown: 29 Feb is real if 19yy or 20yy is a leap year (yy % 4 == 0).
+    real = (
+        (dd.is_between(1, 31) | dd.is_between(41, 71))
+        & mm.is_between(1, 12)
+        & day.is_between(1, days_in_month(mm, yy % 4 == 0))
+    )
+    return lf.with_columns(
+        pl.when(real).then(day).alias("nik_day"),
+        pl.when(real).then(mm).alias("nik_month"),
+        pl.when(real).then(yy).alias("nik_yy"),
+        pl.when(real)
+        .then(pl.when(dd > 40).then(pl.lit("P")).otherwise(pl.lit("L")))
+        .alias("nik_sex"),
+    )
+
+
+def _person_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
+    r = rules()
+    digits = pl.col("raw_phone").str.replace_all("[^0-9]", "")
+    digits = digits.str.replace(r.phone.international, "0").str.replace(r.phone.missing_zero, "08")
+    sex_key = pl.col("raw_sex").str.to_uppercase().str.replace_all("[^A-Z]", "")
+    # Stage 1: each regex once; its results become columns.
+    lf = lf.with_columns(
+        pl.col("raw_birth_place_date").str.extract_groups(r.ttl_pattern).alias("_ttl"),
+        pl.col("raw_rt_rw").str.extract_groups(r.rtrw_pattern).alias("_rtrw"),
+        collapse_ws(pl.col("raw_name")).alias("_name"),
+        digits.alias("_digits"),
+        sex_key.replace_strict(r.sex_lookup, default=None, return_dtype=pl.Utf8).alias("_sex"),
+        pl.col("raw_sex").is_null().alias("sex_from_nik"),
+    )
+    ttl, rtrw = pl.col("_ttl").struct, pl.col("_rtrw").struct
+    place = collapse_ws(ttl.field("place").str.strip_chars(r.ttl_place_strip))
+    lf = lf.with_columns(
+        pl.when(pl.col("_name").str.contains(r"\p{L}")).then(pl.col("_name")).alias("name"),
+        pl.coalesce(pl.col("raw_birth_date"), ttl.field("date").str.strip_chars()).alias(
+            "birth_date_text"
+        ),
+        pl.coalesce(collapse_ws(pl.col("raw_birth_place")), pl.when(place != "").then(place))
+        .alias("birth_place"),
+        pl.when(pl.col("_digits").str.contains(r.phone.valid)).then(pl.col("_digits"))
+        .alias("phone"),
+        pl.coalesce(pl.col("raw_rt"), rtrw.field("rt")).alias("rt"),
+        pl.coalesce(pl.col("raw_rw"), rtrw.field("rw")).alias("rw"),
+        pl.col("raw_address").alias("address"),
+        pl.coalesce(collapse_ws(pl.col("raw_role")), pl.col("_role_default")).alias("role"),
+        collapse_ws(pl.col("raw_occupation")).alias("occupation"),
+        collapse_ws(pl.col("raw_mother_name")).alias("mother_name"),
+        collapse_ws(pl.col("raw_work_location")).alias("work_location"),
+        pl.col("raw_kusuka_number").alias("kusuka_number"),
+        pl.col("raw_email").alias("email"),
+        pl.coalesce(pl.col("_sex"), pl.when(pl.col("sex_from_nik")).then(pl.col("nik_sex")))
+        .alias("sex"),
+    )  # fmt: skip
+    return lf
+
+
+def _identity_stage(lf: pl.LazyFrame, dates: pl.DataFrame) -> pl.LazyFrame:
+    """Birth date (looked up from the distinct texts parsed once), name key, NIK date."""
+    lf = lf.with_columns(
+        pl.col("birth_date_text")
+        .replace_strict(dates.get_column("text"), dates.get_column("date"), default=None,
+                        return_dtype=pl.Date)
+        .alias("birth_date"),
+        name_key_expr(pl.col("name")).alias("name_key"),
+    )  # fmt: skip
+    # The NIK's birth date in the roster date's century (null if not real in it).
+    return lf.with_columns(
+        make_date(
+            pl.col("birth_date").dt.year() // 100 * 100 + pl.col("nik_yy"),
+            pl.col("nik_month"),
+            pl.col("nik_day"),
+        ).alias("nik_birth_date"),
+    )
+
+
+def parse_distinct_dates(texts: pl.Series) -> pl.DataFrame:
+    """(text, date) for each distinct birth-date text: a roster repeats few distinct dates,
+    so the date regex runs on those only (a fraction of the rows)."""
+    distinct = pl.DataFrame({"text": texts.drop_nulls().unique()}, schema={"text": pl.Utf8})
+    return parse_dates(distinct.lazy(), "text", "date").collect()
+
+
+def resolve_regions(pairs: pl.DataFrame, city) -> pl.DataFrame:
+    """Distinct (raw_kecamatan, raw_kelurahan) pairs → official names and codes.
+
+    Vectorised over the distinct pairs (a few hundred per city, never per row): keys, then
+    joins. A kecamatan resolves when its key fits one kecamatan of the city; a kelurahan
+    within the resolved kecamatan, or within the whole city when there is none. A kelurahan
+    of another kecamatan keeps its official name but no code (KELURAHAN_MISMATCH).
+    """
+    keyer = city.names
+    p = pairs.lazy().with_columns(
+        keyer.key_expr(pl.col("raw_kecamatan")).alias("_kk"),
+        keyer.key_expr(pl.col("raw_kelurahan")).alias("_lk"),
+    )
+    kec = (
+        city.kecamatan_keys.lazy()
+        .group_by("key")
+        .agg(
+            pl.col("code").first().alias("kecamatan_code"),
+            pl.col("name").first().alias("_kec_name"),
+            pl.col("code").n_unique().alias("_n"),
+        )
+    )
+    kel = city.kelurahan_keys.lazy()
+    within = kel.group_by("kecamatan_code", "key").agg(
+        pl.col("code").first().alias("_in_code"),
+        pl.col("name").first().alias("_in_name"),
+        pl.col("code").n_unique().alias("_n"),
+    )
+    anywhere = kel.group_by("key").agg(
+        pl.col("code").first().alias("_any_code"),
+        pl.col("name").first().alias("_any_name"),
+        pl.col("code").n_unique().alias("_n"),
+    )
+    p = p.join(kec.filter(pl.col("_n") == 1).drop("_n"), left_on="_kk", right_on="key", how="left")
+    p = p.join(
+        within.filter(pl.col("_n") == 1).drop("_n"),
+        left_on=["kecamatan_code", "_lk"],
+        right_on=["kecamatan_code", "key"],
+        how="left",
+    )
+    p = p.join(
+        anywhere.filter(pl.col("_n") == 1).drop("_n"), left_on="_lk", right_on="key", how="left"
+    )
+    no_kec = pl.col("kecamatan_code").is_null()
+    return p.select(
+        "raw_kecamatan",
+        "raw_kelurahan",
+        pl.when(pl.col("_kk") != "")
+        .then(pl.coalesce("_kec_name", collapse_ws(pl.col("raw_kecamatan"))))
+        .alias("kecamatan"),
+        "kecamatan_code",
+        pl.when(pl.col("_lk") != "")
+        .then(pl.coalesce("_in_name", "_any_name", collapse_ws(pl.col("raw_kelurahan"))))
+        .alias("kelurahan"),
+        pl.coalesce("_in_code", pl.when(no_kec).then(pl.col("_any_code"))).alias("kelurahan_code"),
+    ).collect()
+
+
+def normalise(
+    tables: list[RosterTable],
+    *,
+    regions,
+    city_code: str = "21.71",
+    role_override: str | None = None,
+) -> pl.DataFrame:
+    """The run-wide records frame (``tables.RECORD_COLUMNS`` plus the columns listed above)."""
+    if tables:
+        lf = pl.concat(
+            [_table_frame(i, t, role_override) for i, t in enumerate(tables)], how="vertical"
+        )
+    else:
+        lf = _empty_raw(role_override)
+    raw = lf.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid")).collect()
+    places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
+    frame = _person_stage(_nik_stage(raw.hstack(places).lazy())).collect()
+    dates = parse_distinct_dates(frame.get_column("birth_date_text"))
+    frame = _identity_stage(frame.lazy(), dates).collect()
+    return frame.with_columns(pl.lit(city_code, pl.Utf8).alias("city_code")).select(
+        _output_columns()
+    )
+
+
+def _places(keys: pl.DataFrame, city) -> pl.DataFrame:
+    """kecamatan(_code), kelurahan(_code) for each row, in row order: resolved once per
+    distinct pair, joined back on the two key columns only (no wide gather)."""
+    resolved = resolve_regions(keys.unique(), city)
+    joined = keys.join(
+        resolved,
+        on=["raw_kecamatan", "raw_kelurahan"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    return joined.select("kecamatan", "kecamatan_code", "kelurahan", "kelurahan_code")
+
+
+def _empty_raw(role_override: str | None) -> pl.LazyFrame:
+    schema: dict[str, pl.DataType] = {
+        "_src": pl.Int32,
+        "_file": pl.Utf8,
+        "_sheet": pl.Utf8,
+        "_row": pl.Int64,
+    }
+    schema.update({f"raw_{n}": pl.Utf8 for n in FIELDS})
+    schema.update(
+        {"nik_numeric": pl.Boolean, "phone_numeric": pl.Boolean, "_role_default": pl.Utf8}
+    )
+    return pl.LazyFrame(schema=schema)
+
+
+def _output_columns() -> list[str]:
+    head = ["_rid", "_src", "_file", "_sheet", "_row"]
+    raws = [f"raw_{n}" for n in FIELDS]
+    values = [
+        "nik", "nik_numeric", "nik_scientific", "nik_int", "nik_day", "nik_month", "nik_yy",
+        "name", "name_key", "birth_place", "birth_date_text", "birth_date", "sex",
+        "sex_from_nik", "nik_birth_date", "nik_sex", "phone", "phone_numeric", "address", "rt",
+        "rw", "kecamatan", "kecamatan_code", "kelurahan", "kelurahan_code", "city_code", "role",
+        "occupation", "mother_name", "work_location", "kusuka_number", "email",
+    ]  # fmt: skip
+    return head + raws + values

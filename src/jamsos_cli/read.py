@@ -1,0 +1,656 @@
+"""Reading rosters as they really arrive: CSV in any of the usual encodings and delimiters,
+and workbooks (``.xlsx``, ``.xls``, ``.ods`` through python-calamine), with title rows above
+the header, blank rows, footers and signature blocks below it.
+
+Every value is read as text. A CSV is transcoded once to UTF-8 and parsed by Polars (the
+``csv`` module only sniffs the first lines, or reads a file Polars finds malformed); a
+workbook needs one pass over its cells to turn numbers and dates into text. After that the
+two share one vectorised stage: strip values, drop the rows that are not people, keep each
+record's row number as the sender sees it. What counts as a footer, which files a folder
+holds, and the size limits are data: ``schemas/reading.toml``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import fnmatch
+import io
+import os
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from jamsos_cli import findings as fnd
+from jamsos_cli.headers import is_header_row, match_headers, reading_rules
+from jamsos_cli.tables import RosterReadError, RosterTable
+
+KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xls", ".ods": "ods"}
+EXTRA = ("_row", "_nik_numeric", "_phone_numeric")
+# Unicode whitespace (what a plain trim strips, no-break spaces included), for the explicit set.
+_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+_WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
+_CHUNK = 65_536  # workbook rows converted to text per step, to bound Python memory
+
+
+def _cp1252_or_latin1(err: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes cp1252 leaves undefined decode as latin-1: reading never fails."""
+    return err.object[err.start : err.end].decode("latin-1"), err.end
+
+
+codecs.register_error("jamsos-latin1", _cp1252_or_latin1)
+
+
+# ---------------------------------------------------------------------------- inputs
+
+
+def _is_skipped(name: str) -> bool:
+    return any(fnmatch.fnmatch(name.lower(), p) for p in reading_rules().files.skip_in_folders)
+
+
+def expand_inputs(args: list[str]) -> list[tuple[Path, str]]:
+    """(path, display name) of every roster the arguments name; a folder means its roster
+    files (not recursive, by name), skipping lock files, hidden files and jamsos rejects."""
+    extensions = reading_rules().files.extensions
+    wanted = ", ".join(extensions)
+    out: list[tuple[Path, str]] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            names = sorted(
+                n
+                for n in os.listdir(path)
+                if Path(n).suffix.lower() in extensions
+                and not _is_skipped(n)
+                and (path / n).is_file()
+            )
+            if not names:
+                raise RosterReadError(arg, f"the folder holds no roster file ({wanted})")
+            out += [(path / n, os.path.join(arg, n)) for n in names]
+        elif path.exists():
+            if path.suffix.lower() not in extensions:
+                raise RosterReadError(
+                    arg, f"not a roster file type ({path.suffix or 'no extension'}): use {wanted}"
+                )
+            out.append((path, arg))
+        else:
+            raise RosterReadError(arg, "file or folder not found")
+    return out
+
+
+def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTable:
+    """One roster as read (see ``tables.RosterTable``); ``sheet`` is ignored for a CSV."""
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise RosterReadError(display, f"not a roster file type ({path.suffix or 'none'})")
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise RosterReadError(display, "is a folder, not a file")
+    except FileNotFoundError:
+        raise RosterReadError(display, "file not found") from None
+    except OSError as err:
+        raise RosterReadError(display, f"cannot open the file: {err.strerror}") from None
+    if size == 0:
+        raise RosterReadError(display, "the file is empty (0 bytes)")
+    limits = reading_rules().limits
+    limit_mb = limits.max_csv_mb if kind == "csv" else limits.max_workbook_mb
+    if size > limit_mb * 1024 * 1024:
+        raise RosterReadError(
+            display, f"the file is too large ({size / 2**20:,.0f} MB; limit {limit_mb:,} MB)"
+        )
+    try:
+        if kind == "csv":
+            return _read_csv(path, display)
+        return _read_workbook(path, display, kind, sheet)
+    except (OSError, MemoryError) as err:
+        text = getattr(err, "strerror", None) or type(err).__name__
+        raise RosterReadError(display, f"cannot be read: {text}") from None
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def _binary_hint(data: bytes) -> str:
+    """What a file with NUL bytes probably is, so the clerk knows what to do with it."""
+    if data.startswith(b"PK\x03\x04"):
+        return "binary file: looks like an Excel/ODS workbook named .csv (rename it to .xlsx)"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "binary file: looks like an old Excel workbook named .csv (rename it to .xls)"
+    return "binary file (NUL bytes), not CSV text: save it again as CSV"
+
+
+def _cp1252_to_utf8(data: bytes) -> bytes:
+    return data.decode("cp1252", "jamsos-latin1").encode("utf-8")
+
+
+def _head(data: bytes) -> bytes:
+    """The first lines of the file (twice ``sniff_lines``, for cells spanning lines), capped."""
+    rules = reading_rules().csv
+    cap, end = rules.sniff_max_kb * 1024, -1
+    for _ in range(2 * rules.sniff_lines):
+        end = data.find(b"\n", end + 1, cap)
+        if end < 0:
+            return data[:cap]
+    return data[: end + 1]
+
+
+def _to_utf8(data: bytes, display: str) -> tuple[bytes, str, bool]:
+    """The file's text as UTF-8 bytes for Polars, the encoding it was read with, and whether
+    that is only presumed: a non-ASCII file whose first lines are valid UTF-8 is taken as
+    UTF-8 without decoding it all; Polars checks the rest while parsing (``_parse``)."""
+    presumed = False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel "Unicode text": UTF-16
+        try:
+            data, encoding = data.decode("utf-16").encode("utf-8"), "utf-16"
+        except UnicodeDecodeError:
+            raise RosterReadError(display, "cannot decode the UTF-16 text (damaged file)") from None
+    elif b"\x00" in data:
+        raise RosterReadError(display, _binary_hint(data))
+    elif data.startswith(codecs.BOM_UTF8):
+        data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+        if not data.isascii():
+            data = data.decode("utf-8", "replace").encode("utf-8")
+    elif data.isascii():
+        encoding = "utf-8"
+    else:
+        head = _head(data)
+        try:
+            head.decode("utf-8")
+            encoding, presumed = "utf-8", True
+        except UnicodeDecodeError as err:
+            if err.start >= len(head) - 3 and len(head) < len(data):  # a character cut in two
+                encoding, presumed = "utf-8", True
+            else:
+                data, encoding = _cp1252_to_utf8(data), "cp1252"
+    if b"\n" not in data and b"\r" in data:  # classic Mac line ends
+        data = data.replace(b"\r", b"\n")
+    return data, encoding, presumed
+
+
+def _sample_records(sample: str, delimiter: str, limit: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) >= limit:
+                break
+    except csv.Error:
+        pass
+    return records
+
+
+def _header_score(records: list[list[str]]) -> int:
+    """Recognised columns of the first header row among ``records`` (0: none)."""
+    for record in records:
+        if len(record) < 2:
+            continue
+        fields, _ = match_headers(record)
+        if is_header_row(fields):
+            return len(fields)
+    return 0
+
+
+def _sniff(data: bytes) -> tuple[str, int]:
+    """Delimiter and column count from the first lines.
+
+    The delimiter under which a header row is recognised wins (a ``;`` file full of "12,5"
+    decimals and "Batam, 12-05-1980" cells still has a ``;`` header); without a header, the
+    one giving the most lines of the same width (wider than one column).
+    """
+    rules = reading_rules().csv
+    sample = _head(data).decode("utf-8", "ignore")
+    csv.field_size_limit(max(csv.field_size_limit(), len(sample) + 1))
+    best: tuple[tuple[int, int], str, int] | None = None
+    for delimiter in rules.delimiters:
+        if delimiter not in sample:
+            continue
+        records = _sample_records(sample, delimiter, rules.sniff_lines)
+        widths = Counter(len(r) for r in records if len(r) > 1)
+        consistent = widths.most_common(1)[0][1] if widths else 0
+        key = (_header_score(records) if consistent else 0, consistent)
+        width = max((len(r) for r in records), default=1)
+        if best is None or key > best[0]:
+            best = (key, delimiter, width)
+    if best is None or best[0] == (0, 0):
+        return rules.delimiters[0], max(1, best[2] if best else 1)
+    return best[1], best[2]
+
+
+def _parse_polars(data: bytes, delimiter: str, width: int) -> pl.DataFrame:
+    """Every line a row of ``width`` text columns (blank lines all-null, ragged rows padded
+    or cut); raises Polars' error on a file it finds malformed."""
+    return pl.read_csv(
+        data,
+        has_header=False,
+        separator=delimiter,
+        quote_char='"',
+        infer_schema=False,
+        schema={f"c{i}": pl.Utf8 for i in range(width)},
+        missing_columns="insert",
+        extra_columns="ignore",
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+
+
+def _parse_python(text: str, delimiter: str) -> pl.DataFrame:
+    """The lenient fallback for what Polars rejects (a quote mark inside an unquoted cell,
+    as in ``Jl. Melati 5" Blok A``): Python's csv module, with each record's first line."""
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    last = 0
+    for record in reader:
+        records.append(record)
+        starts.append(last + 1)
+        last = reader.line_num
+    width = max((len(r) for r in records), default=1)
+    columns = {
+        f"c{j}": [r[j] if j < len(r) and r[j] != "" else None for r in records]
+        for j in range(width)
+    }
+    frame = pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns})
+    return frame.with_columns(pl.Series("_row", starts, pl.Int64))
+
+
+def _line_count(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _with_line_numbers(frame: pl.DataFrame, lines: int) -> pl.DataFrame | None:
+    """Add ``_row``: the line each record starts on, counting the line breaks inside quoted
+    cells of the records before it. None when the count does not add up to the file's lines
+    (then the lenient parser, which knows its lines, reads the file instead)."""
+    cols = [c for c in frame.columns if c.startswith("c")]
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    if frame.height == lines:  # no cell spans lines: record i is on line i + 1
+        return frame.with_columns((index + 1).alias("_row"))
+    breaks = pl.sum_horizontal(
+        [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
+    ).cast(pl.Int64)
+    frame = frame.with_columns(
+        (index + 1 + breaks.cum_sum().shift(1, fill_value=0)).alias("_row"),
+        breaks.alias("_breaks"),
+    )
+    last = frame.select((pl.col("_row") + pl.col("_breaks")).last()).item()
+    if last != lines:
+        return None
+    return frame.drop("_breaks")
+
+
+def _parse(data: bytes, delimiter: str, width: int, lines: int) -> pl.DataFrame:
+    """Records with ``_row``: Polars, or the lenient parser for a file Polars rejects.
+    Raises UnicodeDecodeError when the text is not UTF-8 after all."""
+    try:
+        raw = _with_line_numbers(_parse_polars(data, delimiter, width), lines)
+    except pl.exceptions.PolarsError as err:
+        if "utf-8" in str(err).lower():
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, str(err)) from None
+        raw = None
+    return raw if raw is not None else _parse_python(data.decode("utf-8"), delimiter)
+
+
+def _check_runaway_quotes(frame: pl.DataFrame, display: str) -> None:
+    """A cell spanning dozens of lines is a quote mark never closed, swallowing rows."""
+    limit = reading_rules().limits.max_cell_lines
+    cols = [c for c in frame.columns if c.startswith("c")]
+    breaks = pl.max_horizontal(
+        [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
+    )
+    bad = frame.filter(breaks > limit).get_column("_row")
+    if bad.len():
+        row = int(bad[0])
+        raise RosterReadError(
+            display,
+            f'a quote mark (") opened on line {row} is never closed, so the lines after it '
+            "run together: remove the stray quote or save the file again from Excel",
+            row=row,
+        )
+
+
+def _is_blank(data: bytes) -> bool:
+    """Nothing but whitespace (looking at the start first: a roster rarely starts blank)."""
+    return not data[:65536].strip() and not data.strip()
+
+
+def _read_csv(path: Path, display: str) -> RosterTable:
+    data, encoding, presumed = _to_utf8(path.read_bytes(), display)
+    if _is_blank(data):
+        raise RosterReadError(display, "the file is empty (no rows)")
+    # Zero-width characters to strip? Look for their first byte only (a fast memchr scan).
+    extra = reading_rules().csv.strip_extra
+    invisible = any(lead in data for lead in {ch.encode("utf-8")[:1] for ch in extra})
+    delimiter, width = _sniff(data)
+    lines = _line_count(data)
+    try:
+        try:
+            raw = _parse(data, delimiter, width, lines)
+        except UnicodeDecodeError:
+            if not presumed:
+                raise
+            data, encoding = _cp1252_to_utf8(data), "cp1252"
+            raw = _parse(data, delimiter, width, lines)
+    except (csv.Error, UnicodeDecodeError) as err:
+        raise RosterReadError(display, f"not a readable CSV file: {err}") from None
+    if raw.height == 0:
+        raise RosterReadError(display, "the file is empty (no rows)")
+    if lines > raw.height:
+        _check_runaway_quotes(raw, display)
+    cols = [c for c in raw.columns if c.startswith("c")]
+    scan = reading_rules().limits.header_scan_rows
+    k = _find_header(raw.select(cols).head(scan).rows())
+    base = dict(file=display, path=path, sheet=None, kind="csv")
+    base |= dict(encoding=encoding, delimiter=delimiter)
+    if k is None:
+        return _headerless(base)
+    header_cells = list(raw.select(cols).row(k))
+    body = raw.slice(k + 1).with_columns(
+        pl.lit(False).alias("_nik_numeric"), pl.lit(False).alias("_phone_numeric")
+    )
+    return _table(base, header_cells, int(raw.get_column("_row")[k]), body, invisible)
+
+
+# ---------------------------------------------------------------------------- workbooks
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as text: integer-valued numbers as their exact digits, other
+    numbers short, dates ISO, booleans as Excel shows them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return format(value, ".15g")
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return "" if value is None else str(value)
+
+
+def _is_number(value: object) -> bool:
+    return value.__class__ is float or value.__class__ is int
+
+
+def _text_columns(rows: list[list], width: int) -> dict[str, list[str]]:
+    """Rows of cells → text columns (the one per-cell pass; most cells are text already)."""
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    return {
+        f"c{j}": [v if v.__class__ is str else _cell_text(v) for v in column]
+        for j, column in enumerate(zip(*rows, strict=True))
+    }
+
+
+def _open_workbook(fh, display: str):
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    try:
+        return CalamineWorkbook.from_filelike(fh)
+    except PasswordError:
+        raise RosterReadError(display, "the workbook is password-protected") from None
+    except CalamineError as err:
+        fh.seek(0)
+        head = fh.read(4096)
+        if head.lstrip().startswith(b"<"):
+            hint = "an HTML/XML page, not a workbook: open it in Excel and save as .xlsx"
+        elif b"\x00" not in head and head.startswith(b"PK") is False and _looks_text(head):
+            hint = "a text (CSV) file, not a workbook: rename it to .csv"
+        else:
+            hint = f"not a valid workbook (damaged, or another format): {_first_line(err)}"
+        raise RosterReadError(display, hint) from None
+
+
+def _looks_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return all(b >= 0x20 or b in b"\t\r\n" for b in head)
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _worksheets(wb) -> tuple[list[str], list[str]]:
+    """All worksheet names, and the visible ones (chart sheets hold no rows)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    sheets = [m for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    visible = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
+    return [m.name for m in sheets], visible
+
+
+def _choose_sheet(wanted: str | None, names: list[str], visible: list[str], display: str):
+    if not names:
+        raise RosterReadError(display, "the workbook has no sheets")
+    if wanted is None:
+        return (visible or names)[0]
+    if wanted in names:
+        return wanted
+    folded = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise RosterReadError(
+        display, f"sheet {wanted!r} not found; the workbook has: {', '.join(names)}"
+    )
+
+
+def _sheet_has_data(wb, name: str) -> bool:
+    """A sheet worth mentioning: it has a roster header, or NIK-looking cells."""
+    rows = wb.get_sheet_by_name(name).to_python(
+        skip_empty_area=False, nrows=reading_rules().limits.header_scan_rows
+    )
+    if _find_header([[_cell_text(v) for v in r] for r in rows]) is not None:
+        return True
+    cells = pl.Series([_cell_text(v) for r in rows for v in r], dtype=pl.Utf8)
+    return bool(cells.str.contains(reading_rules().sheets.nik_like).any())
+
+
+def _read_workbook(path: Path, display: str, kind: str, wanted: str | None) -> RosterTable:
+    from python_calamine import CalamineError
+
+    with path.open("rb") as fh:
+        wb = _open_workbook(fh, display)
+        names, visible = _worksheets(wb)
+        name = _choose_sheet(wanted, names, visible, display)
+        try:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            others = (
+                [n for n in visible if n != name and _sheet_has_data(wb, n)]
+                if wanted is None
+                else []
+            )
+        except CalamineError as err:
+            raise RosterReadError(display, f"cannot read: {_first_line(err)}", sheet=name) from None
+    base = dict(file=display, path=path, sheet=name, kind=kind)
+    if not any(v != "" for r in rows for v in r):
+        more = f"; sheets with data: {', '.join(others)} (use --sheet)" if others else ""
+        raise RosterReadError(display, f"the sheet is empty{more}", sheet=name)
+    scan = reading_rules().limits.header_scan_rows
+    k = _find_header([[_cell_text(v) for v in r] for r in rows[:scan]])
+    notes = []
+    if others:
+        notes.append(
+            fnd.file_finding(display, name, "OTHER_SHEETS_HAVE_DATA", detail=", ".join(others))
+        )
+    if k is None:
+        table = _headerless(base)
+        table.notes = notes + table.notes
+        return table
+    width = max(len(r) for r in rows)
+    header_cells = [_cell_text(v) for v in rows[k]] + [""] * (width - len(rows[k]))
+    fields, _ = match_headers(header_cells)
+    body = _workbook_body(rows, k, width, fields)
+    del rows
+    table = _table(base, header_cells, k + 1, body)
+    table.notes = notes + table.notes
+    return table
+
+
+def _workbook_body(rows: list[list], k: int, width: int, fields: dict[str, int]) -> pl.DataFrame:
+    """The rows under the header as text columns, in chunks (one pass over the cells),
+    with their spreadsheet row numbers and whether the NIK / phone cell was a number."""
+    schema = {f"c{j}": pl.Utf8 for j in range(width)}
+    parts: list[pl.DataFrame] = []
+    for start in range(k + 1, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        part = pl.DataFrame(_text_columns(chunk, width), schema=schema)
+        flags = {
+            f"_{flag}_numeric": [
+                idx is not None and idx < len(r) and _is_number(r[idx]) for r in chunk
+            ]
+            for flag, idx in (("nik", fields.get("nik")), ("phone", fields.get("phone")))
+        }
+        part = part.with_columns(
+            pl.int_range(start + 1, start + 1 + len(chunk), dtype=pl.Int64).alias("_row"),
+            *(pl.Series(n, v, pl.Boolean) for n, v in flags.items()),
+        )
+        parts.append(part)
+    if not parts:
+        return pl.DataFrame(
+            schema=schema
+            | {"_row": pl.Int64, "_nik_numeric": pl.Boolean, "_phone_numeric": pl.Boolean}
+        )
+    return pl.concat(parts)
+
+
+# ---------------------------------------------------------------------------- shared stage
+
+
+def _find_header(rows: list[tuple | list]) -> int | None:
+    """Index of the first row that matches known column names (title rows come before)."""
+    for k, row in enumerate(rows):
+        cells = _header_cells(row)
+        if sum(1 for c in cells if c) < 2:
+            continue
+        fields, _ = match_headers(cells)
+        if is_header_row(fields):
+            return k
+    return None
+
+
+def _header_cells(row: tuple | list) -> list[str]:
+    extra = reading_rules().csv.strip_extra
+    return ["" if v is None else str(v).strip().strip(extra).strip() for v in row]
+
+
+def _display_header(cell: str | None) -> str:
+    """A header as shown in messages: one line, single spaces ("TANGGAL\\nLAHIR")."""
+    return " ".join((cell or "").split())
+
+
+def _headerless(base: dict) -> RosterTable:
+    frame = pl.DataFrame(
+        schema={"_row": pl.Int64, "_nik_numeric": pl.Boolean, "_phone_numeric": pl.Boolean}
+    )
+    return RosterTable(**base, header_row=0, headers=[], fields={}, frame=frame)
+
+
+def _table(
+    base: dict, header_cells: list, header_row: int, body: pl.DataFrame, invisible: bool = True
+) -> RosterTable:
+    """The table under a found header: values cleaned, non-person rows dropped, and a note
+    naming the columns no field claims. ``invisible``: the body may hold zero-width
+    characters to strip (a second pass, skipped when the file has none)."""
+    cells = _header_cells(header_cells)
+    fields, unknown = match_headers(cells)
+    headers = [_display_header(c) for c in cells]
+    frame = _keep_people(_clean(body, invisible), cells, fields)
+    notes = []
+    if unknown:
+        notes.append(
+            fnd.file_finding(
+                base["file"],
+                base["sheet"],
+                "COLUMN_IGNORED",
+                detail=", ".join(headers[i] for i in unknown),
+                row=header_row,
+            )
+        )
+    return RosterTable(
+        **base, header_row=header_row, headers=headers, fields=fields, frame=frame, notes=notes
+    )
+
+
+def _clean(body: pl.DataFrame, invisible: bool) -> pl.DataFrame:
+    """Values stripped of surrounding whitespace (no-break spaces too) and, if there may be
+    any, zero-width characters; an empty value is null."""
+    cols = [c for c in body.columns if c not in EXTRA]
+    if invisible:  # one pass with an explicit set is slower than the plain trim
+        chars = _WHITESPACE + reading_rules().csv.strip_extra
+        stripped = [pl.col(c).str.strip_chars(chars) for c in cols]
+    else:
+        stripped = [pl.col(c).str.strip_chars() for c in cols]
+    # Two steps: in one, pl.when would compute the stripped value twice.
+    body = body.with_columns(s.alias(c) for s, c in zip(stripped, cols, strict=True))
+    return body.with_columns(
+        pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in cols
+    ).select(*cols, *EXTRA)
+
+
+def _keep_people(frame: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
+    """Drop what is not a person: blank rows, rows with no NIK, name or birth date (unfilled
+    template rows), a "(1) (2) (3)" column-number row, repeats of the header row, and
+    footers (JUMLAH, signature lines) with the signature block under them.
+
+    A row whose NIK cell starts with several digits is a person whatever else it holds, so
+    the rules run only on the other rows (a few per file) and the rest is one cheap filter.
+    """
+    if "nik" in fields:
+        nik = pl.col(f"c{fields['nik']}")
+        suspects = frame.filter(nik.is_null() | ~nik.str.contains("^[0-9]{7}"))
+    else:
+        suspects = frame
+    if suspects.height == 0:
+        return frame
+    skip = _not_people(suspects, header_cells, fields)
+    return frame.filter(~pl.col("_row").is_in(skip.implode())) if skip.len() else frame
+
+
+def _not_people(rows: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
+    """Row numbers (``_row``) of the rows among ``rows`` that are not people."""
+    rules = reading_rules()
+
+    def col(*names: str) -> list[pl.Expr]:
+        return [pl.col(f"c{fields[n]}") for n in names if n in fields]
+
+    null = pl.lit(None, pl.Utf8)
+    nik = (col("nik") or [null])[0]
+    name = (col("name") or [null])[0]
+    dob = pl.coalesce(*col("birth_date", "birth_place_date"), null)
+    keys = col("nik", "name", "birth_date", "birth_place_date")
+    values = [pl.col(c) for c in rows.columns if c.startswith("c")]
+
+    some_key = pl.any_horizontal(k.is_not_null() for k in keys)
+    numbering = pl.all_horizontal(k.is_null() | k.str.contains(rules.rows.numbering) for k in keys)
+    repeats = [pl.col(f"c{i}") == header_cells[i] for i in fields.values() if header_cells[i]]
+    repeat = (pl.sum_horizontal(repeats) >= min(2, len(repeats))) if repeats else pl.lit(False)
+    # A footer row: no NIK (or a footer word where it goes), not both a name and a birth
+    # date, and some cell starting like a footer. The footer-like rows after it on the same
+    # page (a repeated header starts the next one) are its signature block: the official's
+    # name, NIP...
+    footer_rx = rules.footer_regex
+    footerish = (nik.is_null() | nik.str.contains(footer_rx)) & ~(
+        name.is_not_null() & dob.is_not_null()
+    )
+    footer = footerish & pl.any_horizontal(v.str.contains(footer_rx) for v in values)
+    marked = rows.with_columns(
+        repeat.fill_null(False).alias("_repeat"),
+        footerish.fill_null(False).alias("_footerish"),
+        footer.fill_null(False).cast(pl.Int32).alias("_footer"),
+    ).with_columns(pl.col("_repeat").cum_sum().alias("_page"))
+    block = (pl.col("_footer").cum_sum().over("_page") > 0) & pl.col("_footerish")
+    skipped = ~some_key | numbering.fill_null(False) | pl.col("_repeat") | block
+    return marked.filter(skipped).get_column("_row")

@@ -1,0 +1,367 @@
+"""The near-duplicate review file: pairs side by side for a clerk, and the clerk's decisions back.
+
+``write_review`` writes one row per pair (both people's file, row, NIK, name, birth date,
+phone, address, the score and the reasons in the clerk's language) and an empty decision
+column that takes SAMA (same person) or BEDA (different people); in xlsx a drop-down list
+offers exactly these. ``read_decisions`` reads the edited file back as NIK pairs, so a decision
+survives the rows being renumbered or the lists being merged differently on a later run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from jamsos_cli.neardup import render_reasons
+
+# Review columns: key -> (Indonesian header, English header). read_decisions accepts both.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "pair": ("PASANGAN", "PAIR"),
+    "kind": ("JENIS", "KIND"),
+    "score": ("SKOR", "SCORE"),
+    "reasons": ("ALASAN", "REASONS"),
+    "a_file": ("BERKAS A", "FILE A"),
+    "a_row": ("BARIS A", "ROW A"),
+    "a_nik": ("NIK A", "NIK A"),
+    "a_name": ("NAMA A", "NAME A"),
+    "a_birth_date": ("TGL LAHIR A", "BIRTH DATE A"),
+    "a_phone": ("HP A", "PHONE A"),
+    "a_address": ("ALAMAT A", "ADDRESS A"),
+    "b_file": ("BERKAS B", "FILE B"),
+    "b_row": ("BARIS B", "ROW B"),
+    "b_nik": ("NIK B", "NIK B"),
+    "b_name": ("NAMA B", "NAME B"),
+    "b_birth_date": ("TGL LAHIR B", "BIRTH DATE B"),
+    "b_phone": ("HP B", "PHONE B"),
+    "b_address": ("ALAMAT B", "ADDRESS B"),
+    "decision": ("KEPUTUSAN (SAMA/BEDA)", "DECISION (SAMA/BEDA)"),
+    # both NIKs as one text cell: Excel opening the CSV turns a bare 16-digit NIK into a
+    # number and saves it back as 2.17E+15; this cell survives, so decisions stay keyed.
+    "key": ("KUNCI (JANGAN DIUBAH)", "KEY (DO NOT EDIT)"),
+}
+_KIND_TEXT = {"near": ("NIK mirip", "near"), "exact": ("NIK sama", "exact")}
+SAME, DIFFERENT = "SAMA", "BEDA"
+# What a clerk may type in the decision column (upper-cased, trimmed).
+DECISION_WORDS: dict[str, str] = {
+    "SAMA": "same",
+    "SAME": "same",
+    "S": "same",
+    "YA": "same",
+    "BEDA": "different",
+    "BERBEDA": "different",
+    "DIFFERENT": "different",
+    "B": "different",
+    "TIDAK": "different",
+}
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _person_columns(frame: pl.DataFrame, rid: str) -> pl.DataFrame:
+    """The columns a clerk compares, from a records (or known) frame, empty when absent."""
+
+    def col(name: str) -> pl.Expr:
+        return pl.col(name).cast(pl.Utf8) if name in frame.columns else pl.lit(None, pl.Utf8)
+
+    file = col("_file")
+    sheet = col("_sheet")
+    where = pl.when(sheet.is_not_null()).then(pl.format("{} [{}]", file, sheet)).otherwise(file)
+    born = (
+        pl.col("birth_date").dt.strftime("%d-%m-%Y")
+        if "birth_date" in frame.columns
+        else pl.lit(None, pl.Utf8)
+    )
+    return frame.select(
+        pl.col(rid),
+        file=where,
+        row=col("_row"),
+        nik=col("nik"),
+        name=col("name"),
+        birth_date=born,
+        phone=col("phone"),
+        address=col("address"),
+    )
+
+
+def _sides(pairs: pl.DataFrame, records: pl.DataFrame, known: pl.DataFrame | None):
+    """One row per pair with a_* and b_* person columns (b from records, or known by NIK+ref)."""
+    people = _person_columns(records, "_rid")
+    a = people.select(pl.all().name.prefix("a_"))
+    b = people.select(pl.all().name.prefix("b_")).drop("b_nik")
+    out = pairs.join(
+        a.drop("a_nik"), left_on="a_rid", right_on="a__rid", how="left", maintain_order="left"
+    )
+    out = out.join(b, left_on="b_rid", right_on="b__rid", how="left", maintain_order="left")
+    if known is not None and "ref" in known.columns:
+        k = (
+            _person_columns(known.with_row_index("_k"), "_k")
+            .with_columns(ref=known.get_column("ref").cast(pl.Utf8))
+            .unique(subset=["ref", "nik"], keep="first")
+            .select(
+                b_ref="ref",
+                b_nik="nik",
+                k_name="name",
+                k_birth_date="birth_date",
+                k_phone="phone",
+                k_address="address",
+            )
+        )
+        out = out.join(k, on=["b_ref", "b_nik"], how="left", maintain_order="left").with_columns(
+            pl.coalesce(f"b_{c}", f"k_{c}").alias(f"b_{c}")
+            for c in ("name", "birth_date", "phone", "address")
+        )
+    return out.with_columns(b_file=pl.coalesce("b_file", "b_ref"))
+
+
+def _guard(expr: pl.Expr) -> pl.Expr:
+    """A value a spreadsheet would run as a formula gets a leading ' (the one change allowed)."""
+    return pl.when(expr.str.contains(_FORMULA_START)).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def review_frame(
+    pairs: pl.DataFrame, records: pl.DataFrame, lang: str = "id", known: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The review table as written (headers in ``lang``), every value text and formula-safe."""
+    text = render_reasons(pairs.get_column("reasons"), lang) if pairs.height else None
+    sides = _sides(pairs.with_columns(reasons_text=text), records, known)
+    kind = pl.col("kind") if "kind" in pairs.columns else pl.lit("near")
+    header = 0 if lang != "en" else 1
+    kind = kind.replace({k: v[header] for k, v in _KIND_TEXT.items()})
+    decided = (
+        pl.when(pl.col("decision") == "same").then(pl.lit(SAME))
+        if "decision" in pairs.columns
+        else pl.lit(None, pl.Utf8)
+    )
+    table = sides.select(
+        pair=pl.int_range(1, pl.len() + 1).cast(pl.Utf8),
+        kind=kind.cast(pl.Utf8),
+        score=pl.col("score").round(0).cast(pl.Int64).cast(pl.Utf8),
+        reasons=pl.col("reasons_text").cast(pl.Utf8),
+        **{f"{s}_{c}": pl.col(f"{s}_{c}").cast(pl.Utf8) for s in "ab" for c in _SIDE},
+        decision=decided,
+        key=pl.format("{} / {}", "a_nik", "b_nik"),
+    )
+    return table.select(_guard(pl.col(k)).alias(names[header]) for k, names in COLUMNS.items())
+
+
+_SIDE = ("file", "row", "nik", "name", "birth_date", "phone", "address")
+
+
+def write_review(
+    pairs: pl.DataFrame,
+    records: pl.DataFrame,
+    path: str | os.PathLike,
+    lang: str = "id",
+    *,
+    known: pl.DataFrame | None = None,
+) -> Path:
+    """Write the review file (``.csv`` or ``.xlsx`` by extension), atomically, mode 0600.
+
+    CSV: UTF-8 with BOM, ``;``-separated (what Indonesian Excel opens directly). XLSX: every
+    cell text (NIKs and phones keep their digits), a SAMA/BEDA drop-down on the decision column.
+    Pairs with a known (ledger) person show ``b_ref`` as their file; pass ``known`` to show
+    that person's details too.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValueError(f"{path}: review file must be .csv or .xlsx")
+    table = review_frame(pairs, records, lang, known)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o600)
+        if suffix == ".csv":
+            table.write_csv(tmp, separator=";", include_bom=True)
+        else:
+            _write_xlsx(table, tmp, lang)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _write_xlsx(table: pl.DataFrame, path: str, lang: str) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
+    try:
+        ws = wb.add_worksheet("Review" if lang == "en" else "Tinjau")
+        bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        text = wb.add_format({"num_format": "@"})
+        ws.write_row(0, 0, table.columns, bold)
+        for r, row in enumerate(table.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value is not None:
+                    ws.write_string(r, c, value, text)
+        last = table.width - 1
+        decision = list(COLUMNS).index("decision")
+        widths = [6, 10, 6, 60, 18, 6, 18, 24, 12, 14, 28, 18, 6, 18, 24, 12, 14, 28, 22, 36]
+        for c, width in enumerate(widths[: table.width]):
+            ws.set_column(c, c, width, text)
+        ws.data_validation(
+            1,
+            decision,
+            max(table.height, 1) + 1000,
+            decision,
+            {
+                "validate": "list",
+                "source": [SAME, DIFFERENT],
+                "input_title": "KEPUTUSAN" if lang != "en" else "DECISION",
+                "input_message": "SAMA = orang yang sama, BEDA = orang berbeda"
+                if lang != "en"
+                else "SAMA = same person, BEDA = different people",
+                "error_message": "SAMA / BEDA",
+            },
+        )
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(table.height, 1), last)
+    finally:
+        wb.close()
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def _norm_header(text: object) -> str:
+    return "".join(ch for ch in str(text or "").upper() if ch.isalnum())
+
+
+_HEADER_KEYS = {
+    _norm_header(name): key
+    for key, names in COLUMNS.items()
+    if key in ("a_nik", "b_nik", "decision", "key")
+    for name in names
+}
+# also the bare words, for a clerk who shortened the header
+_HEADER_KEYS |= {"KEPUTUSAN": "decision", "DECISION": "decision", "KUNCI": "key", "KEY": "key"}
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[object]], int]:
+    """Header cells, data rows, and the file row number of the first data row."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+        first = text.splitlines()[0] if text.strip() else ""
+        sep = max(";,\t|", key=first.count)
+        frame = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False, has_header=False)
+        rows = frame.rows()
+        if not rows:
+            return [], [], 2
+        return [str(c or "") for c in rows[0]], [list(r) for r in rows[1:]], 2
+    if suffix in (".xlsx", ".xls", ".ods", ".xlsm"):
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)
+        for i, row in enumerate(rows):  # the header: the first row naming the decision column
+            if any(_HEADER_KEYS.get(_norm_header(c)) == "decision" for c in row):
+                return [str(c or "") for c in row], [list(r) for r in rows[i + 1 :]], i + 2
+        return [], [], 2
+    raise ValueError(f"{path}: decisions file must be .csv or .xlsx")
+
+
+def _cell_text(value: object) -> str | None:
+    """A cell as text: numbers without '.0' (a NIK retyped as a number), strings trimmed."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip().lstrip("'").strip()
+    return text or None
+
+
+def read_decisions(path: str | os.PathLike) -> pl.DataFrame:
+    """The clerk's decisions as ``nik_a``, ``nik_b`` (sorted, so order-independent) and
+    ``decision`` ("same"/"different"). Rows with an empty decision are ignored.
+
+    Raises ``ValueError`` naming the file (and row) for a file that cannot be read, lacks the
+    NIK or decision columns, has an unknown decision word or a decided row without both NIKs,
+    or decides one NIK pair both ways.
+    """
+    path = Path(path)
+    try:
+        header, rows, first_row = _read_table(path)
+    except ValueError:
+        raise
+    except Exception as exc:  # unreadable, not a spreadsheet, ...
+        raise ValueError(f"{path}: cannot read the decisions file ({exc})") from exc
+    where = {_HEADER_KEYS.get(_norm_header(h)): i for i, h in enumerate(header)}
+    needed = ("decision",) if "key" in where else ("a_nik", "b_nik", "decision")
+    missing = [COLUMNS[k][0] for k in needed if k not in where]
+    if missing:
+        raise ValueError(
+            f"{path}: kolom/column {', '.join(missing)} tidak ditemukan/not found "
+            "(use the review file written by jamsos dedupe --review)"
+        )
+
+    def column(key: str) -> list[str | None]:  # the per-cell pass of reading a sheet
+        i = where.get(key)
+        return [_cell_text(r[i]) if i is not None and i < len(r) else None for r in rows]
+
+    key = pl.col("key").str.extract_groups(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+    table = (
+        pl.DataFrame(
+            {k: column(k) for k in ("a_nik", "b_nik", "decision", "key")},
+            schema={k: pl.Utf8 for k in ("a_nik", "b_nik", "decision", "key")},
+        )
+        .with_columns(line=pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64))
+        .select(
+            "line",
+            word="decision",
+            # the key cell wins: the NIK cells may have been turned into numbers by Excel
+            a=pl.coalesce(key.struct.field("1"), "a_nik"),
+            b=pl.coalesce(key.struct.field("2"), "b_nik"),
+        )
+    )
+    decided = table.filter(pl.col("word").is_not_null()).with_columns(
+        decision=pl.col("word").str.to_uppercase().replace_strict(DECISION_WORDS, default=None),
+        nik_a=pl.min_horizontal("a", "b"),
+        nik_b=pl.max_horizontal("a", "b"),
+    )
+    unknown = decided.filter(pl.col("decision").is_null())
+    if unknown.height:
+        line, word = unknown.item(0, "line"), unknown.item(0, "word")
+        raise ValueError(
+            f"{path}, baris/row {line}: keputusan tidak dikenal {word!r}; isi {SAME} atau "
+            f"{DIFFERENT} / unknown decision, use {SAME} or {DIFFERENT}"
+        )
+    no_nik = decided.filter(pl.col("a").is_null() | pl.col("b").is_null())
+    if no_nik.height:
+        raise ValueError(
+            f"{path}, baris/row {no_nik.item(0, 'line')}: NIK A dan NIK B harus terisi / "
+            "both NIKs are needed"
+        )
+    mangled = decided.filter(~(pl.col("a") + pl.col("b")).str.contains(r"^\d+$"))
+    if mangled.height:
+        raise ValueError(
+            f"{path}, baris/row {mangled.item(0, 'line')}: NIK tidak utuh "
+            f"({mangled.item(0, 'a')} / {mangled.item(0, 'b')}); Excel mengubahnya menjadi angka? "
+            "/ a NIK is not whole digits (changed into a number by Excel?)"
+        )
+    both_ways = (
+        decided.group_by("nik_a", "nik_b")
+        .agg(pl.col("decision").n_unique().alias("n"), pl.col("line"))
+        .filter(pl.col("n") > 1)
+    )
+    if both_ways.height:
+        lines = " & ".join(str(n) for n in sorted(both_ways.item(0, "line")))
+        raise ValueError(
+            f"{path}, baris/row {lines}: pasangan NIK yang sama diputuskan dua kali berbeda / "
+            "the same NIK pair is decided both ways"
+        )
+    return decided.unique(subset=["nik_a", "nik_b"], keep="first", maintain_order=True).select(
+        "nik_a", "nik_b", "decision"
+    )

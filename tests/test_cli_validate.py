@@ -1,0 +1,267 @@
+"""``jamsos validate`` end to end: real files in, the report a clerk or a cron job reads out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from jamsos_cli.cli import app
+from tests.rosters import make_nik, write_csv, write_xlsx
+
+runner = CliRunner()
+
+HEADERS = [
+    "NO",
+    "NIK",
+    "NAMA LENGKAP",
+    "TEMPAT LAHIR",
+    "TGL LAHIR",
+    "JK",
+    "ALAMAT",
+    "KELURAHAN",
+    "KECAMATAN",
+    "NO HP",
+]
+BUDI = make_nik("217110", 12, 5, 1980, female=False, serial=1)
+SITI = make_nik("217111", 5, 6, 1985, female=True, serial=2)
+ANDI = make_nik("217112", 1, 1, 1990, female=False, serial=3)
+SHORT = "217110120580"
+ROWS = [
+    [
+        "1",
+        BUDI,
+        "Budi Santoso",
+        "Batam",
+        "12-05-1980",
+        "L",
+        "Jl. Sudirman 1",
+        "Sungai Panas",
+        "Batam Kota",
+        "0812-3456-7890",
+    ],
+    [
+        "2",
+        SITI,
+        "Siti Aminah",
+        "Tanjungpinang",
+        "05/06/1985",
+        "P",
+        "Perum Griya",
+        "Sei Lekop",
+        "Sagulung",
+        "+62 813 1111 2222",
+    ],
+    [
+        "3",
+        SHORT,
+        "Réné Saputra",
+        "Batam",
+        "01.01.1990",
+        "L",
+        "Blok C",
+        "Tembesi",
+        "Sagulung",
+        "081300001111",
+    ],
+    [
+        "4",
+        ANDI,
+        "Andi Wijaya",
+        "Medan",
+        "02 Januari 1990",
+        "L",
+        "Blok D",
+        "Buliang",
+        "Batuaji",
+        "12345",
+    ],
+    [
+        "5",
+        BUDI,
+        "BUDI  SANTOSO",
+        "Batam",
+        "1980-05-12",
+        "L",
+        "Jl. Sudirman 1",
+        "Sungai Panas",
+        "Batam Kota",
+        "081234567890",
+    ],
+]
+TITLE = ["DAFTAR NAMA KETUA RT KELURAHAN SUNGAI PANAS;;;;;;;;;", ";;;;;;;;;"]
+FOOTER = [["", "", "JUMLAH", "", "", "", "", "", "", "5 orang"]]
+
+
+@pytest.fixture
+def roster(tmp_path: Path) -> Path:
+    return write_csv(
+        tmp_path / "daftar_rt.csv", HEADERS, ROWS, title_rows=TITLE, footer_rows=FOOTER
+    )
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, ["validate", *args, "--format", "json"])
+    assert result.stdout.strip().startswith("{"), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def issues_of(doc: dict, code: str) -> list[dict]:
+    return [i for i in doc["issues"] if i["code"] == code]
+
+
+def test_json_contract_counts_and_row_numbers(roster: Path) -> None:
+    code, doc = run_json(str(roster))
+    assert code == 1  # rows were rejected
+    s = doc["summary"]
+    assert s["rows"] == 5  # title, blank and JUMLAH footer rows are not people
+    # rejected: row 3 (NIK too short) and row 4 (birth date differs from NIK), row 5 (dup)
+    assert (s["accepted"], s["rejected"]) == (2, 3)
+    assert s["by_code"]["NIK_FORMAT"] == 1
+    assert s["by_code"]["NIK_DOB_MISMATCH"] == 1
+    assert s["by_code"]["NIK_DUPLICATE"] == 1
+    assert s["warnings"] >= 1  # the phone 12345
+    for issue in doc["issues"]:
+        assert set(issue) >= {
+            "file",
+            "sheet",
+            "row",
+            "column",
+            "code",
+            "severity",
+            "message",
+            "value",
+        }
+        assert issue["file"] == str(roster)
+    # two title rows, header on line 3: the person numbered 3 is on line 6
+    (fmt,) = issues_of(doc, "NIK_FORMAT")
+    assert fmt["row"] == 6 and fmt["column"] == "NIK" and fmt["severity"] == "error"
+    (dup,) = issues_of(doc, "NIK_DUPLICATE")
+    assert dup["row"] == 8
+    assert f"{roster}:4" in dup["message"]  # names the kept occurrence
+    (phone,) = issues_of(doc, "PHONE_FORMAT")
+    assert phone["severity"] == "warning" and phone["column"] == "NO HP"
+
+
+def test_nik_and_phone_masked_unless_show_pii(roster: Path) -> None:
+    result = runner.invoke(app, ["validate", str(roster), "--format", "json"])
+    assert SHORT not in result.stdout and BUDI not in result.stdout
+    assert "2171****0580" in result.stdout  # the short NIK, masked
+    text = runner.invoke(app, ["validate", str(roster)])
+    assert SHORT not in text.stdout and BUDI not in text.stdout
+    shown = runner.invoke(app, ["validate", str(roster), "--format", "json", "--show-pii"])
+    assert SHORT in shown.stdout
+
+
+def test_messages_in_indonesian_by_default_and_english_on_request(roster: Path) -> None:
+    _, doc = run_json(str(roster))
+    (fmt,) = issues_of(doc, "NIK_FORMAT")
+    assert "harus tepat 16 angka" in fmt["message"]
+    _, doc = run_json(str(roster), "--lang", "en")
+    (fmt,) = issues_of(doc, "NIK_FORMAT")
+    assert "exactly 16 digits" in fmt["message"]
+
+
+def test_rejects_file_gives_sender_their_rows_back(roster: Path, tmp_path: Path) -> None:
+    before = hashlib.sha256(roster.read_bytes()).hexdigest()
+    out = tmp_path / "back" / "daftar_rt.rejects.csv"
+    result = runner.invoke(app, ["validate", str(roster), "--rejects", str(out)])
+    assert result.exit_code == 1
+    assert hashlib.sha256(roster.read_bytes()).hexdigest() == before  # input untouched
+    assert oct(os.stat(out).st_mode & 0o777) == "0o600"
+    raw = out.read_bytes()
+    assert "Réné".encode("cp1252") in raw  # same encoding as the input
+    back = pl.read_csv(raw.decode("cp1252").encode(), separator=";", infer_schema=False)
+    assert back.columns[0] == "BARIS" and back.columns[-1] == "ALASAN PENOLAKAN"
+    assert back.columns[1:-1] == HEADERS
+    assert back.get_column("BARIS").to_list() == ["6", "7", "8"]
+    assert back.row(0)[2] == SHORT  # real value, untouched, in a file meant to be used
+    assert "NIK_FORMAT" in back.row(0)[-1]
+
+
+def test_clean_roster_exits_zero(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "ok.csv", HEADERS, ROWS[:2], encoding="utf-8", delimiter=",")
+    code, doc = run_json(str(path))
+    assert code == 0, doc["issues"]
+    assert doc["summary"]["rejected"] == 0
+
+
+def test_missing_required_column_is_exit_2_naming_file(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "nodob.csv", ["NIK", "NAMA"], [[BUDI, "Budi"]])
+    good = write_csv(tmp_path / "ok.csv", HEADERS, ROWS[:1])
+    code, doc = run_json(str(path), str(good))
+    assert code == 2
+    (missing,) = issues_of(doc, "HEADER_MISSING_COLUMN")
+    assert missing["file"] == str(path) and missing["row"] is None or missing["row"] == 1
+    assert "TANGGAL LAHIR" in missing["message"]
+    # validate still reports every file
+    assert {f["file"] for f in doc["summary"]["files"]} == {str(path), str(good)}
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [("empty.csv", b""), ("binary.csv", b"\x00\x01\x02PK\x00"), ("fake.xlsx", b"NIK;NAMA\n1;2\n")],
+)
+def test_unusable_input_is_one_clear_line_exit_2(tmp_path: Path, name: str, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert name in result.output
+
+
+def test_missing_file_is_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "nope.csv" in result.output and "Traceback" not in result.output
+
+
+def test_xlsx_numeric_nik_cells(tmp_path: Path) -> None:
+    """Excel keeps 15 digits: a numeric NIK ending in 0 lost its 16th digit."""
+    lost = make_nik("217110", 3, 3, 1973, female=False, serial=10)  # ends in 0
+    rows = [
+        [
+            "1",
+            BUDI,
+            "Budi Santoso",
+            "Batam",
+            "12-05-1980",
+            "L",
+            "Jl. A",
+            "Sungai Panas",
+            "Batam Kota",
+            "81234567890",
+        ],
+        [
+            "2",
+            lost,
+            "Joko",
+            "Batam",
+            "03-03-1973",
+            "L",
+            "Jl. B",
+            "Sungai Panas",
+            "Batam Kota",
+            "081299998888",
+        ],
+    ]
+    path = write_xlsx(
+        tmp_path / "rt.xlsx",
+        HEADERS,
+        rows,
+        title_rows=["DAFTAR KETUA RT"],
+        numeric_columns={"NIK", "NO HP"},
+    )
+    code, doc = run_json(str(path))
+    assert code == 1
+    (numeric,) = issues_of(doc, "NIK_NUMERIC_CELL")
+    assert numeric["row"] == 4 and numeric["severity"] == "warning"  # title, blank, header
+    (lost_issue,) = issues_of(doc, "NIK_PRECISION_LOST")
+    assert lost_issue["row"] == 5
+    assert not issues_of(doc, "PHONE_FORMAT")  # leading 0 given back to the numeric phone

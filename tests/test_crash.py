@@ -1,0 +1,169 @@
+"""A build-batch killed with SIGKILL at any step of the commit leaves the output folder and the
+ledger exactly as before or exactly as after, and the next run finishes the job.
+
+The test-only hook ``JAMSOS_TEST_CRASH_AT=<point>`` (see ``build.py``) makes the process kill
+itself at a named point of the commit sequence; nothing else in the run changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_build_batch import RT, nik, roster
+
+JAMSOS = str(Path(sys.executable).with_name("jamsos"))
+NAME = f"{RT}_2025-06_2025-12"
+# point -> whether the batch counts as written once the next run has looked at the ledger
+POINTS = {
+    "staged-part": False,  # a batch file written in the hidden staging folder
+    "staged": False,  # every file staged, nothing recorded
+    "ledger-created": False,  # a new ledger file exists, the batch is not in it
+    "ledger-insert": False,  # rows inserted, transaction not committed
+    "ledger-committed": False,  # recorded as committing, folder not published
+    "published": True,  # folder published, batch not yet marked done
+}
+
+
+def jamsos(*args: str, cwd: Path, crash: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "JAMSOS_TEST_CRASH_AT"}
+    if crash:
+        env["JAMSOS_TEST_CRASH_AT"] = crash
+    return subprocess.run(
+        [JAMSOS, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def build_args(src: Path, tmp_path: Path) -> list[str]:
+    return [
+        "build-batch",
+        str(src),
+        "--decree",
+        RT,
+        "--start",
+        "2025-06",
+        "--out",
+        str(tmp_path / "out"),
+        "--ledger",
+        str(tmp_path / "ledger.sqlite"),
+        "--max-rows",
+        "2",
+    ]
+
+
+def visible(out: Path) -> list[str]:
+    """What a clerk sees in the output folder (hidden staging and lock files aside)."""
+    return (
+        sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
+    )
+
+
+def raw_batches(ledger: Path) -> list[tuple]:
+    """The ledger as stored, read with plain sqlite3 (no jamsos recovery)."""
+    if not ledger.exists():
+        return []
+    conn = sqlite3.connect(ledger)
+    try:
+        return conn.execute(
+            "SELECT b.id, b.status, COUNT(p.nik) FROM batches b"
+            " LEFT JOIN people p ON p.batch_id = b.id GROUP BY b.id ORDER BY b.id"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def listed(tmp_path: Path) -> list[dict]:
+    result = jamsos(
+        "ledger",
+        "list",
+        "--ledger",
+        str(tmp_path / "ledger.sqlite"),
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["batches"]
+
+
+def assert_complete(folder: Path, participants: int) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["participants"] == participants
+    for output in manifest["outputs"]:
+        assert (folder / output["name"]).exists()
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_killed_first_run_is_before_or_after_and_the_next_run_completes(
+    tmp_path: Path, point: str
+) -> None:
+    src = roster(tmp_path / "rt.csv", range(3))
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    killed = jamsos(*build_args(src, tmp_path), cwd=tmp_path, crash=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+
+    after = POINTS[point]
+    # on disk: no batch folder, or the complete one
+    assert visible(out) == ([f"{NAME}_001"] if after else [])
+    if after:
+        assert_complete(out / f"{NAME}_001", 3)
+    # as any jamsos command sees it (it settles the interrupted batch first; killed inside
+    # the transaction, SQLite rolls the journal back when the ledger is next opened)
+    batches = listed(tmp_path)
+    assert [(b["id"], b["status"], b["participants"]) for b in batches] == (
+        [(1, "done", 3)] if after else []
+    )
+    # as stored: nothing committed before the transaction commits
+    stored = raw_batches(ledger)
+    if point in ("staged-part", "staged", "ledger-created", "ledger-insert"):
+        assert stored == []
+    else:
+        assert stored == [(1, "committing", 3)]
+
+    again = jamsos(*build_args(src, tmp_path), "--format", "json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert (doc["batch"] is None) == after  # already written: nobody new
+    assert visible(out) == [f"{NAME}_001"]
+    assert [p.name for p in out.iterdir() if ".tmp-" in p.name] == []  # staging cleaned
+    assert_complete(out / f"{NAME}_001", 3)
+    assert raw_batches(ledger) == [(1, "done", 3)]
+
+
+@pytest.mark.parametrize("point", ["staged", "ledger-insert", "ledger-committed", "published"])
+def test_killed_delta_run_keeps_the_earlier_batch(tmp_path: Path, point: str) -> None:
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    first = roster(tmp_path / "rt.csv", range(2))
+    assert jamsos(*build_args(first, tmp_path), cwd=tmp_path).returncode == 0
+    before = ledger.read_bytes()
+    delta = roster(tmp_path / "rt2.csv", range(5))
+    killed = jamsos(*build_args(delta, tmp_path), cwd=tmp_path, crash=point)
+    assert killed.returncode == -signal.SIGKILL
+    after = point == "published"
+    assert visible(out) == [f"{NAME}_001"] + ([f"{NAME}_002"] if after else [])
+    # a dry run right after the kill reads the settled state and writes nothing
+    dry = jamsos(*build_args(delta, tmp_path), "--dry-run", "--format", "json", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert (json.loads(dry.stdout)["batch"] is None) == after
+    assert [(b["id"], b["status"]) for b in listed(tmp_path)] == [(1, "done")] + (
+        [(2, "done")] if after else []
+    )
+    recorded = point in ("ledger-committed", "published")
+    assert raw_batches(ledger) == [(1, "done", 2)] + ([(2, "committing", 3)] if recorded else [])
+    if not recorded:
+        assert ledger.read_bytes() == before
+    again = jamsos(*build_args(delta, tmp_path), "--format", "json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert visible(out) == [f"{NAME}_001", f"{NAME}_002"]
+    assert raw_batches(ledger) == [(1, "done", 2), (2, "done", 3)]
+    conn = sqlite3.connect(ledger)
+    niks = [r[0] for r in conn.execute("SELECT nik FROM people ORDER BY batch_id, rowid")]
+    conn.close()
+    assert niks == [nik(i) for i in range(5)]

@@ -1,0 +1,297 @@
+"""The ledger file: created owner-only and only when something is recorded, refused when it is
+not ours, migrated, recovered after a killed run, and read the way the checks need it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from jamsos_cli.errors import UsageError
+from jamsos_cli.ledger import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    BatchRecord,
+    Ledger,
+    LedgerError,
+    Period,
+    check_file,
+    default_ledger_path,
+    export_frame,
+    month_index,
+    opened,
+    sha256_file,
+    write_export,
+)
+
+NIK_A = "2171101205800001"
+NIK_B = "2171114506850002"
+
+
+def people(*niks: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "nik": list(niks),
+            "name": [f"Orang {i}" for i in range(len(niks))],
+            "birth_date": ["1980-05-12"] * len(niks),
+            "sex": ["L"] * len(niks),
+            "phone": ["081234567890"] * len(niks),
+            "kelurahan": ["Sungai Panas"] * len(niks),
+            "kelurahan_code": ["21.71.10.1001"] * len(niks),
+            "source": [f"rt.csv:{i + 2}" for i in range(len(niks))],
+        }
+    )
+
+
+def record(
+    ledger: Ledger,
+    folder: Path,
+    niks: tuple[str, ...],
+    *,
+    decree: str = "perwako-batam-49-2025",
+    period: Period | None = None,
+    publish: bool = True,
+) -> int:
+    """Record a batch the way build-batch does: manifest first, rows, then the folder."""
+    period = period or Period.parse("2025-06", None)
+    staged = folder.parent / f".{folder.name}.tmp-1"
+    staged.mkdir(parents=True)
+    (staged / "manifest.json").write_text(f'{{"decree": "{decree}"}}\n')
+    batch_id = ledger.record_batch(
+        BatchRecord(
+            id=ledger.next_id(),
+            decree=decree,
+            period=period,
+            seq=ledger.next_seq(decree, period),
+            folder=folder,
+            participants=len(niks),
+            premium_per_person_month=16_800,
+            total_premium=len(niks) * period.months * 16_800,
+            manifest_sha256=sha256_file(staged / "manifest.json"),
+            tool_version="test",
+        ),
+        people(*niks),
+        [{"name": "rt.csv", "rows": len(niks), "sha256": "0" * 64}],
+    )
+    if publish:
+        staged.rename(folder)
+        ledger.mark_done(batch_id)
+    return batch_id
+
+
+def test_periods_default_to_december_and_refuse_end_before_start() -> None:
+    p = Period.parse("2025-06", None)
+    assert (p.start_label, p.end_label, p.months) == ("2025-06", "2025-12", 7)
+    assert p.first_day.isoformat() == "2025-06-01" and p.last_day.isoformat() == "2025-12-31"
+    assert Period.parse("2025-11", "2026-02").months == 4
+    assert Period.parse("2024-02", "2024-02").last_day.isoformat() == "2024-02-29"
+    with pytest.raises(UsageError, match="before"):
+        Period.parse("2025-06", "2025-05")
+    for bad in ("2025-13", "2025-6", "June 2025", "2025-06-01"):
+        with pytest.raises(UsageError, match="YYYY-MM"):
+            month_index(bad)
+
+
+def test_missing_ledger_is_created_only_when_a_batch_is_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "ledger.sqlite"
+    ledger = Ledger.open(path)
+    assert ledger.people().height == 0 and not path.exists()
+    record(ledger, tmp_path / "out" / "b_001", (NIK_A,))
+    ledger.close()
+    assert path.exists()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("SELECT status FROM batches").fetchall() == [("done",)]
+    raw.close()
+
+
+def test_group_readable_ledger(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "ledger.sqlite"
+    with Ledger.open(path, mode=0o640) as ledger:
+        record(ledger, tmp_path / "out" / "b_001", (NIK_A,))
+    assert oct(path.stat().st_mode & 0o777) == "0o640"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o750"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"NIK;NAMA\n2171101205800001;Budi\n", "not a jamsos ledger"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, "cannot be read"),
+    ],
+    ids=["text-file", "corrupt-sqlite"],
+)
+def test_corrupt_file_is_refused_and_left_untouched(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    path.write_bytes(content)
+    before = path.stat().st_mtime_ns
+    with pytest.raises(LedgerError, match=message) as err:
+        Ledger.open(path)
+    assert err.value.exit_code == 2
+    with pytest.raises(LedgerError):
+        Ledger.snapshot(path)
+    assert path.read_bytes() == content and path.stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite"]
+
+
+def test_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+    conn.execute("INSERT INTO customers VALUES (1, 'x')")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match="not a jamsos ledger"):
+        check_file(path)
+    with pytest.raises(LedgerError, match="not a jamsos ledger"):
+        Ledger.open(path)
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with Ledger.open(path) as ledger:
+        record(ledger, tmp_path / "out" / "b_001", (NIK_A,))
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(LedgerError, match="newer"):
+        Ledger.open(path)
+
+
+def test_empty_file_becomes_a_ledger(tmp_path: Path) -> None:
+    """A 0-byte file (e.g. made by `touch` in a cron setup) is initialised, not refused."""
+    path = tmp_path / "ledger.sqlite"
+    path.touch()
+    with Ledger.open(path) as ledger:
+        assert ledger.batches() == []
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    conn.close()
+
+
+def test_overlap_queries_and_sequences(tmp_path: Path) -> None:
+    with Ledger.open(tmp_path / "l.sqlite") as ledger:
+        h1 = Period.parse("2025-01", "2025-06")
+        record(ledger, tmp_path / "o" / "a_001", (NIK_A,), period=h1)
+        record(ledger, tmp_path / "o" / "a_002", (NIK_B,), period=h1)
+        record(ledger, tmp_path / "o" / "c_001", (NIK_B,), decree="perwako-batam-30-2025")
+        assert ledger.next_seq("perwako-batam-49-2025", h1) == 3
+        assert ledger.next_seq("perwako-batam-49-2025", Period.parse("2025-07", None)) == 1
+        # June overlaps the first half; July on does not
+        june = ledger.people(Period.parse("2025-06", "2025-06"))
+        assert june.get_column("nik").to_list() == [NIK_A, NIK_B, NIK_B]
+        later = ledger.people(Period.parse("2025-07", None))
+        assert later.select("nik", "decree").rows() == [(NIK_B, "perwako-batam-30-2025")]
+        known = ledger.known()
+        assert known.schema["birth_date"] == pl.Date
+        assert known.get_column("ref").to_list()[0] == "ledger: a_001"
+
+
+def test_void_releases_people_and_keeps_the_folder_name_unused(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    period = Period.parse("2025-06", None)
+    with Ledger.open(path) as ledger:
+        first = record(ledger, tmp_path / "o" / "x_001", (NIK_A,))
+    with opened(path) as snapshot, pytest.raises(RuntimeError):
+        snapshot.void("x_001")  # reading commands get a read-only snapshot
+    with opened(path, write=True) as ledger:
+        voided = ledger.void("x_001")
+        assert voided["id"] == first and voided["status"] == "voided"
+        assert ledger.people(period).height == 0
+        assert ledger.next_seq("perwako-batam-49-2025", period) == 2  # never reuse x_001
+        with pytest.raises(UsageError, match="voided"):
+            ledger.void(str(first))
+        with pytest.raises(UsageError, match="no batch"):
+            ledger.void("999")
+        assert [b["status"] for b in ledger.batches()] == ["voided"]
+        assert ledger.stats() == []
+
+
+def test_recover_completes_a_published_batch_and_rolls_back_an_unpublished_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as ledger:
+        published = record(ledger, tmp_path / "o" / "p_001", (NIK_A,), publish=False)
+        # the rename happened, then the process died before "done"
+        (tmp_path / "o" / ".p_001.tmp-1").rename(tmp_path / "o" / "p_001")
+        lost = record(ledger, tmp_path / "o" / "q_001", (NIK_B,), publish=False)
+        # ...and this one died before the rename: only the hidden staging folder exists
+    with Ledger.snapshot(path) as copy:
+        notes = copy.recover()  # a dry run settles its private copy only
+        assert len(notes) == 2
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT status FROM batches ORDER BY id").fetchall() == [
+        ("committing",),
+        ("committing",),
+    ]
+    raw.close()
+    with Ledger.open(path) as ledger:
+        notes = ledger.recover()
+        assert notes[0].startswith(f"completed interrupted batch {published}")
+        assert notes[1].startswith(f"rolled back interrupted batch {lost}")
+        assert [(b["id"], b["status"]) for b in ledger.batches()] == [(published, "done")]
+        assert ledger.people().get_column("nik").to_list() == [NIK_A]
+        assert ledger.recover() == []
+
+
+def test_recover_does_not_adopt_someone_elses_folder(tmp_path: Path) -> None:
+    """A folder with the final name but another manifest is not this batch's."""
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as ledger:
+        record(ledger, tmp_path / "o" / "r_001", (NIK_A,), publish=False)
+        other = tmp_path / "o" / "r_001"
+        other.mkdir()
+        (other / "manifest.json").write_text('{"decree": "from another ledger"}\n')
+        assert ledger.recover()[0].startswith("rolled back")
+        assert ledger.batches() == []
+
+
+def test_export_is_owner_only_and_formula_safe(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with Ledger.open(path) as ledger:
+        record(ledger, tmp_path / "o" / "e_001", (NIK_A, NIK_B))
+        ledger.conn.execute("UPDATE people SET name = '=HYPERLINK(\"x\")' WHERE nik = ?", (NIK_B,))
+        frame = export_frame(ledger)
+    target = write_export(frame, tmp_path / "export.csv", mode=0o600)
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    back = pl.read_csv(target, infer_schema=False)
+    assert back.get_column("nik").to_list() == [NIK_A, NIK_B]
+    assert back.get_column("name").to_list()[1].startswith("'=")
+    assert (
+        back.row(0, named=True)["start"] == "2025-06"
+        and back.row(0, named=True)["end"] == "2025-12"
+    )
+    xlsx = write_export(frame, tmp_path / "export.xlsx", mode=0o600)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(xlsx).active
+    assert ws["G2"].value == NIK_A and ws["G2"].number_format == "@"
+    with pytest.raises(UsageError):
+        write_export(frame, tmp_path / "export.txt", mode=0o600)
+
+
+def test_default_path_is_in_the_user_data_folder(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_ledger_path() == tmp_path / "xdg" / "jamsos" / "ledger.sqlite"
+
+
+def test_dry_run_snapshot_never_creates_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "nothing" / "ledger.sqlite"
+    with Ledger.snapshot(path) as ledger:
+        assert ledger.people().height == 0
+        with pytest.raises(RuntimeError):
+            ledger.mark_done(1)
+    assert not path.parent.exists()
+    assert not os.listdir(tmp_path)

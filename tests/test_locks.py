@@ -1,0 +1,83 @@
+"""Locks: a second run gets LockHeld (exit 3) at once; a killed holder does not block."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jamsos_cli.errors import LockHeld
+from jamsos_cli.locks import exclusive, folder_lock_path, ledger_lock_path, run_locks
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from jamsos_cli.locks import exclusive
+with exclusive(Path(sys.argv[1]), "test"):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+def hold(lock: Path) -> subprocess.Popen:
+    """Another process holding ``lock`` (as a concurrent cron run would)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_second_holder_fails_at_once_with_exit_code_3(tmp_path: Path) -> None:
+    lock = tmp_path / "ledger.sqlite.lock"
+    proc = hold(lock)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockHeld, match="another jamsos run") as err, exclusive(lock, "x"):
+            pass
+        assert err.value.exit_code == 3
+        assert time.monotonic() - started < 1  # no waiting
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "out" / ".jamsos.lock"
+    lock.parent.mkdir()
+    proc = hold(lock)
+    proc.send_signal(signal.SIGKILL)  # kill -9: no cleanup code runs
+    proc.wait()
+    assert lock.exists()  # the file stays, but the kernel dropped the lock
+    with exclusive(lock, "the output folder"):
+        pass
+
+
+def test_run_locks_cover_ledger_and_output_folder(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    out = tmp_path / "out"
+    out.mkdir()
+    assert ledger_lock_path(ledger) == tmp_path / "ledger.sqlite.lock"
+    proc = hold(folder_lock_path(out))
+    try:
+        with pytest.raises(LockHeld, match="output folder"), run_locks(ledger, out):
+            pass
+        # the ledger lock taken first was released on the way out
+        with exclusive(ledger_lock_path(ledger), "ledger"):
+            pass
+    finally:
+        proc.kill()
+        proc.wait()
+    with run_locks(ledger, out):
+        assert oct(folder_lock_path(out).stat().st_mode & 0o777) == "0o600"
+
+
+def test_same_process_cannot_lock_twice(tmp_path: Path) -> None:
+    """flock is per open file: a nested run in one process is refused too."""
+    lock = tmp_path / "x.lock"
+    with exclusive(lock, "x"), pytest.raises(LockHeld), exclusive(lock, "x"):
+        pass

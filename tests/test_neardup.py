@@ -1,0 +1,360 @@
+"""The near-duplicate engine: the same person typed twice with a different NIK.
+
+Records frames are built directly (the columns of tables.RECORD_COLUMNS the engine reads);
+the people are synthetic, their NIKs consistent with their birth date and sex.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from jamsos_cli import neardup
+from jamsos_cli.neardup import PAIR_SCHEMA, find_near_duplicates, reason_text
+from tests.rosters import make_nik
+
+BATAM_KOTA = "217110"
+SEKUPANG = "217103"
+
+
+def person(
+    nik: str,
+    name: str,
+    born: date,
+    sex: str = "L",
+    phone: str | None = None,
+    address: str | None = None,
+    kelurahan: str | None = "Belian",
+    file: str = "kelurahan_belian.xlsx",
+    numeric: bool = False,
+) -> dict:
+    return {
+        "_file": file,
+        "_sheet": None,
+        "nik": nik,
+        "nik_numeric": numeric,
+        "name": name,
+        "birth_date": born,
+        "sex": sex,
+        "phone": phone,
+        "address": address,
+        "kelurahan": kelurahan,
+    }
+
+
+def records(*people: dict) -> pl.DataFrame:
+    """A records frame: rids and row numbers in input order."""
+    frame = pl.DataFrame(
+        list(people),
+        schema={
+            "_file": pl.Utf8,
+            "_sheet": pl.Utf8,
+            "nik": pl.Utf8,
+            "nik_numeric": pl.Boolean,
+            "name": pl.Utf8,
+            "birth_date": pl.Date,
+            "sex": pl.Utf8,
+            "phone": pl.Utf8,
+            "address": pl.Utf8,
+            "kelurahan": pl.Utf8,
+        },
+    )
+    return frame.with_columns(
+        _rid=pl.int_range(pl.len(), dtype=pl.Int64),
+        _row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+    )
+
+
+def pair_of(result: pl.DataFrame, a: int, b: int) -> dict | None:
+    rows = result.filter(pl.col("a_rid") == a, pl.col("b_rid") == b)
+    return rows.row(0, named=True) if rows.height else None
+
+
+BORN = date(1980, 5, 12)
+NIK = make_nik(BATAM_KOTA, 12, 5, 1980, False, 3)  # 2171101205800003
+
+
+def swap(nik: str, i: int) -> str:
+    return nik[:i] + nik[i + 1] + nik[i] + nik[i + 2 :]
+
+
+def replace(nik: str, i: int, digit: str) -> str:
+    return nik[:i] + digit + nik[i + 1 :]
+
+
+# --------------------------------------------------------------------------- planted pairs
+
+
+def test_one_mistyped_digit_is_found_and_explained():
+    recs = records(
+        person(NIK, "BUDI SANTOSO", BORN, phone="081234567890", address="JL. MAWAR NO. 5"),
+        person(replace(NIK, 3, "7"), "BUDI SANTOSO", BORN, phone="081234567890"),
+    )
+    result = find_near_duplicates(recs)
+    pair = pair_of(result, 0, 1)
+    assert pair is not None
+    assert pair["reasons"][:2] == ["nik_one_substitution", "same_birth_date"]
+    assert {"same_name", "same_phone"} <= set(pair["reasons"])
+    assert pair["score"] >= 90
+    assert pair["b_ref"] is None and pair["decision"] is None
+    text = reason_text(pair["reasons"], "en")
+    assert "NIKs differ in one digit" in text and "same birth date" in text
+    assert "NIK berbeda satu angka" in reason_text(pair["reasons"], "id")
+
+
+def test_swapped_digits_in_the_birth_date_part_point_at_the_mistyped_nik():
+    # NIK digits 7-12 hold the birth date: swapping two of them leaves a NIK whose date no
+    # longer matches the roster's birth date: that NIK is the one to fix.
+    typo = swap(NIK, 6)  # "12" -> "21"
+    recs = records(
+        person(NIK, "AHMAD YANI", BORN, phone="081211112222"),
+        person(typo, "AHMAD YANI", BORN),
+    )
+    pair = pair_of(find_near_duplicates(recs), 0, 1)
+    assert pair is not None
+    assert pair["reasons"][0] == "nik_transposition"
+    assert "nik_birth_date_mismatch:B" in pair["reasons"]
+    assert "NIK B is probably mistyped" in reason_text(pair["reasons"], "en")
+
+
+def test_excel_truncated_nik_is_recognised():
+    nik = make_nik(BATAM_KOTA, 1, 1, 1990, False, 12)  # ...0012
+    truncated = nik[:15] + "0"  # Excel kept 15 significant digits
+    recs = records(
+        person(nik, "RIZAL EFENDI", date(1990, 1, 1), phone="081300000001"),
+        person(truncated, "RIZAL EFENDI", date(1990, 1, 1), numeric=True, file="dishub.xlsx"),
+    )
+    pair = pair_of(find_near_duplicates(recs), 0, 1)
+    assert pair is not None
+    assert pair["reasons"][0] == "nik_excel_truncated"
+    assert "cut off by Excel" in reason_text(pair["reasons"], "en")
+
+
+def test_a_last_digit_ending_in_0_from_a_text_cell_is_not_called_truncation():
+    nik = make_nik(BATAM_KOTA, 1, 1, 1990, False, 12)
+    recs = records(
+        person(nik, "RIZAL EFENDI", date(1990, 1, 1), phone="081300000001"),
+        person(nik[:15] + "0", "RIZAL EFENDI", date(1990, 1, 1), phone="081300000001"),
+    )
+    pair = pair_of(find_near_duplicates(recs), 0, 1)
+    assert pair is not None
+    assert pair["reasons"][0] == "nik_one_substitution"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("MUHAMMAD RIZKI SAPUTRA", "MUH. RIZKI SAPUTRA"),
+        ("Muhammad Rizki Saputra", "M. RIZKY SAPUTRA"),
+        ("MOCHAMAD RIZKI SAPUTRA", "MOH RIZKI SAPUTRA"),
+        ("H. ABDUL RAHMAN", "ABDUL RAHMAN"),
+        ("HJ. SITI AMINAH", "Siti Aminah"),
+        ("SITI AMINAH, S.Pd.", "SITI AMINAH"),
+        ("DRS. H. ABDUL RAHMAN, M.Si", "ABDUL RAHMAN"),
+        ("AHMAD BIN SALIM", "AHMAD"),
+        ("SOEKARNO", "SUKARNO"),
+    ],
+)
+def test_name_variants_of_one_person_are_the_same_name(first, second):
+    recs = records(
+        person(NIK, first, BORN),
+        person(swap(NIK, 14), second, BORN),  # serial 0003 -> 0030: transposition
+    )
+    pair = pair_of(find_near_duplicates(recs), 0, 1)
+    assert pair is not None, (first, second)
+    assert "same_name_normalised" in pair["reasons"]
+    assert pair["score"] >= 90
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("Hj. Siti Aminah, S.Pd.", "ST AMINAH"),
+        ("MUH. RIZKY", "M RIZKI"),
+        ("Muhammad Rizki", "M RIZKI"),
+        ("Drs. H. Abdul Rahman M.Si", "ABD RAHMAN"),
+        ("BUDI SANTOSO S. Pd. M.Pd.", "BUDI SANTOSO"),
+        ("Ir. Soekarno", "SUKARNO"),
+        ("Ma'ruf Amin", "MARUF AMIN"),
+        ("ANDI SE", "ANDI"),
+        ("ST. AMINAH", "ST AMINAH"),
+        ("AMINAH BINTI YUSUF", "AMINAH"),
+        ("Hj.Nur Aini A.Md.Kep", "NUR AINI"),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_normalise_name(raw, normalised):
+    out = pl.DataFrame({"n": [raw]}, schema={"n": pl.Utf8}).select(
+        neardup.normalise_name(pl.col("n"))
+    )
+    assert out.item() == normalised
+
+
+def test_one_letter_typo_in_the_name_still_matches():
+    recs = records(
+        person(NIK, "KHAIRUL ANWAR", BORN, phone="081233334444", kelurahan="Belian"),
+        person(replace(NIK, 5, "5"), "KHAIRUL ANWAT", BORN, kelurahan="Belian"),
+    )
+    pair = pair_of(find_near_duplicates(recs), 0, 1)
+    assert pair is not None
+    assert any(r.startswith("name_similar:9") for r in pair["reasons"])
+    assert "names 9" in reason_text(pair["reasons"], "en")
+
+
+def test_pairs_across_files_and_many_rows_keep_a_as_the_earlier_record():
+    filler = [
+        person(
+            make_nik(SEKUPANG, 1 + i % 28, 1 + i % 12, 1960 + i % 40, False, 1 + i // 400),
+            f"ORANG NOMOR {i}",
+            date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+        )
+        for i in range(300)
+    ]
+    recs = records(
+        *filler[:100],
+        person(NIK, "YUSUF HAMZAH", BORN, file="a.csv"),
+        *filler[100:],
+        person(replace(NIK, 9, "9"), "YUSUF HAMZAH", BORN, file="b.xlsx"),
+    )
+    result = find_near_duplicates(recs)
+    assert result.select("a_rid", "b_rid").rows() == [(100, 301)]
+
+
+# --------------------------------------------------------------------------- must not match
+
+
+def test_twins_with_consecutive_serials_are_not_matched():
+    born = date(1995, 3, 15)
+    recs = records(
+        person(make_nik(BATAM_KOTA, 15, 3, 1995, False, 1), "HASAN BASRI", born,
+               phone="081322222222", address="JL. KENANGA NO. 9"),
+        person(make_nik(BATAM_KOTA, 15, 3, 1995, False, 2), "HUSAIN BASRI", born,
+               phone="081322222222", address="JL. KENANGA NO. 9"),
+        person(make_nik(BATAM_KOTA, 15, 3, 1995, True, 1), "RINA LESTARI", born, "P",
+               phone="081322222222", address="JL. KENANGA NO. 9"),
+        person(make_nik(BATAM_KOTA, 15, 3, 1995, True, 2), "DEWI LESTARI", born, "P",
+               phone="081322222222", address="JL. KENANGA NO. 9"),
+    )  # fmt: skip
+    assert find_near_duplicates(recs).height == 0
+    # they are looked at, and scored low, not skipped unseen
+    everything = find_near_duplicates(recs, min_score=0)
+    twins = pair_of(everything, 0, 1)
+    assert twins is not None and twins["score"] < neardup.DEFAULT_MIN_SCORE
+    assert "nik_serials_consecutive" in twins["reasons"]
+
+
+def test_parent_and_child_with_the_same_name_are_not_matched():
+    recs = records(
+        person(make_nik(BATAM_KOTA, 10, 10, 1965, False, 3), "AHMAD YANI", date(1965, 10, 10),
+               phone="081333333333", address="JL. DAHLIA NO. 3"),
+        person(make_nik(BATAM_KOTA, 10, 10, 1990, False, 3), "AHMAD YANI", date(1990, 10, 10),
+               phone="081333333333", address="JL. DAHLIA NO. 3"),
+    )  # fmt: skip
+    assert find_near_duplicates(recs).height == 0
+
+
+def test_unrelated_people_with_a_common_name_are_not_matched():
+    recs = records(
+        person(make_nik(BATAM_KOTA, 15, 5, 1980, True, 2), "SITI AMINAH", date(1980, 5, 15), "P"),
+        person(make_nik(SEKUPANG, 15, 5, 1981, True, 2), "SITI AMINAH", date(1981, 5, 15), "P",
+               phone="081344444444"),
+        person(make_nik(BATAM_KOTA, 16, 5, 1980, True, 2), "Hj. Siti Aminah", date(1980, 5, 16),
+               "P"),
+    )  # fmt: skip
+    assert find_near_duplicates(recs).height == 0
+
+
+def test_exact_nik_duplicates_are_left_to_the_duplicate_check():
+    recs = records(
+        person(NIK, "BUDI SANTOSO", BORN),
+        person(NIK, "BUDI SANTOSO", BORN),
+    )
+    assert find_near_duplicates(recs, min_score=0).height == 0
+
+
+# --------------------------------------------------------------------------- ledger, decisions
+
+
+def known_people(*people: dict, ref: str = "ledger batch 3") -> pl.DataFrame:
+    return records(*people).drop("_rid", "_row", "_file", "_sheet").with_columns(ref=pl.lit(ref))
+
+
+def test_a_person_already_in_the_ledger_is_matched_as_b():
+    joko = make_nik(SEKUPANG, 2, 2, 1970, False, 1)
+    recs = records(
+        person(joko[:6] + "0" + joko[7:], "JOKO SUSILO", date(1971, 2, 2)),
+        person(replace(NIK, 4, "0"), "M. YUSUF", BORN, phone="081255556666"),
+    )
+    known = pl.concat(
+        [
+            known_people(person(NIK, "MUHAMMAD YUSUF", BORN, phone="081255556666")),
+            # one person twice in the ledger is the ledger's business, not this run's
+            known_people(person(joko, "JOKO SUSILO", date(1970, 2, 2)), ref="batch 1"),
+            known_people(person(replace(joko, 3, "9"), "JOKO SUSILO", date(1970, 2, 2)), ref="b2"),
+        ]
+    )
+    result = find_near_duplicates(recs, known=known)
+    assert result.height == 1
+    pair = result.row(0, named=True)
+    assert pair["a_rid"] == 1 and pair["b_rid"] is None
+    assert pair["b_ref"] == "ledger batch 3" and pair["b_nik"] == NIK
+    assert {"nik_one_substitution", "same_name_normalised", "same_phone"} <= set(pair["reasons"])
+
+
+def test_decisions_drop_different_and_keep_same_whatever_the_order_of_the_niks():
+    other = make_nik(SEKUPANG, 12, 5, 1980, False, 7)  # NIK far apart: not a likely pair
+    recs = records(
+        person(NIK, "BUDI SANTOSO", BORN, phone="081211110000"),
+        person(replace(NIK, 3, "7"), "BUDI SANTOSO", BORN),
+        person(other, "BUDI SANTOSA", BORN, kelurahan="Tiban Baru"),
+    )
+    assert pair_of(find_near_duplicates(recs), 0, 1) is not None
+    assert pair_of(find_near_duplicates(recs), 0, 2) is None
+    decisions = pl.DataFrame(
+        {
+            "nik_a": [replace(NIK, 3, "7"), NIK],
+            "nik_b": [NIK, other],
+            "decision": ["different", "same"],
+        }
+    )
+    result = find_near_duplicates(recs, decisions=decisions)
+    assert pair_of(result, 0, 1) is None
+    kept = pair_of(result, 0, 2)
+    assert kept is not None and kept["decision"] == "same"
+    assert kept["reasons"][-1] == "decided_same"
+
+
+# --------------------------------------------------------------------------- contract
+
+
+def test_result_schema_and_empty_inputs():
+    empty = records(person(NIK, "X", BORN)).clear()
+    assert find_near_duplicates(empty).schema == pl.Schema(PAIR_SCHEMA)
+    single = records(person(NIK, "BUDI", BORN))
+    assert find_near_duplicates(single).schema == pl.Schema(PAIR_SCHEMA)
+    recs = records(person(NIK, "BUDI", BORN), person(swap(NIK, 0), "BUDI", BORN))
+    assert find_near_duplicates(recs).schema == pl.Schema(PAIR_SCHEMA)
+
+
+def test_records_without_optional_columns():
+    recs = records(
+        person(NIK, "BUDI SANTOSO", BORN), person(replace(NIK, 2, "9"), "BUDI SANTOSO", BORN)
+    ).select("_rid", "nik", "name", "birth_date")
+    result = find_near_duplicates(recs)
+    assert result.select("a_rid", "b_rid").rows() == [(0, 1)]
+
+
+def test_reason_text_in_both_languages():
+    reasons = ["nik_one_substitution", "same_birth_date", "name_similar:94", "same_phone"]
+    assert reason_text(reasons, "en") == (
+        "NIKs differ in one digit, same birth date, names 94% alike, same phone"
+    )
+    assert reason_text(reasons, "id") == (
+        "NIK berbeda satu angka, tanggal lahir sama, nama 94% mirip, nomor HP sama"
+    )
+    assert reason_text(["something_new"], "en") == "something_new"
+    rendered = neardup.render_reasons(pl.Series([reasons, [], None]), "en").to_list()
+    assert rendered == [reason_text(reasons, "en"), "", ""]
