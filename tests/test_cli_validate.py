@@ -265,3 +265,35 @@ def test_xlsx_numeric_nik_cells(tmp_path: Path) -> None:
     (lost_issue,) = issues_of(doc, "NIK_PRECISION_LOST")
     assert lost_issue["row"] == 5
     assert not issues_of(doc, "PHONE_FORMAT")  # leading 0 given back to the numeric phone
+
+
+def test_rejects_folder_keeps_same_named_inputs_apart(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    bad = [ROWS[2]]
+    one = write_csv(tmp_path / "a" / "rt.csv", HEADERS, bad)
+    two = write_csv(tmp_path / "b" / "rt.csv", HEADERS, bad)
+    out = tmp_path / "rejects"
+    result = runner.invoke(app, ["validate", str(one), str(two), "--rejects", str(out)])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["02_rt.rejects.csv", "rt.rejects.csv"]
+
+
+def test_validate_with_decree_applies_the_quota_in_input_order(tmp_path: Path) -> None:
+    """Quota 2 from the config: the third eligible person is QUOTA_EXCEEDED, not the first."""
+    config = tmp_path / "jamsos.toml"
+    config.write_text('[quotas]\n"perwako-batam-49-2025" = 2\n', encoding="utf-8")
+    headers = [*HEADERS, "JABATAN"]
+    people = [
+        [*ROWS[0], "Ketua RT"],
+        [*ROWS[1], "Kader Posyandu"],
+        ["3", make_nik("217112", 7, 7, 1977, female=False, serial=9), "Agus", "Batam",
+         "07-07-1977", "L", "Blok E", "Buliang", "Batu Aji", "081377778888", "Ketua RW"],
+    ]
+    path = write_csv(tmp_path / "rt.csv", headers, people)
+    code, doc = run_json(str(path), "--decree", "perwako-batam-49-2025", "--as-of",
+                         "2025-06-01", "--config", str(config))
+    assert code == 1
+    assert [(i["code"], i["row"]) for i in doc["issues"] if i["severity"] == "error"] == [
+        ("QUOTA_EXCEEDED", 4)
+    ]

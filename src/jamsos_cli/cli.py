@@ -17,6 +17,7 @@ import typer.core
 from jamsos_cli import __version__
 from jamsos_cli.errors import JamsosError, UsageError
 
+
 class _JamsosGroup(typer.core.TyperGroup):
     """Turns a user's mistake (``JamsosError``) into one line on stderr and its exit code,
     wherever the command runs (console script, ``python -m``, or a test's CliRunner)."""
@@ -189,6 +190,7 @@ def validate(
         role=role,
         sheet=sheet,
         city_code=session.config.city,
+        apply_quota=True,
     )
     log.info("validate %s decree=%s as_of=%s", rosters, decree, options.as_of)
     result = run_checks(rosters, options)
@@ -401,6 +403,8 @@ def build_batch_command(
     say = session.say if fmt is OutputFormat.text else log.info
     result = build.build_batch(request, say=say)
     _log_findings(result.findings)
+    for note in result.recovered:
+        log.info("recovery: %s", note)
     log.info("ledger %s; batch %s", request.ledger, result.batch and result.batch["folder"])
     if fmt is OutputFormat.json:
         doc = {

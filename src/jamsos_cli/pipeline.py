@@ -30,6 +30,7 @@ class RunOptions:
     sheet: str | None = None
     city_code: str = "21.71"
     near_duplicates: bool = True
+    apply_quota: bool = False  # validate: quota of this run alone; build-batch adds the ledger
     known: pl.DataFrame | None = None  # people already in the ledger, for near-duplicates
     decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
 
@@ -133,7 +134,7 @@ def attach_context(checks: pl.DataFrame, records: pl.DataFrame, tables: list[Ros
         [
             {"_src": i, "field": f, "column": t.headers[idx]}
             for i, t in enumerate(tables)
-            for f, idx in t.fields.items()
+            for f, idx in _field_columns(t).items()
         ],
         schema={"_src": pl.Int32, "field": pl.Utf8, "column": pl.Utf8},
     )
@@ -146,6 +147,18 @@ def attach_context(checks: pl.DataFrame, records: pl.DataFrame, tables: list[Ros
         .select(list(fnd.FINDING_SCHEMA))
         .cast(fnd.FINDING_SCHEMA)
     )
+
+
+def _field_columns(table: RosterTable) -> dict[str, int]:
+    """field → column index, with a stand-in column for a field read from another one
+    (a role read from PEKERJAAN, a birth date from TEMPAT/TGL LAHIR)."""
+    columns = dict(table.fields)
+    for name, alternatives in _SATISFIED_BY.items():
+        if name not in columns:
+            present = [table.fields[a] for a in alternatives if a in table.fields]
+            if present:
+                columns[name] = present[0]
+    return columns
 
 
 def error_rids(checks: pl.DataFrame) -> pl.Series:
@@ -176,6 +189,13 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         parts.append(eligibility_checks(records, options.decree, as_of=options.as_of))
     checks = fnd.concat_checks(parts)
     checks = fnd.concat_checks([checks, duplicate_checks(records, error_rids(checks))])
+    if options.decree is not None and options.apply_quota:
+        from jamsos_cli.eligibility import quota_checks
+
+        eligible = records.join(
+            error_rids(checks).to_frame("_rid"), on="_rid", how="anti"
+        ).get_column("_rid")
+        checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     near_pairs = None
     if options.near_duplicates and records.height:
         near_pairs, near_checks = near_duplicate_checks(records, options)

@@ -103,12 +103,14 @@ def write_rejects(
 ) -> list[Path]:
     """Write one rejects file per input: ``target`` itself, or files inside folder ``target``."""
     reasons = reasons_by_rid(findings, lang)
-    written = []
+    written: list[Path] = []
     for src, table in enumerate(tables):
         frame = rejects_frame(table, src, records, reasons, lang)
         if as_folder:
             ext = "csv" if table.kind == "csv" else "xlsx"
             path = Path(target) / rejects_name(table, ext)
+            if path in written:  # same file name in two folders: keep both
+                path = path.with_name(f"{src + 1:02d}_{path.name}")
         else:
             path = Path(target)
         written.append(write_rejects_file(table, frame, path, mode=mode))
