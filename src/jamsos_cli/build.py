@@ -141,18 +141,25 @@ def build_batch(req: BuildRequest, say: Callable[[str], None] = _silent) -> Buil
     from jamsos_cli.locks import run_locks
 
     for folder in (req.ledger.parent, req.out):
-        if not folder.exists():
-            folder.mkdir(parents=True)
-            os.chmod(folder, dir_mode(req.file_mode))
+        _make_folder(folder, req.file_mode)
     with (
         run_locks(req.ledger, req.out, mode=req.file_mode),
         Ledger.open(req.ledger, mode=req.file_mode) as ledger,
     ):
         recovered = ledger.recover()
         recovered += [f"removed unfinished {p}" for p in remove_stale_staging(req.out)]
-        for note in recovered:
-            say(note)
         return _run(req, ledger, recovered, say)
+
+
+def _make_folder(folder: Path, file_mode: int) -> None:
+    """The ledger's and the output folder, created private when missing."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(parents=True)
+        os.chmod(folder, dir_mode(file_mode))
+    except OSError as exc:
+        raise UsageError(f"{folder}: cannot create the folder ({exc.strerror})") from None
 
 
 def _run(

@@ -619,8 +619,11 @@ def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
     """
     if path.is_dir():
         raise LedgerError(f"{path}: is a folder, not a ledger file")
-    with open(path, "rb") as fh:
-        magic = fh.read(len(_SQLITE_MAGIC))
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise LedgerError(f"{path}: cannot read the ledger ({exc.strerror})") from None
     if magic and magic != _SQLITE_MAGIC:
         raise LedgerError(
             f"{path}: not a jamsos ledger (not an SQLite database); the file was left "
