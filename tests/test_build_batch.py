@@ -503,6 +503,8 @@ def test_bad_input_exit_2_nothing_written(tmp_path: Path, case: str) -> None:
     assert (ledger.read_bytes() if ledger.exists() else None) == before
     if case == "missing-column":
         assert "nodob.csv" in result.stdout and "HEADER_MISSING_COLUMN" in result.stdout
+    elif case == "missing-roster":  # reported with the other inputs, like validate does
+        assert "nope.csv" in result.stdout and "FILE_UNREADABLE" in result.stdout
     else:
         assert result.stderr.startswith("jamsos: ")
 

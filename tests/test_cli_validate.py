@@ -297,3 +297,20 @@ def test_validate_with_decree_applies_the_quota_in_input_order(tmp_path: Path) -
     assert [(i["code"], i["row"]) for i in doc["issues"] if i["severity"] == "error"] == [
         ("QUOTA_EXCEEDED", 4)
     ]
+
+
+def test_a_missing_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "ok.csv", HEADERS, ROWS[:1])
+    code, doc = run_json(str(tmp_path / "nope.csv"), str(good))
+    assert code == 2
+    (gone,) = issues_of(doc, "FILE_UNREADABLE")
+    assert gone["file"].endswith("nope.csv") and gone["row"] is None
+    assert [f["rows"] for f in doc["summary"]["files"]] == [0, 1]
+
+
+def test_unknown_sheet_names_the_sheets_there(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "rt.xlsx", HEADERS, [ROWS[0]])
+    code, doc = run_json(str(path), "--sheet", "Lembar9")
+    assert code == 2
+    (issue,) = issues_of(doc, "SHEET_NOT_FOUND")
+    assert "Data" in issue["message"]

@@ -11,7 +11,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from jamsos_cli import neardup
+from jamsos_cli import findings, neardup
 from jamsos_cli.neardup import PAIR_SCHEMA, find_near_duplicates, reason_text
 from tests.rosters import make_nik
 
@@ -176,6 +176,7 @@ def test_name_variants_of_one_person_are_the_same_name(first, second):
         ("Muhammad Rizki", "M RIZKI"),
         ("Drs. H. Abdul Rahman M.Si", "ABD RAHMAN"),
         ("BUDI SANTOSO S. Pd. M.Pd.", "BUDI SANTOSO"),
+        ("BUDI SANTOSO S.Pd. M.Pd. M.Si", "BUDI SANTOSO"),
         ("Ir. Soekarno", "SUKARNO"),
         ("Ma'ruf Amin", "MARUF AMIN"),
         ("ANDI SE", "ANDI"),
@@ -265,6 +266,18 @@ def test_unrelated_people_with_a_common_name_are_not_matched():
                "P"),
     )  # fmt: skip
     assert find_near_duplicates(recs).height == 0
+
+
+def test_different_fathers_after_bin_tell_two_people_apart():
+    recs = records(
+        person(NIK, "AHMAD BIN SALIM", BORN),
+        person(replace(NIK, 3, "7"), "AHMAD BIN YUSUF", BORN),
+        person(replace(NIK, 4, "0"), "AHMAD", BORN),  # no father given: may be either
+    )
+    result = find_near_duplicates(recs)
+    assert pair_of(result, 0, 1) is None
+    assert "different_father" in pair_of(find_near_duplicates(recs, min_score=0), 0, 1)["reasons"]
+    assert pair_of(result, 0, 2) is not None
 
 
 def test_exact_nik_duplicates_are_left_to_the_duplicate_check():
@@ -358,3 +371,26 @@ def test_reason_text_in_both_languages():
     assert reason_text(["something_new"], "en") == "something_new"
     rendered = neardup.render_reasons(pl.Series([reasons, [], None]), "en").to_list()
     assert rendered == [reason_text(reasons, "en"), "", ""]
+
+
+def test_findings_name_the_other_row_on_both_sides():
+    recs = records(
+        person(NIK, "BUDI SANTOSO", BORN, phone="081211110000", file="kel_belian.csv"),
+        person(replace(NIK, 3, "7"), "BUDI SANTOSO", BORN, file="dishub.xlsx"),
+    ).with_columns(_sheet=pl.Series([None, "Sheet1"]))
+    known = known_people(person(swap(NIK, 1), "BUDI SANTOSO", BORN))
+    pairs = find_near_duplicates(recs, known=known)
+    checks = neardup.near_duplicate_checks(pairs, recs)
+    assert checks.schema == pl.Schema(findings.CHECK_SCHEMA)
+    rows = checks.filter(pl.col("rid") == 0).get_column("detail").to_list()
+    score = int(pair_of(pairs, 0, 1)["score"])
+    assert sorted(rows) == sorted([f"dishub.xlsx [Sheet1]:3 ({score}%)", "ledger batch 3 (100%)"])
+    assert (
+        checks.filter(pl.col("rid") == 1)
+        .get_column("detail")
+        .to_list()[0]
+        .startswith("kel_belian.csv:2 (")
+    )
+    assert set(checks.get_column("code")) == {"NEAR_DUPLICATE"}
+    english = neardup.near_duplicate_checks(pairs, recs, "en").get_column("detail")
+    assert all("NIK" in d for d in english)

@@ -218,3 +218,15 @@ def test_empty_review_still_has_headers(tmp_path, run):
     path = write_review(pairs.clear(), recs, tmp_path / "none.csv", "id")
     assert path.read_text("utf-8-sig").splitlines()[0].startswith("PASANGAN;JENIS;SKOR")
     assert read_decisions(path).height == 0
+
+
+def test_exact_pairs_from_the_duplicate_check_can_share_the_review(tmp_path):
+    recs = records(person(NIK, "BUDI SANTOSO", BORN), person(NIK, "BUDI SANTOSO", BORN))
+    exact = pl.DataFrame(
+        {"a_rid": [0], "b_rid": [1], "a_nik": [NIK], "b_nik": [NIK], "score": [100.0],
+         "reasons": [["same_nik"]], "kind": ["exact"]}
+    )  # fmt: skip
+    _, rows = xlsx_rows(write_review(exact, recs, tmp_path / "r.xlsx", "id"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["JENIS"] == "NIK sama" and row["ALASAN"] == "NIK sama"
+    assert row["BARIS A"] == "2" and row["BARIS B"] == "3"

@@ -15,6 +15,7 @@ import polars as pl
 
 from jamsos_cli import findings as fnd
 from jamsos_cli.codes import severity_table
+from jamsos_cli.read import expand_inputs, read_roster
 from jamsos_cli.schema import field_extra, required_fields
 from jamsos_cli.tables import RosterReadError, RosterTable
 
@@ -85,47 +86,59 @@ def needed_fields(options: RunOptions) -> list[str]:
 def read_inputs(
     inputs: list[str], options: RunOptions
 ) -> tuple[list[RosterTable], list[dict], list[str], bool]:
-    """Read every input; a file that cannot be used becomes a file-level finding, not a crash."""
-    from jamsos_cli.read import expand_inputs, read_roster
-
+    """Read every input; a file that cannot be used becomes a file-level finding, not a crash,
+    and the other files are still read and reported (SPEC §2, exit 2)."""
     tables: list[RosterTable] = []
     notes: list[dict] = []
     shown: list[str] = []
     fatal = False
     needed = needed_fields(options)
-    for path, display in expand_inputs(inputs):
+    for path, display, err in _expand_each(inputs):
         shown.append(display)
-        try:
-            table = read_roster(path, display, options.sheet)
-        except RosterReadError as err:
-            notes.append(
-                fnd.file_finding(
-                    display,
-                    err.sheet,
-                    "FILE_UNREADABLE",
-                    detail=err.message,
-                    row=err.row,
-                    column=err.column,
-                )
-            )
+        table = None
+        if err is None:
+            try:
+                table = read_roster(path, display, options.sheet)
+            except RosterReadError as exc:
+                err = exc
+        if err is not None:
+            notes.append(_unusable(display, err))
             fatal = True
             continue
-        notes.extend(table.notes)
+        notes.extend({**note, "row": None} for note in table.notes)
         missing = missing_columns(table, needed)
         if missing:
             notes.append(
                 fnd.file_finding(
-                    display,
-                    table.sheet,
-                    "HEADER_MISSING_COLUMN",
-                    detail=", ".join(missing),
-                    row=table.header_row or None,
+                    display, table.sheet, "HEADER_MISSING_COLUMN", detail=", ".join(missing)
                 )
             )
             fatal = True
             continue
         tables.append(table)
     return tables, notes, shown, fatal
+
+
+def _expand_each(inputs: list[str]):
+    """(path, display, error) per input file; an argument that fails stands for itself."""
+    for arg in inputs:
+        try:
+            for path, display in expand_inputs([arg]):
+                yield path, display, None
+        except RosterReadError as err:
+            yield None, err.file or arg, err
+
+
+def _unusable(display: str, err: RosterReadError) -> dict:
+    """A file-level finding for an input that cannot be processed (row stays null)."""
+    where = f"row/baris {err.row}: " if err.row is not None else ""
+    return fnd.file_finding(
+        display,
+        err.sheet,
+        getattr(err, "code", "FILE_UNREADABLE"),
+        detail=where + err.message,
+        column=err.column,
+    )
 
 
 def attach_context(checks: pl.DataFrame, records: pl.DataFrame, tables: list[RosterTable]):
@@ -198,8 +211,12 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     near_pairs = None
     if options.near_duplicates and records.height:
-        near_pairs, near_checks = near_duplicate_checks(records, options)
-        checks = fnd.concat_checks([checks, near_checks])
+        from jamsos_cli.neardup import find_near_duplicates, near_duplicate_checks
+
+        # every record takes part, rejected ones too: an Excel-truncated NIK is a reason to
+        # look for the person elsewhere, not to stop looking
+        near_pairs = find_near_duplicates(records, known=options.known, decisions=options.decisions)
+        checks = fnd.concat_checks([checks, near_duplicate_checks(near_pairs, records)])
     findings = pl.concat(
         [
             pl.DataFrame(notes, schema=fnd.FINDING_SCHEMA),
@@ -207,43 +224,3 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         ]
     )
     return RunResult(tables, records, findings, shown, fatal, near_pairs)
-
-
-def near_duplicate_checks(
-    records: pl.DataFrame, options: RunOptions
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """NEAR_DUPLICATE warnings on the later record of each likely pair, naming the other."""
-    from jamsos_cli.neardup import find_near_duplicates
-
-    pairs = find_near_duplicates(records, known=options.known, decisions=options.decisions)
-    where = records.select(
-        pl.col("_rid"),
-        pl.when(pl.col("_sheet").is_null())
-        .then(pl.format("{}:{}", "_file", "_row"))
-        .otherwise(pl.format("{} [{}]:{}", "_file", "_sheet", "_row"))
-        .alias("_where"),
-    )
-    flagged = (
-        pairs.join(where, left_on="a_rid", right_on="_rid", how="left")
-        .with_columns(
-            # the later record of a run pair carries the warning; a ledger match flags the row
-            pl.coalesce("b_rid", "a_rid").alias("rid"),
-            pl.when(pl.col("b_rid").is_null())
-            .then(pl.col("b_ref"))
-            .otherwise(pl.col("_where"))
-            .alias("detail"),
-        )
-        .select(
-            pl.col("rid").cast(pl.Int64),
-            pl.lit("NEAR_DUPLICATE").alias("code"),
-            pl.lit("nik").alias("field"),
-            pl.lit(None, pl.Utf8).alias("value"),
-            (
-                pl.col("detail")
-                + pl.lit(" (")
-                + pl.col("score").round(0).cast(pl.Int64).cast(pl.Utf8)
-                + pl.lit("%)")
-            ).alias("detail"),
-        )
-    )
-    return pairs, flagged

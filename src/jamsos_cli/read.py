@@ -33,6 +33,7 @@ EXTRA = ("_row", "_nik_numeric", "_phone_numeric")
 _WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
 _CHUNK = 65_536  # workbook rows converted to text per step, to bound Python memory
+_NIK_START = "^[0-9]{7}"  # a NIK cell starting like this is a person's (see _keep_people)
 
 
 def _cp1252_or_latin1(err: UnicodeDecodeError) -> tuple[str, int]:
@@ -41,6 +42,12 @@ def _cp1252_or_latin1(err: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error("jamsos-latin1", _cp1252_or_latin1)
+
+
+class SheetNotFoundError(RosterReadError):
+    """``--sheet`` names no sheet of the workbook (reported as ``SHEET_NOT_FOUND``)."""
+
+    code = "SHEET_NOT_FOUND"
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -60,11 +67,14 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, str]]:
         path = Path(arg)
         if path.is_dir():
             names = sorted(
-                n
-                for n in os.listdir(path)
-                if Path(n).suffix.lower() in extensions
-                and not _is_skipped(n)
-                and (path / n).is_file()
+                (
+                    n
+                    for n in os.listdir(path)
+                    if Path(n).suffix.lower() in extensions
+                    and not _is_skipped(n)
+                    and (path / n).is_file()
+                ),
+                key=lambda n: (n.casefold(), n),  # as a file manager lists them
             )
             if not names:
                 raise RosterReadError(arg, f"the folder holds no roster file ({wanted})")
@@ -239,15 +249,18 @@ def _parse_polars(data: bytes, delimiter: str, width: int) -> pl.DataFrame:
 
 def _parse_python(text: str, delimiter: str) -> pl.DataFrame:
     """The lenient fallback for what Polars rejects (a quote mark inside an unquoted cell,
-    as in ``Jl. Melati 5" Blok A``): Python's csv module, with each record's first line."""
+    as in ``Jl. Melati 5" Blok A``): Python's csv module, with each record's first line
+    and the line breaks inside it."""
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[list[str]] = []
     starts: list[int] = []
+    breaks: list[int] = []
     last = 0
     for record in reader:
         records.append(record)
         starts.append(last + 1)
+        breaks.append(reader.line_num - last - 1)
         last = reader.line_num
     width = max((len(r) for r in records), default=1)
     columns = {
@@ -255,7 +268,9 @@ def _parse_python(text: str, delimiter: str) -> pl.DataFrame:
         for j in range(width)
     }
     frame = pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns})
-    return frame.with_columns(pl.Series("_row", starts, pl.Int64))
+    return frame.with_columns(
+        pl.Series("_row", starts, pl.Int64), pl.Series("_breaks", breaks, pl.Int64)
+    )
 
 
 def _line_count(data: bytes) -> int:
@@ -264,28 +279,33 @@ def _line_count(data: bytes) -> int:
 
 def _with_line_numbers(frame: pl.DataFrame, lines: int) -> pl.DataFrame | None:
     """Add ``_row``: the line each record starts on, counting the line breaks inside quoted
-    cells of the records before it. None when the count does not add up to the file's lines
-    (then the lenient parser, which knows its lines, reads the file instead)."""
+    cells of the records before it (``_breaks``: those inside each record). None when the
+    count does not add up to the file's lines (then the lenient parser, which knows its
+    lines, reads the file instead)."""
     cols = [c for c in frame.columns if c.startswith("c")]
     index = pl.int_range(pl.len(), dtype=pl.Int64)
     if frame.height == lines:  # no cell spans lines: record i is on line i + 1
-        return frame.with_columns((index + 1).alias("_row"))
+        return frame.with_columns((index + 1).alias("_row"), pl.lit(0, pl.Int64).alias("_breaks"))
+    # Count only in the columns that hold a line break at all (usually one: the address).
+    spans = frame.select(pl.col(cols).str.contains("\n", literal=True).any()).row(0)
+    if not any(spans):
+        return None
     breaks = pl.sum_horizontal(
-        [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
+        pl.col(c).str.count_matches("\n", literal=True).fill_null(0)
+        for c, span in zip(cols, spans, strict=True)
+        if span
     ).cast(pl.Int64)
     frame = frame.with_columns(
         (index + 1 + breaks.cum_sum().shift(1, fill_value=0)).alias("_row"),
         breaks.alias("_breaks"),
     )
     last = frame.select((pl.col("_row") + pl.col("_breaks")).last()).item()
-    if last != lines:
-        return None
-    return frame.drop("_breaks")
+    return frame if last == lines else None
 
 
 def _parse(data: bytes, delimiter: str, width: int, lines: int) -> pl.DataFrame:
-    """Records with ``_row``: Polars, or the lenient parser for a file Polars rejects.
-    Raises UnicodeDecodeError when the text is not UTF-8 after all."""
+    """Records with ``_row`` and ``_breaks``: Polars, or the lenient parser for a file
+    Polars rejects. Raises UnicodeDecodeError when the text is not UTF-8 after all."""
     try:
         raw = _with_line_numbers(_parse_polars(data, delimiter, width), lines)
     except pl.exceptions.PolarsError as err:
@@ -296,13 +316,9 @@ def _parse(data: bytes, delimiter: str, width: int, lines: int) -> pl.DataFrame:
 
 
 def _check_runaway_quotes(frame: pl.DataFrame, display: str) -> None:
-    """A cell spanning dozens of lines is a quote mark never closed, swallowing rows."""
+    """A record spanning dozens of lines is a quote mark never closed, swallowing rows."""
     limit = reading_rules().limits.max_cell_lines
-    cols = [c for c in frame.columns if c.startswith("c")]
-    breaks = pl.max_horizontal(
-        [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in cols]
-    )
-    bad = frame.filter(breaks > limit).get_column("_row")
+    bad = frame.filter(pl.col("_breaks") > limit).get_column("_row")
     if bad.len():
         row = int(bad[0])
         raise RosterReadError(
@@ -341,6 +357,7 @@ def _read_csv(path: Path, display: str) -> RosterTable:
         raise RosterReadError(display, "the file is empty (no rows)")
     if lines > raw.height:
         _check_runaway_quotes(raw, display)
+    raw = raw.drop("_breaks")
     cols = [c for c in raw.columns if c.startswith("c")]
     scan = reading_rules().limits.header_scan_rows
     k = _find_header(raw.select(cols).head(scan).rows())
@@ -402,9 +419,11 @@ def _open_workbook(fh, display: str):
     except CalamineError as err:
         fh.seek(0)
         head = fh.read(4096)
-        if head.lstrip().startswith(b"<"):
+        if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 container calamine could not open
+            hint = "password-protected, or damaged: open it in Excel and save it again as .xlsx"
+        elif head.lstrip().startswith(b"<"):
             hint = "an HTML/XML page, not a workbook: open it in Excel and save as .xlsx"
-        elif b"\x00" not in head and head.startswith(b"PK") is False and _looks_text(head):
+        elif b"\x00" not in head and not head.startswith(b"PK") and _looks_text(head):
             hint = "a text (CSV) file, not a workbook: rename it to .csv"
         else:
             hint = f"not a valid workbook (damaged, or another format): {_first_line(err)}"
@@ -442,7 +461,7 @@ def _choose_sheet(wanted: str | None, names: list[str], visible: list[str], disp
     folded = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
     if len(folded) == 1:
         return folded[0]
-    raise RosterReadError(
+    raise SheetNotFoundError(
         display, f"sheet {wanted!r} not found; the workbook has: {', '.join(names)}"
     )
 
@@ -563,7 +582,7 @@ def _table(
 ) -> RosterTable:
     """The table under a found header: values cleaned, non-person rows dropped, and a note
     naming the columns no field claims. ``invisible``: the body may hold zero-width
-    characters to strip (a second pass, skipped when the file has none)."""
+    characters to strip (a slower strip, skipped when the file has none)."""
     cells = _header_cells(header_cells)
     fields, unknown = match_headers(cells)
     headers = [_display_header(c) for c in cells]
@@ -587,17 +606,14 @@ def _table(
 def _clean(body: pl.DataFrame, invisible: bool) -> pl.DataFrame:
     """Values stripped of surrounding whitespace (no-break spaces too) and, if there may be
     any, zero-width characters; an empty value is null."""
-    cols = [c for c in body.columns if c not in EXTRA]
+    cols = pl.col([c for c in body.columns if c not in EXTRA])
     if invisible:  # one pass with an explicit set is slower than the plain trim
-        chars = _WHITESPACE + reading_rules().csv.strip_extra
-        stripped = [pl.col(c).str.strip_chars(chars) for c in cols]
+        stripped = cols.str.strip_chars(_WHITESPACE + reading_rules().csv.strip_extra)
     else:
-        stripped = [pl.col(c).str.strip_chars() for c in cols]
-    # Two steps: in one, pl.when would compute the stripped value twice.
-    body = body.with_columns(s.alias(c) for s, c in zip(stripped, cols, strict=True))
-    return body.with_columns(
-        pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in cols
-    ).select(*cols, *EXTRA)
+        stripped = cols.str.strip_chars()
+    # Two steps: in one, pl.when would compute the stripped value twice. One expression over
+    # all the columns, not one per column: a roster may have thousands of (empty) columns.
+    return body.with_columns(stripped).with_columns(pl.when(cols != "").then(cols).name.keep())
 
 
 def _keep_people(frame: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
@@ -605,12 +621,13 @@ def _keep_people(frame: pl.DataFrame, header_cells: list[str], fields: dict[str,
     template rows), a "(1) (2) (3)" column-number row, repeats of the header row, and
     footers (JUMLAH, signature lines) with the signature block under them.
 
-    A row whose NIK cell starts with several digits is a person whatever else it holds, so
-    the rules run only on the other rows (a few per file) and the rest is one cheap filter.
+    A row whose NIK cell starts with several digits is a person whatever else it holds (no
+    footer, header or column-number cell does), so the rules run only on the other rows, a
+    few per file, and the rest is one cheap filter.
     """
     if "nik" in fields:
         nik = pl.col(f"c{fields['nik']}")
-        suspects = frame.filter(nik.is_null() | ~nik.str.contains("^[0-9]{7}"))
+        suspects = frame.filter(nik.is_null() | ~nik.str.contains(_NIK_START))
     else:
         suspects = frame
     if suspects.height == 0:
@@ -631,7 +648,7 @@ def _not_people(rows: pl.DataFrame, header_cells: list[str], fields: dict[str, i
     name = (col("name") or [null])[0]
     dob = pl.coalesce(*col("birth_date", "birth_place_date"), null)
     keys = col("nik", "name", "birth_date", "birth_place_date")
-    values = [pl.col(c) for c in rows.columns if c.startswith("c")]
+    values = [c for c in rows.columns if c.startswith("c")]
 
     some_key = pl.any_horizontal(k.is_not_null() for k in keys)
     numbering = pl.all_horizontal(k.is_null() | k.str.contains(rules.rows.numbering) for k in keys)
@@ -645,12 +662,22 @@ def _not_people(rows: pl.DataFrame, header_cells: list[str], fields: dict[str, i
     footerish = (nik.is_null() | nik.str.contains(footer_rx)) & ~(
         name.is_not_null() & dob.is_not_null()
     )
-    footer = footerish & pl.any_horizontal(v.str.contains(footer_rx) for v in values)
     marked = rows.with_columns(
         repeat.fill_null(False).alias("_repeat"),
         footerish.fill_null(False).alias("_footerish"),
-        footer.fill_null(False).cast(pl.Int32).alias("_footer"),
-    ).with_columns(pl.col("_repeat").cum_sum().alias("_page"))
+    )
+    footer_rows = (
+        marked.filter("_footerish")
+        .select("_row", *values)
+        .unpivot(index="_row")  # one long column: thousands of columns cost no more
+        .filter(pl.col("value").str.contains(footer_rx))
+        .get_column("_row")
+        .implode()
+    )
+    marked = marked.with_columns(
+        pl.col("_row").is_in(footer_rows).cast(pl.Int32).alias("_footer"),
+        pl.col("_repeat").cum_sum().alias("_page"),
+    )
     block = (pl.col("_footer").cum_sum().over("_page") > 0) & pl.col("_footerish")
     skipped = ~some_key | numbering.fill_null(False) | pl.col("_repeat") | block
     return marked.filter(skipped).get_column("_row")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from jamsos_cli.neardup import render_reasons
+from jamsos_cli.neardup import PAIR_SCHEMA, render_reasons
 
 # Review columns: key -> (Indonesian header, English header). read_decisions accepts both.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -126,16 +126,15 @@ def review_frame(
     pairs: pl.DataFrame, records: pl.DataFrame, lang: str = "id", known: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """The review table as written (headers in ``lang``), every value text and formula-safe."""
+    pairs = pairs.with_columns(
+        pl.lit(None, dtype).alias(c) for c, dtype in PAIR_SCHEMA.items() if c not in pairs.columns
+    )
     text = render_reasons(pairs.get_column("reasons"), lang) if pairs.height else None
     sides = _sides(pairs.with_columns(reasons_text=text), records, known)
     kind = pl.col("kind") if "kind" in pairs.columns else pl.lit("near")
     header = 0 if lang != "en" else 1
     kind = kind.replace({k: v[header] for k, v in _KIND_TEXT.items()})
-    decided = (
-        pl.when(pl.col("decision") == "same").then(pl.lit(SAME))
-        if "decision" in pairs.columns
-        else pl.lit(None, pl.Utf8)
-    )
+    decided = pl.when(pl.col("decision") == "same").then(pl.lit(SAME))
     table = sides.select(
         pair=pl.int_range(1, pl.len() + 1).cast(pl.Utf8),
         kind=kind.cast(pl.Utf8),
