@@ -1,0 +1,59 @@
+"""The README is the user's manual: keep it true to the installed command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jamsos_cli.cli import app
+from jamsos_cli.codes import registry
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+runner = CliRunner()
+
+
+def _commands() -> list[list[str]]:
+    names = re.findall(r"^  (\w[\w-]*)\s", runner.invoke(app, ["--help"]).stdout, re.M)
+    out = []
+    for name in names:
+        sub = runner.invoke(app, [name, "--help"]).stdout
+        if "Commands:" in sub:
+            out += [
+                [name, s] for s in re.findall(r"^  (\w[\w-]*)\s", sub.split("Commands:")[1], re.M)
+            ]
+        else:
+            out.append([name])
+    return out
+
+
+def test_readme_opens_with_the_two_fresh_machine_commands() -> None:
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, re.S)
+    assert "jamsos build-batch sample_data/" in blocks[0]
+    assert "pytest" in blocks[1]
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert blocks[1].strip() in ci  # CI proves the README's test command
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_every_command_and_option_is_documented(command: list[str]) -> None:
+    assert f"jamsos {' '.join(command)}".split()[1] in README
+    help_text = runner.invoke(app, [*command, "--help"]).stdout
+    for option in set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}:
+        assert option in README, f"{' '.join(command)} {option} is not in README.md"
+
+
+def test_every_finding_code_is_in_the_readme() -> None:
+    for code in registry():
+        assert f"`{code}`" in README, code
+
+
+def test_help_is_fast_enough_to_not_import_the_engine() -> None:
+    """`jamsos --help` must not import polars (start-up time, PERFORMANCE-NOTES)."""
+    code = "import sys; from jamsos_cli import cli; print('polars' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
