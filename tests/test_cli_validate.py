@@ -287,12 +287,30 @@ def test_validate_with_decree_applies_the_quota_in_input_order(tmp_path: Path) -
     people = [
         [*ROWS[0], "Ketua RT"],
         [*ROWS[1], "Kader Posyandu"],
-        ["3", make_nik("217112", 7, 7, 1977, female=False, serial=9), "Agus", "Batam",
-         "07-07-1977", "L", "Blok E", "Buliang", "Batu Aji", "081377778888", "Ketua RW"],
+        [
+            "3",
+            make_nik("217112", 7, 7, 1977, female=False, serial=9),
+            "Agus",
+            "Batam",
+            "07-07-1977",
+            "L",
+            "Blok E",
+            "Buliang",
+            "Batu Aji",
+            "081377778888",
+            "Ketua RW",
+        ],
     ]
     path = write_csv(tmp_path / "rt.csv", headers, people)
-    code, doc = run_json(str(path), "--decree", "perwako-batam-49-2025", "--as-of",
-                         "2025-06-01", "--config", str(config))
+    code, doc = run_json(
+        str(path),
+        "--decree",
+        "perwako-batam-49-2025",
+        "--as-of",
+        "2025-06-01",
+        "--config",
+        str(config),
+    )
     assert code == 1
     assert [(i["code"], i["row"]) for i in doc["issues"] if i["severity"] == "error"] == [
         ("QUOTA_EXCEEDED", 4)
@@ -314,3 +332,12 @@ def test_unknown_sheet_names_the_sheets_there(tmp_path: Path) -> None:
     assert code == 2
     (issue,) = issues_of(doc, "SHEET_NOT_FOUND")
     assert "Data" in issue["message"]
+
+
+def test_unknown_city_in_config_is_exit_2_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "jamsos.toml"
+    config.write_text('city = "99.99"\n', encoding="utf-8")
+    path = write_csv(tmp_path / "ok.csv", HEADERS, ROWS[:1])
+    result = runner.invoke(app, ["validate", str(path), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "99.99" in result.output and "Traceback" not in result.output

@@ -519,7 +519,6 @@ def test_role_option_for_a_roster_without_role_column(tmp_path: Path) -> None:
     assert "JABATAN" in issue(doc, "HEADER_MISSING_COLUMN")["message"]
 
 
-@pytest.mark.xfail(reason="needs the normaliser to use the occupation as the role", strict=False)
 def test_occupation_column_stands_in_for_the_role(tmp_path: Path) -> None:
     headers = HEADERS[:-2] + ["PEKERJAAN"]
     rows = [RT_ROWS[0][:-2] + ["Ojek Online"], RT_ROWS[1][:-2] + ["Wiraswasta"]]

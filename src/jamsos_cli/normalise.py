@@ -206,9 +206,19 @@ def _table_frame(index: int, table: RosterTable, role_override: str | None) -> p
         src = f"_{flag}_numeric"
         value = pl.col(src).fill_null(False) if src in frame.columns else pl.lit(False)
         cols.append(value.cast(pl.Boolean).alias(f"{flag}_numeric"))
-    has_role = table.column_of("role") is not None
-    cols.append(pl.lit(None if has_role else role_override, pl.Utf8).alias("_role_default"))
+    cols.append(_role_default(table, role_override).alias("_role_default"))
     return frame.lazy().select(cols)
+
+
+def _role_default(table: RosterTable, role_override: str | None) -> pl.Expr:
+    """The role of a table with no role column: ``--role``, else its occupation column
+    (a fishermen's list whose PEKERJAAN says NELAYAN)."""
+    if table.column_of("role") is not None:
+        return pl.lit(None, pl.Utf8)
+    if role_override is not None:
+        return pl.lit(role_override, pl.Utf8)
+    occupation = table.column_of("occupation")
+    return pl.col(occupation).cast(pl.Utf8) if occupation else pl.lit(None, pl.Utf8)
 
 
 def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:

@@ -23,6 +23,7 @@ from functools import cache, cached_property
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from jamsos_cli.errors import JamsosError
 from jamsos_cli.resources import schema_file
 
 LEVELS = {
@@ -33,7 +34,7 @@ LEVELS = {
 }
 
 
-class UnknownCityError(ValueError):
+class UnknownCityError(JamsosError, ValueError):
     """The configured or decree city code is not in the reference table (a usage error)."""
 
 
