@@ -21,10 +21,7 @@ REASON_LABEL = {"id": "ALASAN PENOLAKAN", "en": "REJECTION REASONS"}
 
 
 def rejects_name(table: RosterTable, ext: str) -> str:
-    stem = Path(table.file).stem
-    if table.sheet and table.kind != "csv":
-        stem = f"{stem}.{table.sheet}"
-    return f"{stem}.rejects.{ext}"
+    return f"{Path(table.file).stem}.rejects.{ext}"
 
 
 def reasons_by_rid(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
