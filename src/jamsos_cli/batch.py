@@ -13,6 +13,7 @@ killed run is removed by the next run on that output folder.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -28,7 +29,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from jamsos_cli.errors import JamsosError, UsageError
 from jamsos_cli.ledger import Period, crash_point, sha256_file
-from jamsos_cli.outputs import fsync_dir, write_atomic, write_csv, write_xlsx
+from jamsos_cli.outputs import (
+    fsync_dir,
+    neutralise,
+    neutralise_frame,
+    write_atomic,
+    write_xlsx,
+)
 from jamsos_cli.resources import schema_file
 
 if TYPE_CHECKING:
@@ -210,12 +217,18 @@ def with_role_names(people: pl.DataFrame, decree: Decree) -> pl.DataFrame:
     "Ketua RT"), matched once per distinct cell like the eligibility check does."""
     from jamsos_cli.eligibility import alias_table, match_roles, role_key_expr
 
-    keyed = people.lazy().with_columns(role_key_expr(pl.col("role")).alias("_key"))
-    distinct = keyed.select("_key").drop_nulls().unique()
-    names = match_roles(distinct, alias_table([decree])).select(
-        "_key", pl.col("role").alias("_role_name")
+    # the role key (three regexes) once per distinct cell, not once per person
+    cells = people.lazy().select("role").unique()
+    keyed = cells.with_columns(role_key_expr(pl.col("role")).alias("_key"))
+    names = match_roles(keyed.select("_key").drop_nulls().unique(), alias_table([decree]))
+    by_cell = keyed.join(
+        names.select("_key", pl.col("role").alias("_role_name")), on="_key", how="left"
+    ).select("role", "_role_name")
+    return (
+        people.lazy()
+        .join(by_cell, on="role", how="left", maintain_order="left", nulls_equal=True)
+        .collect()
     )
-    return keyed.join(names, on="_key", how="left", maintain_order="left").drop("_key").collect()
 
 
 def batch_frame(people: pl.DataFrame, layout: Layout, ctx: BatchContext) -> pl.DataFrame:
@@ -247,22 +260,43 @@ def write_batch_files(
     mode: int,
 ) -> list[dict[str, Any]]:
     """Write the parts into ``folder``; returns ``{"name", "rows", "sha256"}`` per part."""
+    names = part_names(stem, frame.height, max_rows, fmt)
+    if fmt == "csv":
+        return _write_csv_parts(frame, folder, names, max_rows=max_rows, mode=mode)
     written = []
-    for i, name in enumerate(part_names(stem, frame.height, max_rows, fmt)):
+    for i, name in enumerate(names):
         chunk = frame.slice(i * max_rows, max_rows)
         target = folder / name
-        if fmt == "csv":
-            write_csv(chunk, target, mode=mode)
-        else:
-            write_xlsx(
-                chunk,
-                target,
-                mode=mode,
-                sheet=layout.sheet,
-                text_columns=layout.text_headers,
-                column_widths=layout.widths,
-            )
+        write_xlsx(
+            chunk,
+            target,
+            mode=mode,
+            sheet=layout.sheet,
+            text_columns=layout.text_headers,
+            column_widths=layout.widths,
+        )
         written.append({"name": name, "rows": chunk.height, "sha256": sha256_file(target)})
+        crash_point("staged-part")
+    return written
+
+
+def _write_csv_parts(
+    frame: pl.DataFrame, folder: Path, names: list[str], *, max_rows: int, mode: int
+) -> list[dict[str, Any]]:
+    """The CSV parts, byte for byte what ``outputs.write_csv`` writes for each slice, with
+    the per-file work done once: the whole frame formula-neutralised in one go, each part
+    hashed from its bytes instead of read back. At a million rows (a thousand parts) the
+    fixed cost of preparing each small frame was most of the writing time."""
+    body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
+    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
+    head = header.write_csv(include_header=False).encode("utf-8")
+    written = []
+    for i, name in enumerate(names):
+        chunk = body.slice(i * max_rows, max_rows)
+        data = head + chunk.write_csv(include_header=False).encode("utf-8")
+        write_atomic(folder / name, lambda tmp, data=data: tmp.write_bytes(data), mode)
+        sha = hashlib.sha256(data).hexdigest()
+        written.append({"name": name, "rows": chunk.height, "sha256": sha})
         crash_point("staged-part")
     return written
 

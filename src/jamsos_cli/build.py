@@ -174,6 +174,7 @@ def _run(
         sheet=req.sheet,
         city_code=req.city_code,
         known=ledger.known(),
+        decisions=ledger.decisions(),  # pairs reviewed with jamsos dedupe --decisions
     )
     run = run_checks(req.rosters, options)
     result = BuildResult(
@@ -217,7 +218,10 @@ def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.D
     """
     from jamsos_cli.eligibility import quota_checks
 
-    candidates = run.accepted().select("_rid", "nik")
+    # RunResult.accepted() on the two columns needed (it joins the whole wide records frame)
+    candidates = run.records.select("_rid", "nik").join(
+        run.rejected_rids().to_frame("_rid"), on="_rid", how="anti", maintain_order="left"
+    )
     first = (
         covered.sort("batch_id", maintain_order=True)
         .unique("nik", keep="first", maintain_order=True)
@@ -324,7 +328,11 @@ def _publish(
     staging = make_private_dir(staging_path(req.out, name), req.file_mode)
     try:
         frame = batch_frame(people, req.layout, _context(req))
-        say(f"writing {people.height} participants to {final}")
+        say(
+            f"writing {people.height} participants to {final}"
+            if req.lang == "en"
+            else f"menulis {people.height} peserta ke {final}"
+        )
         parts = write_batch_files(
             frame,
             staging,

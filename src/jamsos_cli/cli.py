@@ -103,7 +103,7 @@ class Session:
         self.err = Console(file=sys.stderr, highlight=False)
         self.file_mode = 0o640 if self.config.group_readable else 0o600
         if log_file is not None:
-            _setup_log(log_file)
+            _setup_log(log_file, self.file_mode)
 
     def say(self, message: str) -> None:
         """A progress/status line on stderr (not in quiet or json mode)."""
@@ -111,8 +111,10 @@ class Session:
             self.err.print(message, highlight=False)
 
 
-def _setup_log(path: Path) -> None:
+def _setup_log(path: Path, mode: int = 0o600) -> None:
     try:
+        # created owner-only like every file jamsos writes (the umask would make it 0644)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: cannot open log file ({exc.strerror})") from None
@@ -523,6 +525,71 @@ def ledger_void(
             else " (folder tidak dihapus; jangan diunggah)"
         )
         session.out.print(f"{lead}{voided['id']} {voided['folder']}{keep}", highlight=False)
+
+
+# --- dedupe (dedupe.py: exact and likely duplicates, the review file, decisions) ----------
+
+
+@app.command("dedupe")
+def dedupe_command(
+    rosters: Annotated[
+        list[str], typer.Argument(help="Roster files (.csv .xlsx .xls .ods) or folders of them.")
+    ],
+    ledger: LedgerOpt = None,
+    review: Annotated[
+        Path | None,
+        typer.Option("--review", help="Write the pairs side by side to decide (.csv or .xlsx)."),
+    ] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            "--decisions", help="The review file with SAMA/BEDA filled in; kept in the ledger."
+        ),
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", help="Likely duplicates from this score (0-100, default 70)."),
+    ] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read.")] = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Find the same person twice: the same NIK, or likely the same person with another NIK,
+    across all the rosters and the ledger; with a score and the reasons.
+
+    Exit 0: no pair found; 1: pairs found; 2: usage error or an input that could not be
+    processed; 3: another run holds the ledger (when recording --decisions).
+    """
+    from jamsos_cli import dedupe
+
+    session = Session(
+        config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
+    )
+    request = dedupe.DedupeRequest(
+        rosters=rosters,
+        ledger=_ledger_path(ledger, session),
+        review=review,
+        decisions=decisions,
+        min_score=min_score,
+        sheet=sheet,
+        city_code=session.config.city,
+        lang=session.lang,
+        file_mode=session.file_mode,
+    )
+    log.info("dedupe %s ledger=%s", rosters, request.ledger)
+    result = dedupe.dedupe(request, say=log.info)  # the report says what was written
+    _log_findings(result.run.findings.filter(result.run.findings["rid"].is_null()))
+    log.info("dedupe pairs: %d", result.pairs.height)
+    if fmt is OutputFormat.json:
+        doc = dedupe.json_doc(result, session.lang, show_pii)
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif not quiet:
+        dedupe.render_text(session.out, result, session.lang, show_pii)
+    raise typer.Exit(result.exit_code)
 
 
 def _version_callback(value: bool) -> None:

@@ -28,7 +28,6 @@ import polars as pl
 
 from jamsos_cli.errors import JamsosError, UsageError
 
-SCHEMA_VERSION = 1
 APPLICATION_ID = 0x4A4D534F  # "JMSO": marks an SQLite file as a jamsos ledger
 
 # MIGRATIONS[i] takes a ledger from schema version i to i + 1.
@@ -75,7 +74,20 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX people_nik ON people (nik)",
         "CREATE INDEX batches_period ON batches (status, start_month, end_month)",
     ],
+    [
+        # near-duplicate pairs a clerk reviewed (jamsos dedupe --decisions), keyed by the NIK
+        # pair in sorted order: they hold for every later run on this ledger
+        """CREATE TABLE decisions (
+            nik_a TEXT NOT NULL,
+            nik_b TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
+            source TEXT,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (nik_a, nik_b),
+            CHECK (nik_a < nik_b))""",
+    ],
 ]
+SCHEMA_VERSION = len(MIGRATIONS)
 
 STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -96,6 +108,11 @@ PEOPLE_SCHEMA: dict[str, pl.DataType] = {
     "start_month": pl.Int64,
     "end_month": pl.Int64,
     "status": pl.Utf8,
+}
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "nik_a": pl.Utf8,
+    "nik_b": pl.Utf8,
+    "decision": pl.Utf8,
 }
 BATCH_COLUMNS = (
     "id",
@@ -403,6 +420,15 @@ class Ledger:
             (pl.lit("ledger: ") + folder_basename(pl.col("folder"))).alias("ref"),
         )
 
+    def decisions(self) -> pl.DataFrame:
+        """Reviewed pairs as ``review.read_decisions`` gives them: ``nik_a`` < ``nik_b``,
+        ``decision`` "same"/"different" (feed ``RunOptions.decisions``)."""
+        with _sqlite_errors(self.path):
+            rows = self.conn.execute(
+                "SELECT nik_a, nik_b, decision FROM decisions ORDER BY nik_a, nik_b"
+            ).fetchall()
+        return pl.DataFrame(rows, schema=DECISION_SCHEMA, orient="row")
+
     def next_id(self) -> int:
         """The id the next batch gets (read under the lock, so it is the one inserted)."""
         with _sqlite_errors(self.path):
@@ -483,6 +509,10 @@ class Ledger:
         cols = ["nik", "name", "birth_date", "sex", "phone", "kelurahan", "kelurahan_code"]
         cols.append("source")
         with _sqlite_errors(self.path):
+            # The people indexes grow in NIK order, not in insertion order: with SQLite's
+            # default 2 MiB page cache a million-person batch spends most of its insert
+            # re-reading index pages. 64 MiB (taken only as needed) holds them.
+            self.conn.execute("PRAGMA cache_size = -65536")
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = self.conn.execute(
@@ -526,6 +556,44 @@ class Ledger:
                 self.conn.execute("ROLLBACK")
                 raise
         return batch_id
+
+    def record_decisions(self, frame: pl.DataFrame, source: str | None = None) -> int:
+        """Record reviewed pairs (``nik_a``, ``nik_b``, ``decision``), in one transaction; a
+        pair decided before takes the new decision (a clerk may correct one). Returns how
+        many pairs were new or changed."""
+        self._require_writable()
+        rows = (
+            frame.select(
+                lo=pl.min_horizontal("nik_a", "nik_b").cast(pl.Utf8),
+                hi=pl.max_horizontal("nik_a", "nik_b").cast(pl.Utf8),
+                decision=pl.col("decision").cast(pl.Utf8),
+            )
+            .filter(pl.col("lo") != pl.col("hi"))  # one NIK twice is no pair to decide
+            .unique(subset=["lo", "hi"], keep="last", maintain_order=True)
+            .rows()
+        )
+        if not rows:
+            return 0
+        self._materialise()
+        now = _now()
+        with _sqlite_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = self.conn.total_changes
+                self.conn.executemany(
+                    "INSERT INTO decisions (nik_a, nik_b, decision, source, decided_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (nik_a, nik_b) DO UPDATE SET"
+                    " decision = excluded.decision, source = excluded.source,"
+                    " decided_at = excluded.decided_at"
+                    " WHERE decisions.decision != excluded.decision",
+                    [(lo, hi, d, source, now) for lo, hi, d in rows],
+                )
+                changed = self.conn.total_changes - before
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return changed
 
     def rollback(self, batch_id: int) -> None:
         """Take back a batch whose folder could not be published."""

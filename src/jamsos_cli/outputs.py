@@ -41,6 +41,18 @@ def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns([neutralise_expr(pl.col(c)).alias(c) for c in text])
 
 
+def _make_private_parents(folder: Path, mode: int) -> None:
+    """Create the missing folders of ``folder`` private like the files (0700, or 0750 when
+    the group may read), whatever the umask: they hold files with personal data."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        os.chmod(path, 0o750 if mode & 0o040 else 0o700)
+
+
 def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
@@ -54,7 +66,7 @@ def fsync_dir(path: Path) -> None:
 def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_private_parents(target.parent, mode)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -86,14 +98,17 @@ def write_csv(
     encoding: str = "utf-8",
     delimiter: str = ",",
 ) -> Path:
-    """A CSV file of text columns, formula-neutralised, in the given encoding and delimiter."""
-    safe = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
+    """A CSV file of text columns, formula-neutralised (the header row too: a rejects file
+    repeats the sender's headers), in the given encoding and delimiter."""
+    body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
+    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
+    safe = pl.concat([header, body])
 
     def write(tmp: Path) -> None:
         if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
-            safe.write_csv(tmp, separator=delimiter)
+            safe.write_csv(tmp, separator=delimiter, include_header=False)
             return
-        text = safe.write_csv(separator=delimiter)
+        text = safe.write_csv(separator=delimiter, include_header=False)
         tmp.write_bytes(text.encode(encoding, errors="replace"))
 
     return write_atomic(target, write, mode)
@@ -138,7 +153,7 @@ def write_xlsx(
             fmt = text if name in text_columns else None
             width = (column_widths or {}).get(name, max(10, min(40, len(name) + 2)))
             ws.set_column(j, j, width, fmt)
-            ws.write_string(0, j, name, bold)
+            ws.write_string(0, j, neutralise(name), bold)
         for i, row in enumerate(safe.iter_rows(), start=1):
             for j, value in enumerate(row):
                 if value is not None:

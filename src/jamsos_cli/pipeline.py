@@ -34,6 +34,7 @@ class RunOptions:
     apply_quota: bool = False  # validate: quota of this run alone; build-batch adds the ledger
     known: pl.DataFrame | None = None  # people already in the ledger, for near-duplicates
     decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
+    near_min_score: float | None = None  # None: the engine's default (neardup.DEFAULT_MIN_SCORE)
 
 
 @dataclass
@@ -211,12 +212,24 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     near_pairs = None
     if options.near_duplicates and records.height:
+        from jamsos_cli.dedupe import same_person_checks
         from jamsos_cli.neardup import find_near_duplicates, near_duplicate_checks
 
         # every record takes part, rejected ones too: an Excel-truncated NIK is a reason to
         # look for the person elsewhere, not to stop looking
-        near_pairs = find_near_duplicates(records, known=options.known, decisions=options.decisions)
-        checks = fnd.concat_checks([checks, near_duplicate_checks(near_pairs, records)])
+        score = {} if options.near_min_score is None else {"min_score": options.near_min_score}
+        near_pairs = find_near_duplicates(
+            records, known=options.known, decisions=options.decisions, **score
+        )
+        # a pair a clerk decided "same" is no longer a warning: the later record is rejected
+        same = (pl.col("decision") == "same").fill_null(False)
+        checks = fnd.concat_checks(
+            [
+                checks,
+                near_duplicate_checks(near_pairs.filter(~same), records),
+                same_person_checks(near_pairs.filter(same), records, error_rids(checks)),
+            ]
+        )
     findings = pl.concat(
         [
             pl.DataFrame(notes, schema=fnd.FINDING_SCHEMA),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
+from string import Formatter
 from typing import Any
 
 import polars as pl
@@ -26,7 +28,9 @@ def _stars(n: pl.Expr) -> pl.Expr:
 
 def mask_nik_expr(expr: pl.Expr) -> pl.Expr:
     """Keep the first 4 and last 4 characters, hide the rest (short values: all but 2)."""
-    n = expr.str.len_chars()
+    # signed: both branches are computed for every row, and an unsigned ``n - 8`` of a short
+    # value wraps to four billion stars (an out-of-memory abort on a NIK typed "123")
+    n = expr.str.len_chars().cast(pl.Int64)
     return (
         pl.when(n >= 9)
         .then(expr.str.slice(0, 4) + _stars(n - 8) + expr.str.slice(-4))
@@ -36,7 +40,7 @@ def mask_nik_expr(expr: pl.Expr) -> pl.Expr:
 
 def mask_phone_expr(expr: pl.Expr) -> pl.Expr:
     """Keep the first 4 and last 3 digits of a phone number."""
-    n = expr.str.len_chars()
+    n = expr.str.len_chars().cast(pl.Int64)  # signed, as in mask_nik_expr
     return (
         pl.when(n >= 8)
         .then(expr.str.slice(0, 4) + _stars(n - 7) + expr.str.slice(-3))
@@ -64,27 +68,62 @@ def masked_findings(findings: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
     )
 
 
-def with_messages(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
-    """Add the clerk-facing message; templates are per code, so render per distinct tuple."""
+MAX_MESSAGE_VALUE = 60  # characters of a cell quoted in a message ("1 MB cell" → 60 and …)
+
+
+def _quoted(value: str | None) -> str:
+    """A cell as a message quotes it: a huge cell (a pasted document) is cut, so one bad cell
+    cannot turn the report into megabytes (the rejects file keeps the whole cell)."""
+    if value is None:
+        return ""
+    if len(value) <= MAX_MESSAGE_VALUE:
+        return value
+    return f"{value[:MAX_MESSAGE_VALUE]}… ({len(value):,})"
+
+
+_PARTS = ("value", "detail", "column")
+
+
+@cache
+def _codes_quoting(lang: Lang) -> dict[str, list[str]]:
+    """part (value, detail, column) → the codes whose ``lang`` template quotes it."""
     reg = registry()
-    distinct = findings.select("code", "value", "detail", "column").unique()
+    used = {
+        code: {f for _, f, _, _ in Formatter().parse(spec.id if lang == "id" else spec.en) if f}
+        for code, spec in reg.items()
+    }
+    return {part: [c for c, fields in used.items() if part in fields] for part in _PARTS}
+
+
+def with_messages(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
+    """Add the clerk-facing message; templates are per code, so render per distinct tuple
+    of the parts the code's template quotes (NIK_OUTSIDE_CITY does not quote the NIK: one
+    message for all its rows, not one Python call per NIK)."""
+    reg = registry()
+    quoting = _codes_quoting(lang)
+    keys = [f"_m_{p}" for p in _PARTS]
+    keyed = findings.with_columns(
+        pl.when(pl.col("code").is_in(quoting[p])).then(pl.col(p)).alias(k)
+        for p, k in zip(_PARTS, keys, strict=True)
+    )
+    distinct = keyed.select("code", *keys).unique()
     msgs = [
         reg[c].message(
             lang,
-            value=v if v is not None else "",
+            value=_quoted(v),
             detail=d if d is not None else "",
             column=col or "",
         )
         for c, v, d, col in distinct.iter_rows()
     ]
     table = distinct.with_columns(pl.Series("message", msgs, dtype=pl.Utf8))
-    return findings.join(
+    return keyed.join(
         table,
-        on=["code", "value", "detail", "column"],
+        on=["code", *keys],
         how="left",
         nulls_equal=True,
         maintain_order="left",
-    )
+    ).drop(keys)
 
 
 @dataclass
@@ -233,25 +272,25 @@ def render_text(
     L = _LABELS[lang]
     for line in heading:
         console.print(line, highlight=False)
-    issues = issues_for_output(findings, lang, show_pii)
+    # messages only for the findings shown (a million-row run has hundreds of thousands)
+    issues = issues_for_output(findings.head(MAX_TEXT_ISSUES), lang, show_pii)
     if issues.height:
-        table = Table(show_lines=False, box=None, pad_edge=False)
-        for key in ("file", "row", "column", "severity", "code", "message"):
-            table.add_column(L[key], overflow="fold")
+        # one line per finding, "file:row: CODE severity [column] message", so it reads at
+        # any width and greps like a compiler's output
         for row in issues.head(MAX_TEXT_ISSUES).iter_rows(named=True):
             where = row["file"] + (f" [{row['sheet']}]" if row["sheet"] else "")
+            if row["row"] is not None:
+                where += f":{row['row']}"
             sev = row["severity"]
-            table.add_row(
-                where,
-                "" if row["row"] is None else str(row["row"]),
-                row["column"] or "",
-                f"[{_SEVERITY_STYLE[sev]}]{sev}[/]",
-                row["code"],
-                _escape(row["message"]),
+            column = f"[{row['column']}] " if row["column"] else ""
+            console.print(
+                f"{_escape(where)}: [{_SEVERITY_STYLE[sev]}]{row['code']}[/] {sev} "
+                f"{_escape(column)}{_escape(row['message'])}",
+                highlight=False,
+                soft_wrap=True,
             )
-        console.print(table)
-        if issues.height > MAX_TEXT_ISSUES:
-            console.print(L["more"].format(n=issues.height - MAX_TEXT_ISSUES))
+        if findings.height > MAX_TEXT_ISSUES:
+            console.print(L["more"].format(n=findings.height - MAX_TEXT_ISSUES))
     else:
         console.print(L["none"])
     files = Table(title=None, box=None)

@@ -1,0 +1,615 @@
+"""``jamsos dedupe``: the same person twice, by NIK or by likeness, across rosters and the ledger.
+
+A run, in order:
+
+1. the options are checked up front (review and decisions file names, ``--min-score``), and
+   the clerk's decisions file is read (``review.read_decisions``): a bad one is exit 2;
+2. the ledger is read from a private snapshot (never waits for a cron run): its people, to
+   match the rosters against, and the decisions recorded by earlier runs;
+3. ``pipeline.run_checks`` reads and normalises every roster and finds the likely duplicates
+   (``neardup.find_near_duplicates``; decisions from the ledger and the file, the file's
+   winning for a pair decided both times);
+4. exact pairs: the same trustworthy 16-digit NIK twice in the run (each later occurrence
+   paired with the first) or a run NIK already in the ledger;
+5. unless an input could not be used at all (exit 2, nothing written): the file's decisions
+   are recorded in the ledger under its lock (so ``build-batch`` honours them from now on),
+   and the review file is written.
+
+Decisions hold for likely duplicates (two different NIKs). "different": the pair is never
+raised again. "same": the pair stays in the report, marked, and the pipeline rejects the
+later record with ``SAME_PERSON`` (``same_person_checks``) so the person is not paid twice.
+Exact pairs ignore decisions: one NIK cannot be two people, so one of them must be re-typed
+at the source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from jamsos_cli.errors import UsageError
+from jamsos_cli.neardup import DEFAULT_MIN_SCORE, render_reasons
+
+if TYPE_CHECKING:
+    from jamsos_cli.pipeline import RunResult
+
+# One row per pair, exact and near alike (what --review, JSON and the text table read).
+PAIRS_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.Utf8,
+    "score": pl.Float64,
+    "a_rid": pl.Int64,
+    "b_rid": pl.Int64,
+    "b_ref": pl.Utf8,
+    "a_nik": pl.Utf8,
+    "b_nik": pl.Utf8,
+    "reasons": pl.List(pl.Utf8),
+    "decision": pl.Utf8,
+}
+EXACT_SCORE = 100.0
+REVIEW_SUFFIXES = (".csv", ".xlsx")
+MAX_TEXT_PAIRS = 1000
+
+
+@dataclass
+class DedupeRequest:
+    """Everything one dedupe run needs, already parsed (the CLI builds it)."""
+
+    rosters: list[str]
+    ledger: Path
+    review: Path | None = None
+    decisions: Path | None = None
+    min_score: float | None = None
+    sheet: str | None = None
+    city_code: str = "21.71"
+    lang: str = "id"
+    file_mode: int = 0o600
+
+
+@dataclass
+class DedupeResult:
+    request: DedupeRequest
+    run: RunResult
+    pairs: pl.DataFrame  # PAIRS_SCHEMA, exact pairs first
+    known: pl.DataFrame | None  # the ledger's people (ledger.known()), None without a ledger
+    min_score: float
+    ledger_exists: bool  # the ledger file was there before this run
+    ledger_created: bool = False  # recording the decisions created it
+    decisions_read: int = 0
+    decisions_ignored: int = 0  # decided on an exact pair: one NIK cannot be two people
+    decisions_recorded: int | None = None  # None: nothing recorded
+    review: Path | None = None  # the review file written
+
+    @property
+    def fatal(self) -> bool:
+        return self.run.fatal
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.fatal else (1 if self.pairs.height else 0)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def check_request(req: DedupeRequest) -> None:
+    """Everything a user can get wrong in the options, before any work (exit 2)."""
+    if req.min_score is not None and not 0 <= req.min_score <= 100:
+        raise UsageError(f"--min-score {req.min_score:g}: give a score from 0 to 100")
+    if req.review is not None:
+        if req.review.suffix.lower() not in REVIEW_SUFFIXES:
+            raise UsageError(f"--review {req.review}: give a .csv or .xlsx file name")
+        if not req.review.parent.is_dir():
+            raise UsageError(
+                f"--review {req.review}: the folder {req.review.parent} does not exist"
+            )
+    if req.decisions is not None and not req.decisions.is_file():
+        raise UsageError(f"--decisions {req.decisions}: no such file")
+    if (
+        req.review is not None
+        and req.decisions is not None
+        and os.path.abspath(req.review) == os.path.abspath(req.decisions)
+    ):
+        raise UsageError(
+            f"--review {req.review} is the --decisions file: the new review would drop the "
+            "decisions in it; give the new review another name"
+        )
+
+
+def load_decisions(path: Path) -> pl.DataFrame:
+    """The clerk's decisions file; its problems are the user's to fix (exit 2)."""
+    from jamsos_cli.review import read_decisions
+
+    try:
+        return read_decisions(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def dedupe(req: DedupeRequest, say: Callable[[str], None] = lambda _m: None) -> DedupeResult:
+    """Run ``jamsos dedupe`` (module docstring); raises ``JamsosError`` for usage problems
+    and ``LockHeld`` when recording decisions while another run holds the ledger (checked
+    first, before any work)."""
+    check_request(req)
+    decided = load_decisions(req.decisions) if req.decisions is not None else None
+    with contextlib.ExitStack() as stack:
+        if decided is not None:
+            stack.enter_context(_ledger_lock(req))
+        result = _run(req, decided)
+        if result.fatal:
+            return result  # an input could not be used: nothing recorded, no review written
+        if decided is not None:
+            result.decisions_recorded = _record(req, decided)
+            result.ledger_created = not result.ledger_exists and req.ledger.exists()
+            say(f"{result.decisions_recorded} decision(s) recorded in {req.ledger}")
+    if req.review is not None:
+        from jamsos_cli.review import write_review
+
+        result.review = write_review(
+            result.pairs, result.run.records, req.review, req.lang, known=result.known
+        )
+        say(f"review: {result.pairs.height} pair(s) written to {result.review}")
+    return result
+
+
+def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
+    """Read the ledger (a private snapshot), the rosters, and find the pairs."""
+    from jamsos_cli.ledger import Ledger
+    from jamsos_cli.pipeline import RunOptions, run_checks
+
+    ledger_exists = req.ledger.exists()
+    with Ledger.snapshot(req.ledger) as ledger:
+        ledger.recover()  # on the private copy only
+        known = ledger.known() if ledger_exists else None
+        recorded = ledger.decisions()
+    exact_decided = pl.col("nik_a") == pl.col("nik_b")  # one NIK cannot be two people
+    if decided is not None:
+        decided, ignored = decided.filter(~exact_decided), decided.filter(exact_decided)
+    decisions = _merge_decisions(recorded, decided)
+    min_score = DEFAULT_MIN_SCORE if req.min_score is None else float(req.min_score)
+    run = run_checks(
+        req.rosters,
+        RunOptions(
+            sheet=req.sheet,
+            city_code=req.city_code,
+            near_duplicates=True,
+            known=known,
+            decisions=decisions if decisions.height else None,
+            near_min_score=min_score,
+        ),
+    )
+    return DedupeResult(
+        request=req,
+        run=run,
+        pairs=all_pairs(run, known),
+        known=known,
+        min_score=min_score,
+        ledger_exists=ledger_exists,
+        decisions_read=0 if decided is None else decided.height + ignored.height,
+        decisions_ignored=0 if decided is None else ignored.height,
+    )
+
+
+def _merge_decisions(recorded: pl.DataFrame, decided: pl.DataFrame | None) -> pl.DataFrame:
+    """The ledger's decisions, with the file's taking over a pair decided in both."""
+    if decided is None or decided.height == 0:
+        return recorded
+    return pl.concat([recorded, decided.select(recorded.columns)]).unique(
+        subset=["nik_a", "nik_b"], keep="last", maintain_order=True
+    )
+
+
+@contextlib.contextmanager
+def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
+    """The ledger's lock, for a run that records decisions: taken first, so a run that
+    cannot record (another run holds it → exit 3) does no work; a foreign or corrupt
+    ledger is refused untouched (exit 2); a missing folder is created private."""
+    from jamsos_cli.ledger import check_file
+    from jamsos_cli.locks import exclusive, ledger_lock_path
+
+    check_file(req.ledger)
+    folder = req.ledger.parent
+    if not folder.is_dir():
+        try:
+            folder.mkdir(parents=True)
+            os.chmod(folder, 0o750 if req.file_mode & 0o040 else 0o700)
+        except OSError as exc:
+            raise UsageError(f"{folder}: cannot create the folder ({exc.strerror})") from None
+    with exclusive(ledger_lock_path(req.ledger), f"the ledger {req.ledger}", mode=req.file_mode):
+        yield
+
+
+def _record(req: DedupeRequest, decided: pl.DataFrame) -> int:
+    """Record the file's decisions in the ledger (call under its lock); a missing ledger is
+    created, as build-batch would create it. Returns how many were new or changed."""
+    from jamsos_cli.ledger import Ledger
+
+    with Ledger.open(req.ledger, mode=req.file_mode) as ledger:
+        ledger.recover()
+        return ledger.record_decisions(decided, source=str(req.decisions))
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def _name_key(name: pl.Expr) -> pl.Expr:
+    """A name as the exact-duplicate check compares it (spaces ignored, as duplicates.py)."""
+    from jamsos_cli.normalise import name_key_expr
+
+    return name_key_expr(name).str.replace_all(" ", "", literal=True)
+
+
+def _exact_reasons() -> pl.Expr:
+    """``same_nik``, plus what tells the two apart when one NIK carries two people."""
+
+    def differ(a: str, b: str) -> pl.Expr:
+        return (pl.col(a) != pl.col(b)).fill_null(False)
+
+    return pl.concat_list(
+        pl.lit("same_nik"),
+        pl.when(differ("a_key", "b_key")).then(pl.lit("different_name")),
+        pl.when(differ("a_bd", "b_bd")).then(pl.lit("different_birth_date")),
+    ).list.drop_nulls()
+
+
+def exact_pairs(records: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
+    """Pairs with the same trustworthy NIK (``nik_int``): every later occurrence in the run
+    with the first, and every run occurrence with the first ledger person holding it."""
+    base = records.lazy().select(
+        "_rid",
+        "nik_int",
+        "nik",
+        key=_name_key(pl.col("name")),
+        bd=pl.col("birth_date"),
+    )
+    base = base.filter(pl.col("nik_int").is_not_null())
+    repeated = base.group_by("nik_int").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1)
+    occ = base.join(repeated, on="nik_int", how="semi")
+    first = (
+        occ.sort("_rid")
+        .unique("nik_int", keep="first", maintain_order=True)
+        .select("nik_int", a_rid="_rid", a_nik="nik", a_key="key", a_bd="bd")
+    )
+    in_run = (
+        occ.join(first, on="nik_int")
+        .filter(pl.col("_rid") != pl.col("a_rid"))
+        .select(
+            "a_rid",
+            b_rid="_rid",
+            b_ref=pl.lit(None, pl.Utf8),
+            a_nik="a_nik",
+            b_nik="nik",
+            a_key="a_key",
+            b_key="key",
+            a_bd="a_bd",
+            b_bd="bd",
+        )
+    )
+    parts = [in_run]
+    if known is not None and known.height:
+        ledger = (
+            known.lazy()
+            .filter(pl.col("nik").is_not_null())
+            .unique("nik", keep="first", maintain_order=True)
+            .select("nik", b_ref="ref", b_key=_name_key(pl.col("name")), b_bd="birth_date")
+        )
+        parts.append(
+            base.join(ledger, on="nik").select(
+                a_rid="_rid",
+                b_rid=pl.lit(None, pl.Int64),
+                b_ref="b_ref",
+                a_nik="nik",
+                b_nik="nik",
+                a_key="key",
+                b_key="b_key",
+                a_bd="bd",
+                b_bd="b_bd",
+            )
+        )
+    pairs = pl.concat(parts).with_columns(
+        kind=pl.lit("exact"),
+        score=pl.lit(EXACT_SCORE),
+        reasons=_exact_reasons(),
+        decision=pl.lit(None, pl.Utf8),
+    )
+    return pairs.select(pl.col(c).cast(t) for c, t in PAIRS_SCHEMA.items()).collect()
+
+
+def all_pairs(run: RunResult, known: pl.DataFrame | None) -> pl.DataFrame:
+    """Exact pairs, then likely duplicates, each in input order of the earlier record."""
+    exact = exact_pairs(run.records, known) if run.records.height else None
+    near = run.near_pairs
+    parts = [p for p in (exact,) if p is not None]
+    if near is not None and near.height:
+        parts.append(
+            near.with_columns(kind=pl.lit("near")).select(
+                pl.col(c).cast(t) for c, t in PAIRS_SCHEMA.items()
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=PAIRS_SCHEMA)
+    order = pl.col("kind").replace_strict({"exact": 0, "near": 1}, return_dtype=pl.Int8)
+    return (
+        pl.concat(parts)
+        .sort(order, "a_rid", "b_rid", "b_ref", nulls_last=True, maintain_order=True)
+        .select(list(PAIRS_SCHEMA))
+    )
+
+
+# --------------------------------------------------------------------------- SAME_PERSON
+
+
+def same_person_checks(
+    pairs: pl.DataFrame, records: pl.DataFrame, rejected: pl.Series
+) -> pl.DataFrame:
+    """``SAME_PERSON`` (error) for pairs a clerk decided "same": one of the two is paid.
+
+    Two run records: the later one is rejected, naming the earlier, unless only the earlier
+    one is already rejected for another reason (then the later one is the one paid, and the
+    earlier one is told so). A run record and a ledger person: the run record, naming the
+    ledger batch. ``rejected``: rids with an error so far.
+    """
+    from jamsos_cli.duplicates import location_expr
+    from jamsos_cli.findings import CHECK_SCHEMA, empty_checks
+
+    if pairs.height == 0:
+        return empty_checks()
+    where = records.select("_rid", at=location_expr())
+    bad = rejected.cast(pl.Int64).unique().to_frame("_rid").with_columns(bad=pl.lit(True))
+    p = (
+        pairs.select("a_rid", "b_rid", "b_ref", "a_nik", "b_nik")
+        .join(where.rename({"_rid": "a_rid", "at": "a_at"}), on="a_rid", how="left")
+        .join(where.rename({"_rid": "b_rid", "at": "b_at"}), on="b_rid", how="left")
+        .join(bad.rename({"_rid": "a_rid", "bad": "a_bad"}), on="a_rid", how="left")
+        .join(bad.rename({"_rid": "b_rid", "bad": "b_bad"}), on="b_rid", how="left")
+    )
+    flag_a = pl.col("b_rid").is_null() | (
+        pl.col("a_bad").fill_null(False) & ~pl.col("b_bad").fill_null(False)
+    )
+    out = p.select(
+        rid=pl.when(flag_a).then("a_rid").otherwise("b_rid"),
+        code=pl.lit("SAME_PERSON"),
+        field=pl.lit("nik"),
+        value=pl.when(flag_a).then("a_nik").otherwise("b_nik"),
+        detail=pl.when(flag_a).then(pl.coalesce("b_at", "b_ref")).otherwise("a_at"),
+    )
+    return (
+        out.unique(subset=["rid", "detail"], keep="first", maintain_order=True)
+        .select(pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items())
+        .sort("rid", maintain_order=True)
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+_TEXT = {
+    "id": {
+        "kind": {"exact": "NIK sama", "near": "NIK mirip"},
+        "head": ("Jenis", "Skor", "A", "B", "Alasan"),
+        "ledger": "Ledger: {path} ({n} orang)",
+        "no_ledger": "Ledger belum ada di {path}: hanya daftar yang dibandingkan",
+        "min_score": "Kemungkinan duplikat dilaporkan mulai skor {score:g}",
+        "found": "{n} pasangan: {exact} NIK sama, {near} NIK mirip ({same} sudah diputuskan sama)",
+        "none": "Tidak ada duplikat ditemukan.",
+        "more": "… {n} pasangan lain tidak ditampilkan; gunakan --format json atau --review.",
+        "review": "Berkas tinjauan ditulis: {path} (isi kolom KEPUTUSAN dengan SAMA atau BEDA, "
+        "lalu jalankan lagi dengan --decisions)",
+        "recorded": "Keputusan dicatat di ledger {path}: {n} baru/berubah dari {read}",
+        "created": "Ledger baru dibuat: {path}",
+        "ignored": "{n} keputusan untuk pasangan NIK sama diabaikan: satu NIK tidak mungkin dua "
+        "orang; perbaiki NIK di sumbernya",
+        "fatal": "Ada berkas yang tidak dapat diproses: keputusan tidak dicatat, "
+        "berkas tinjauan tidak ditulis",
+    },
+    "en": {
+        "kind": {"exact": "exact", "near": "near"},
+        "head": ("Kind", "Score", "A", "B", "Why"),
+        "ledger": "Ledger: {path} ({n} people)",
+        "no_ledger": "No ledger yet at {path}: the rosters were compared with each other only",
+        "min_score": "Likely duplicates reported from a score of {score:g}",
+        "found": "{n} pairs: {exact} exact, {near} near ({same} already decided same)",
+        "none": "No duplicates found.",
+        "more": "… {n} more pairs not shown; use --format json or --review.",
+        "review": "Review file written: {path} (fill in the DECISION column with SAMA or BEDA, "
+        "then run again with --decisions)",
+        "recorded": "Decisions recorded in the ledger {path}: {n} new or changed of {read}",
+        "created": "New ledger created: {path}",
+        "ignored": "{n} decision(s) on exact pairs ignored: one NIK cannot be two people; "
+        "correct the NIK at the source",
+        "fatal": "An input could not be processed: no decisions recorded, no review written",
+    },
+}
+
+
+def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
+    """The pairs with both sides spelled out (file, sheet, row, name, NIK masked unless
+    ``show_pii``) and the reasons rendered in ``lang``."""
+    from jamsos_cli.report import mask_nik_expr
+
+    pairs = result.pairs
+    recs = result.run.records.select("_rid", file="_file", sheet="_sheet", row="_row", name="name")
+    p = pairs.join(
+        recs.select(pl.all().name.prefix("a_")).rename({"a__rid": "a_rid"}),
+        on="a_rid",
+        how="left",
+        maintain_order="left",
+    ).join(
+        recs.select(pl.all().name.prefix("b_")).rename({"b__rid": "b_rid"}),
+        on="b_rid",
+        how="left",
+        maintain_order="left",
+    )
+    if result.known is not None and result.known.height:
+        people = result.known.select(k_ref="ref", k_nik="nik", k_name="name").unique(
+            subset=["k_ref", "k_nik"], keep="first", maintain_order=True
+        )
+        p = p.join(
+            people,
+            left_on=["b_ref", "b_nik"],
+            right_on=["k_ref", "k_nik"],
+            how="left",
+            maintain_order="left",
+        ).with_columns(b_name=pl.coalesce("b_name", "k_name"))
+    explanation = (
+        render_reasons(pairs.get_column("reasons"), lang)
+        if pairs.height
+        else pl.Series("reasons", [], pl.Utf8)
+    )
+
+    def nik(col: str) -> pl.Expr:
+        return pl.col(col) if show_pii else mask_nik_expr(pl.col(col))
+
+    return p.with_columns(explanation=explanation).select(
+        "kind",
+        score=pl.col("score").round(0).cast(pl.Int64),
+        a_file="a_file",
+        a_sheet="a_sheet",
+        a_row="a_row",
+        a_name="a_name",
+        a_nik=nik("a_nik"),
+        b_file=pl.coalesce("b_file", "b_ref"),
+        b_sheet="b_sheet",
+        b_row="b_row",
+        b_name="b_name",
+        b_nik=nik("b_nik"),
+        reasons="reasons",
+        explanation="explanation",
+        decision="decision",
+    )
+
+
+def json_doc(result: DedupeResult, lang: str, show_pii: bool) -> dict[str, Any]:
+    """``{"summary", "pairs", "issues"}``: ``pairs[i]`` holds ``a``/``b`` (file, sheet, row,
+    name, nik), ``kind``, ``score``, ``reasons`` (stable keys), ``explanation`` (in ``lang``)
+    and ``decision``; ``issues`` the inputs that could not be used."""
+    from jamsos_cli.report import issues_for_output
+
+    table = pair_table(result, lang, show_pii)
+    side = ("file", "sheet", "row", "name", "nik")
+    pairs = table.select(
+        a=pl.struct(**{k: pl.col(f"a_{k}") for k in side}),
+        b=pl.struct(**{k: pl.col(f"b_{k}") for k in side}),
+        kind="kind",
+        score="score",
+        reasons="reasons",
+        explanation="explanation",
+        decision="decision",
+    )
+    file_level = result.run.findings.filter(pl.col("rid").is_null())
+    return {
+        "summary": summary(result),
+        "pairs": pairs.to_dicts(),
+        "issues": issues_for_output(file_level, lang, show_pii).to_dicts(),
+    }
+
+
+def summary(result: DedupeResult) -> dict[str, Any]:
+    kinds = result.pairs.get_column("kind")
+    req = result.request
+    return {
+        "inputs": result.run.inputs,
+        "rows": result.run.records.height,
+        "pairs": result.pairs.height,
+        "exact": int((kinds == "exact").sum()),
+        "near": int((kinds == "near").sum()),
+        "decided_same": int((result.pairs.get_column("decision") == "same").sum()),
+        "min_score": result.min_score,
+        "ledger": str(req.ledger),
+        "ledger_exists": result.ledger_exists,
+        "ledger_people": 0 if result.known is None else result.known.height,
+        "decisions_read": result.decisions_read,
+        "decisions_recorded": result.decisions_recorded,
+        "decisions_ignored": result.decisions_ignored,
+        "review": None if result.review is None else str(result.review),
+        "unusable": result.fatal,
+    }
+
+
+def _where(file: str | None, sheet: str | None, row: int | None) -> str:
+    at = (file or "") + (f" [{sheet}]" if sheet else "")
+    return at if row is None else f"{at}:{row}"
+
+
+def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> None:
+    """The clerk's report: the ledger and threshold used, a table of pairs, what was written;
+    then the inputs that could not be used, if any."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from jamsos_cli.report import issues_for_output
+
+    T = _TEXT["en" if lang == "en" else "id"]
+    req = result.request
+    if result.known is not None:
+        console.print(T["ledger"].format(path=req.ledger, n=result.known.height), highlight=False)
+    elif not result.ledger_created:
+        console.print(T["no_ledger"].format(path=req.ledger), highlight=False)
+    console.print(T["min_score"].format(score=result.min_score), highlight=False)
+    table = pair_table(result, lang, show_pii)
+    if table.height:
+        out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
+        for i, head in enumerate(T["head"]):
+            out.add_column(head, overflow="fold", justify="right" if i == 1 else "left")
+        for r in table.head(MAX_TEXT_PAIRS).iter_rows(named=True):
+            sides = [
+                "\n".join(
+                    [
+                        _where(r[f"{s}_file"], r[f"{s}_sheet"], r[f"{s}_row"]),
+                        r[f"{s}_name"] or "",
+                        r[f"{s}_nik"] or "",
+                    ]
+                )
+                for s in "ab"
+            ]
+            out.add_row(
+                T["kind"][r["kind"]],
+                str(r["score"]),
+                escape(sides[0]),
+                escape(sides[1]),
+                escape(r["explanation"] or ""),
+            )
+        console.print(out)
+        if table.height > MAX_TEXT_PAIRS:
+            console.print(T["more"].format(n=table.height - MAX_TEXT_PAIRS), highlight=False)
+        s = summary(result)
+        console.print(
+            T["found"].format(
+                n=s["pairs"], exact=s["exact"], near=s["near"], same=s["decided_same"]
+            ),
+            highlight=False,
+        )
+    else:
+        console.print(T["none"], highlight=False)
+    unusable = issues_for_output(
+        result.run.findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error"),
+        lang,
+        show_pii,
+    )
+    for row in unusable.iter_rows(named=True):
+        console.print(
+            f"{_where(row['file'], row['sheet'], None)}: {row['code']}: {row['message']}",
+            highlight=False,
+            markup=False,
+        )
+    if result.fatal:
+        console.print(T["fatal"], highlight=False)
+        return
+    if result.ledger_created:
+        console.print(T["created"].format(path=req.ledger), highlight=False)
+    if result.decisions_recorded is not None:
+        console.print(
+            T["recorded"].format(
+                path=req.ledger, n=result.decisions_recorded, read=result.decisions_read
+            ),
+            highlight=False,
+        )
+    if result.decisions_ignored:
+        console.print(T["ignored"].format(n=result.decisions_ignored), highlight=False)
+    if result.review is not None:
+        console.print(T["review"].format(path=result.review), highlight=False)
