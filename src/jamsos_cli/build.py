@@ -207,8 +207,10 @@ def _accepted(records: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
     held = findings.filter(
         (pl.col("severity") == "error") | (pl.col("code") == "ALREADY_SUBMITTED"),
         pl.col("rid").is_not_null(),
-    ).select(pl.col("rid").alias("_rid"))
-    return records.join(held, on="_rid", how="anti", maintain_order="left")
+    ).get_column("rid")
+    # a filter, not an anti-join: the records frame is wide (~60 columns), and the join
+    # gathered every one of them (5x slower at a million rows)
+    return records.filter(~pl.col("_rid").is_in(held.implode()))
 
 
 def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.DataFrame:
@@ -218,10 +220,7 @@ def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.D
     """
     from jamsos_cli.eligibility import quota_checks
 
-    # RunResult.accepted() on the two columns needed (it joins the whole wide records frame)
-    candidates = run.records.select("_rid", "nik").join(
-        run.rejected_rids().to_frame("_rid"), on="_rid", how="anti", maintain_order="left"
-    )
+    candidates = run.accepted().select("_rid", "nik")
     first = (
         covered.sort("batch_id", maintain_order=True)
         .unique("nik", keep="first", maintain_order=True)

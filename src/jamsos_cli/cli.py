@@ -431,6 +431,26 @@ ledger_app = typer.Typer(
 app.add_typer(ledger_app, name="ledger")
 
 
+def _show_ledger(
+    ledger: Path | None, fmt: OutputFormat, lang: Language | None, config: Path | None, key: str
+) -> None:
+    """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
+    from jamsos_cli import ledger as ldg
+
+    session = Session(config=config, lang=lang, quiet=False, log_file=None, show_pii=False)
+    path = _ledger_path(ledger, session)
+    rows = []
+    if path.exists():
+        with ldg.opened(path, mode=session.file_mode) as book:
+            rows = book.batches() if key == "batches" else book.stats()
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps({"ledger": str(path), key: rows}, indent=2) + "\n")
+    elif key == "batches":
+        ldg.render_batches(session.out, path, rows, session.lang)
+    else:
+        ldg.render_stats(session.out, path, rows, session.lang)
+
+
 @ledger_app.command("list")
 def ledger_list(
     ledger: LedgerOpt = None,
@@ -439,18 +459,7 @@ def ledger_list(
     config: ConfigOpt = None,
 ) -> None:
     """List the batches: id, folder, decree, period, participants, status, created."""
-    from jamsos_cli import ledger as ldg
-
-    session = Session(config=config, lang=lang, quiet=False, log_file=None, show_pii=False)
-    path = _ledger_path(ledger, session)
-    rows = []
-    if path.exists():
-        with ldg.opened(path, mode=session.file_mode) as book:
-            rows = book.batches()
-    if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps({"ledger": str(path), "batches": rows}, indent=2) + "\n")
-    else:
-        ldg.render_batches(session.out, path, rows, session.lang)
+    _show_ledger(ledger, fmt, lang, config, "batches")
 
 
 @ledger_app.command("stats")
@@ -461,18 +470,7 @@ def ledger_stats(
     config: ConfigOpt = None,
 ) -> None:
     """People and premium totals per decree and coverage period (voided batches left out)."""
-    from jamsos_cli import ledger as ldg
-
-    session = Session(config=config, lang=lang, quiet=False, log_file=None, show_pii=False)
-    path = _ledger_path(ledger, session)
-    rows = []
-    if path.exists():
-        with ldg.opened(path, mode=session.file_mode) as book:
-            rows = book.stats()
-    if fmt is OutputFormat.json:
-        sys.stdout.write(json.dumps({"ledger": str(path), "stats": rows}, indent=2) + "\n")
-    else:
-        ldg.render_stats(session.out, path, rows, session.lang)
+    _show_ledger(ledger, fmt, lang, config, "stats")
 
 
 @ledger_app.command("export")
