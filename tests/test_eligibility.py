@@ -596,3 +596,12 @@ def test_a_user_decree_chooses_its_exclusions(tmp_path: Path) -> None:
         (1, "OCCUPATION_EXCLUDED", "Perangkat kelurahan"),
         (3, "OCCUPATION_EXCLUDED", "PNS/ASN/PPPK"),
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ketuaRTrw. -0123/()ÉéßḰ_'\"\t")), max_size=30))
+def test_rule_file_role_key_agrees_with_the_vectorised_one(text: str) -> None:
+    """Rule files are keyed in plain Python, roster cells in Polars: they must agree."""
+    from jamsos_cli.decrees import role_key
+
+    assert role_key(text) == pl.select(role_key_expr(pl.lit(text, pl.Utf8))).item()

@@ -57,3 +57,14 @@ def test_help_is_fast_enough_to_not_import_the_engine() -> None:
     code = "import sys; from jamsos_cli import cli; print('polars' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_listing_decrees_does_not_import_the_engine() -> None:
+    """`jamsos decrees` reads TOML rule files; it must start as fast as --help."""
+    code = (
+        "import sys\nfrom jamsos_cli.cli import app\n"
+        "try:\n    app(['decrees'])\nexcept SystemExit:\n    pass\n"
+        "print('polars' in sys.modules, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "False"

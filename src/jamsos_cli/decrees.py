@@ -12,6 +12,7 @@ police) live in ``schemas/occupations.toml``; a decree names the groups it appli
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -124,6 +125,19 @@ class Premium(_Strict):
         return sum(self.breakdown().values())
 
 
+_INITIAL_DOT = re.compile(r"\b([A-Z])\.")
+_NOT_LETTERS = re.compile(r"[^A-Z]+")
+
+
+def role_key(text: str) -> str | None:
+    """The comparable form of a role spelling in a rule file: the same normalisation as
+    ``eligibility.role_key_expr`` applies to roster cells (a test keeps them in step), in
+    plain Python so that reading rule files does not import Polars (``jamsos decrees`` start-up).
+    """
+    key = _NOT_LETTERS.sub(" ", _INITIAL_DOT.sub(r"\1", text.upper())).strip()
+    return key or None
+
+
 class ExclusionGroup(_Strict):
     """Occupations that have their own social-security scheme (civil servants, military...)."""
 
@@ -134,9 +148,7 @@ class ExclusionGroup(_Strict):
     @field_validator("terms")
     @classmethod
     def _has_letters(cls, value: list[str]) -> list[str]:
-        from jamsos_cli.eligibility import role_keys
-
-        empty = [t for t, key in zip(value, role_keys(value), strict=True) if not key]
+        empty = [t for t in value if not role_key(t)]
         if empty:
             raise ValueError(f"term(s) without letters: {', '.join(map(repr, empty))}")
         return value
@@ -195,12 +207,10 @@ class Decree(_Strict):
 
     @model_validator(mode="after")
     def _aliases_unambiguous(self) -> Decree:
-        from jamsos_cli.eligibility import role_keys
-
         seen: dict[str, str] = {}
         for role in self.roles:
             spellings = [role.name, *role.aliases, *role.exact]
-            for spelling, key in zip(spellings, role_keys(spellings), strict=True):
+            for spelling, key in zip(spellings, map(role_key, spellings), strict=True):
                 if not key:
                     raise ValueError(f"role {role.name!r}: alias {spelling!r} has no letters")
                 if seen.setdefault(key, role.name) != role.name:

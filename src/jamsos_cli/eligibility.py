@@ -45,12 +45,6 @@ def role_key_expr(expr: pl.Expr) -> pl.Expr:
     return pl.when(key != "").then(key)  # keeps the input's name
 
 
-def role_keys(values: list[str]) -> list[str | None]:
-    """``role_key_expr`` for a few Python strings (rule files), so both sides agree."""
-    frame = pl.DataFrame({"v": values}, schema={"v": pl.Utf8})
-    return frame.select(role_key_expr(pl.col("v"))).to_series().to_list()
-
-
 # --------------------------------------------------------------------------- roles
 
 
@@ -156,14 +150,14 @@ def _occupation_lookup(records: pl.DataFrame, decree: Decree) -> pl.DataFrame:
 
 def _exclusion_patterns(decree: Decree) -> tuple[str, str, dict[str, str]]:
     """(negated-term pattern, term pattern, term key → group label) from the rule data."""
-    from jamsos_cli.decrees import negations
+    from jamsos_cli.decrees import negations, role_key
 
     labels: dict[str, str] = {}
     for group in decree.exclusion_groups():
-        for key in role_keys(group.terms):  # every term has letters (checked on load)
+        for key in map(role_key, group.terms):  # every term has letters (checked on load)
             labels.setdefault(key, group.label)
     terms = "|".join(re.escape(k) for k in sorted(labels, key=len, reverse=True))
-    negs = "|".join(re.escape(k) for k in role_keys(negations()) if k)
+    negs = "|".join(re.escape(k) for k in map(role_key, negations()) if k)
     negated = f"(?:^| )(?:{negs}) (?:{terms})(?: |$)" if negs else ""
     return negated, f"(?:^| )({terms})(?: |$)", labels
 
