@@ -390,12 +390,13 @@ def load_decree(decree_id: str, extra_dir: Path | None = None, quota: int | None
 
 @cache
 def _cities() -> dict[str, str]:
-    import polars as pl
+    """Code → name of every city and regency. Plain Python over the ~500 matching lines, so
+    listing decrees does not import Polars."""
+    import csv
 
-    ref = pl.scan_csv(
-        schema_file("reference", "wilayah_kemendagri.csv"), infer_schema=False
-    ).filter(pl.col("tingkat") == "kabupaten_kota")
-    return dict(ref.select("kode", "nama").collect().iter_rows())
+    text = schema_file("reference", "wilayah_kemendagri.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.endswith(",kabupaten_kota")]
+    return {row[0]: row[1] for row in csv.reader(lines)}
 
 
 def city_name(city_code: str) -> str | None:
