@@ -621,3 +621,6 @@ def main() -> None:
     except KeyboardInterrupt:
         print("jamsos: interrupted", file=sys.stderr)
         sys.exit(130)
+    except MemoryError:
+        print("jamsos: out of memory (an input too large for this machine?)", file=sys.stderr)
+        sys.exit(2)

@@ -63,9 +63,16 @@ def masked_findings(findings: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
         .then(mask_nik_expr(value))
         .when(pl.col("field").is_in(list(PHONE_FIELDS)))
         .then(mask_phone_expr(value))
-        .otherwise(value)
-        .alias("value")
+        .otherwise(_mask_nik_runs(value))
+        .alias("value"),
+        _mask_nik_runs(pl.col("detail")).alias("detail"),
     )
+
+
+def _mask_nik_runs(expr: pl.Expr) -> pl.Expr:
+    """A NIK where no NIK belongs (columns swapped, a NIK pasted into TGL LAHIR, a file's
+    line quoted in a read error) is still a NIK: any run of 16 digits is masked."""
+    return expr.str.replace_all(r"(\d{4})\d{8}(\d{4})", "${1}********${2}")
 
 
 MAX_MESSAGE_VALUE = 60  # characters of a cell quoted in a message ("1 MB cell" → 60 and …)

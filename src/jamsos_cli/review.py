@@ -345,9 +345,12 @@ def read_decisions(path: str | os.PathLike) -> pl.DataFrame:
         )
     mangled = decided.filter(~(pl.col("a") + pl.col("b")).str.contains(r"^\d+$"))
     if mangled.height:
+        from jamsos_cli.report import mask_nik  # the message goes to the screen (SPEC §8)
+
+        a, b = (mask_nik(mangled.item(0, side)) for side in ("a", "b"))
         raise ValueError(
             f"{path}, baris/row {mangled.item(0, 'line')}: NIK tidak utuh "
-            f"({mangled.item(0, 'a')} / {mangled.item(0, 'b')}); Excel mengubahnya menjadi angka? "
+            f"({a} / {b}); Excel mengubahnya menjadi angka? "
             "/ a NIK is not whole digits (changed into a number by Excel?)"
         )
     both_ways = (
