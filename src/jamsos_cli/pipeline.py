@@ -54,9 +54,9 @@ class RunResult:
         )
 
     def accepted(self) -> pl.DataFrame:
-        return self.records.join(
-            self.rejected_rids().to_frame("_rid"), on="_rid", how="anti", maintain_order="left"
-        )
+        # a filter, not an anti-join: the join gathers every column of the wide records
+        # frame (5x slower at a million rows); the order is kept either way
+        return self.records.filter(~pl.col("_rid").is_in(self.rejected_rids().implode()))
 
 
 # A required field counts as present when one of these columns is there instead.
@@ -206,9 +206,8 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     if options.decree is not None and options.apply_quota:
         from jamsos_cli.eligibility import quota_checks
 
-        eligible = records.join(
-            error_rids(checks).to_frame("_rid"), on="_rid", how="anti"
-        ).get_column("_rid")
+        rids = records.get_column("_rid")  # not the wide frame: only the ids are needed
+        eligible = rids.filter(~rids.is_in(error_rids(checks).implode()))
         checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     near_pairs = None
     if options.near_duplicates and records.height:

@@ -353,6 +353,7 @@ def _read_csv(path: Path, display: str) -> RosterTable:
             raw = _parse(data, delimiter, width, lines)
     except (csv.Error, UnicodeDecodeError) as err:
         raise RosterReadError(display, f"not a readable CSV file: {err}") from None
+    del data  # the file's text (as big as the file) is not needed once parsed
     if raw.height == 0:
         raise RosterReadError(display, "the file is empty (no rows)")
     if lines > raw.height:
