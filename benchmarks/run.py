@@ -305,7 +305,10 @@ def run_set(bench: Bench, repeat: int, baseline_max: int, log) -> dict:
                 result["stderr_tail"] = _tail(run_dir / f"{what}.err")
             runs.setdefault(what, []).append(result)
             log(f"  {bench.name} {what} run {r + 1}/{repeat}: {_fmt_run(result)}")
-        shutil.rmtree(run_dir / "out", ignore_errors=True)  # the batch files: as big as the input
+        # the batch files and the ledger are as big as the input: keep only the reports
+        shutil.rmtree(run_dir / "out", ignore_errors=True)
+        for db in run_dir.glob("ledger.sqlite*"):
+            db.unlink()
     out = {"rows": rows, "bytes": meta["bytes"], "planted": meta.get("planted", {}), "cmds": {}}
     for what, results in runs.items():
         out["cmds"][what] = _summary(results, rows if what != "pydantic" or prefix is None
