@@ -66,26 +66,6 @@ def total_premium(people: int, months: int, per_person_month: int) -> int:
     return people * months * per_person_month
 
 
-def months_between(start: str, end: str) -> int:
-    """Coverage months from ``start`` to ``end`` (YYYY-MM), both included: 2025-06..12 is 7."""
-    (y0, m0), (y1, m1) = (_year_month(start), _year_month(end))
-    months = (y1 * 12 + m1) - (y0 * 12 + m0) + 1
-    if months < 1:
-        raise ValueError(f"end {end} is before start {start}")
-    return months
-
-
-def _year_month(text: str) -> tuple[int, int]:
-    try:
-        year, month = text.split("-")
-        y, m = int(year), int(month)
-    except ValueError:
-        raise ValueError(f"{text!r} is not YYYY-MM") from None
-    if len(year) != 4 or not 1 <= m <= 12:
-        raise ValueError(f"{text!r} is not YYYY-MM")
-    return y, m
-
-
 def format_number(value: int, lang: str = "id") -> str:
     """12872 → '12.872' (Indonesian) or '12,872' (English)."""
     text = f"{_whole('value', value):,}"

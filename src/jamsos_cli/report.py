@@ -260,10 +260,6 @@ _LABELS = {
 }
 
 
-def label(lang: Lang, key: str) -> str:
-    return _LABELS[lang][key]
-
-
 def render_text(
     console,
     summary: Summary,

@@ -71,10 +71,6 @@ class RosterTable:
         idx = self.fields.get(field_name)
         return None if idx is None else f"c{idx}"
 
-    def header_of(self, field_name: str) -> str | None:
-        idx = self.fields.get(field_name)
-        return None if idx is None else self.headers[idx]
-
 
 # The records frame (normalise.normalise): one row per person-record of the whole run.
 RECORD_COLUMNS: dict[str, str] = {
