@@ -341,3 +341,13 @@ def test_unknown_city_in_config_is_exit_2_not_a_traceback(tmp_path: Path) -> Non
     result = runner.invoke(app, ["validate", str(path), "--config", str(config)])
     assert result.exit_code == 2
     assert "99.99" in result.output and "Traceback" not in result.output
+
+
+def test_each_run_logs_only_to_its_own_log_file(roster: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    runner.invoke(app, ["validate", str(roster), "--log-file", str(first)])
+    size = first.stat().st_size
+    runner.invoke(app, ["validate", str(roster), "--log-file", str(second)])
+    assert size > 0 and first.stat().st_size == size  # the second run did not write here
+    assert "findings total" in second.read_text(encoding="utf-8")
+    assert oct(second.stat().st_mode & 0o777) == "0o600"

@@ -119,6 +119,9 @@ def _setup_log(path: Path, mode: int = 0o600) -> None:
     except OSError as exc:
         raise UsageError(f"{path}: cannot open log file ({exc.strerror})") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    for old in list(log.handlers):  # one run, one log: an earlier in-process run's file is closed
+        log.removeHandler(old)
+        old.close()
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 
