@@ -148,8 +148,12 @@ def make_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
 
 
 def collapse_ws(expr: pl.Expr) -> pl.Expr:
-    """Trimmed, inner whitespace collapsed (cells arrive stripped, null when empty)."""
-    return expr.str.replace_all(r"\s+", " ").str.strip_chars()
+    """Trimmed, inner whitespace collapsed (cells arrive stripped, null when empty).
+
+    Same as replacing every run of ``\\s+`` by a space, but the pattern matches only runs
+    that change (two or more, or one tab, line break, no-break space...): the single spaces
+    between words are left alone, which makes it about twice as fast."""
+    return expr.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
 
 
 def name_key_expr(name: pl.Expr) -> pl.Expr:
@@ -269,34 +273,26 @@ def _person_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
     r = rules()
     digits = pl.col("raw_phone").str.replace_all("[^0-9]", "")
     digits = digits.str.replace(r.phone.international, "0").str.replace(r.phone.missing_zero, "08")
-    sex_key = pl.col("raw_sex").str.to_uppercase().str.replace_all("[^A-Z]", "")
     # Stage 1: each regex once; its results become columns.
     lf = lf.with_columns(
         pl.col("raw_birth_place_date").str.extract_groups(r.ttl_pattern).alias("_ttl"),
         pl.col("raw_rt_rw").str.extract_groups(r.rtrw_pattern).alias("_rtrw"),
-        collapse_ws(pl.col("raw_name")).alias("_name"),
         digits.alias("_digits"),
-        sex_key.replace_strict(r.sex_lookup, default=None, return_dtype=pl.Utf8).alias("_sex"),
         pl.col("raw_sex").is_null().alias("sex_from_nik"),
     )
     ttl, rtrw = pl.col("_ttl").struct, pl.col("_rtrw").struct
     place = collapse_ws(ttl.field("place").str.strip_chars(r.ttl_place_strip))
     lf = lf.with_columns(
-        pl.when(pl.col("_name").str.contains(r"\p{L}")).then(pl.col("_name")).alias("name"),
         pl.coalesce(pl.col("raw_birth_date"), ttl.field("date").str.strip_chars()).alias(
             "birth_date_text"
         ),
-        pl.coalesce(collapse_ws(pl.col("raw_birth_place")), pl.when(place != "").then(place))
-        .alias("birth_place"),
+        pl.coalesce("_birth_place", pl.when(place != "").then(place)).alias("birth_place"),
         pl.when(pl.col("_digits").str.contains(r.phone.valid)).then(pl.col("_digits"))
         .alias("phone"),
         pl.coalesce(pl.col("raw_rt"), rtrw.field("rt")).alias("rt"),
         pl.coalesce(pl.col("raw_rw"), rtrw.field("rw")).alias("rw"),
         pl.col("raw_address").alias("address"),
-        pl.coalesce(collapse_ws(pl.col("raw_role")), pl.col("_role_default")).alias("role"),
-        collapse_ws(pl.col("raw_occupation")).alias("occupation"),
-        collapse_ws(pl.col("raw_mother_name")).alias("mother_name"),
-        collapse_ws(pl.col("raw_work_location")).alias("work_location"),
+        pl.coalesce("_role", "_role_default").alias("role"),
         pl.col("raw_kusuka_number").alias("kusuka_number"),
         pl.col("raw_email").alias("email"),
         pl.coalesce(pl.col("_sex"), pl.when(pl.col("sex_from_nik")).then(pl.col("nik_sex")))
@@ -312,7 +308,6 @@ def _identity_stage(lf: pl.LazyFrame, dates: pl.DataFrame) -> pl.LazyFrame:
         .replace_strict(dates.get_column("text"), dates.get_column("date"), default=None,
                         return_dtype=pl.Date)
         .alias("birth_date"),
-        name_key_expr(pl.col("name")).alias("name_key"),
     )  # fmt: skip
     # The NIK's birth date in the roster date's century (null if not real in it).
     return lf.with_columns(
@@ -405,12 +400,45 @@ def normalise(
         lf = _empty_raw(role_override)
     raw = lf.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid")).collect()
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
-    frame = _person_stage(_nik_stage(raw.hstack(places).lazy())).collect()
+    texts = [s for col, exprs in _text_values().items() for s in per_distinct(raw, col, exprs)]
+    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy())).collect()
     dates = parse_distinct_dates(frame.get_column("birth_date_text"))
     frame = _identity_stage(frame.lazy(), dates).collect()
     return frame.with_columns(pl.lit(city_code, pl.Utf8).alias("city_code")).select(
         _output_columns()
     )
+
+
+def per_distinct(frame: pl.DataFrame, column: str, exprs: list[pl.Expr]) -> list[pl.Series]:
+    """``exprs`` (over ``column``) computed once per distinct value and returned in row order.
+
+    Free text in a roster repeats: a million rows hold some 70,000 names and a few dozen
+    roles, so a regex over the distinct values and one hash join back beats the regex over
+    every row (the join takes only the key column, never the wide frame)."""
+    keys = frame.select(column)
+    values = keys.unique().with_columns(exprs)
+    joined = keys.join(values, on=column, how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop(column).get_columns()
+
+
+def _text_values() -> dict[str, list[pl.Expr]]:
+    """Raw column → the values computed from it per distinct value (see ``per_distinct``)."""
+    sex_key = pl.col("raw_sex").str.to_uppercase().str.replace_all("[^A-Z]", "")
+    name = collapse_ws(pl.col("raw_name"))
+    name = pl.when(name.str.contains(r"\p{L}")).then(name)
+    return {
+        "raw_name": [name.alias("name"), name_key_expr(name).alias("name_key")],
+        "raw_sex": [
+            sex_key.replace_strict(rules().sex_lookup, default=None, return_dtype=pl.Utf8).alias(
+                "_sex"
+            )
+        ],
+        "raw_role": [collapse_ws(pl.col("raw_role")).alias("_role")],
+        "raw_occupation": [collapse_ws(pl.col("raw_occupation")).alias("occupation")],
+        "raw_mother_name": [collapse_ws(pl.col("raw_mother_name")).alias("mother_name")],
+        "raw_work_location": [collapse_ws(pl.col("raw_work_location")).alias("work_location")],
+        "raw_birth_place": [collapse_ws(pl.col("raw_birth_place")).alias("_birth_place")],
+    }
 
 
 def _places(keys: pl.DataFrame, city) -> pl.DataFrame:

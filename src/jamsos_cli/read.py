@@ -367,10 +367,12 @@ def _read_csv(path: Path, display: str) -> RosterTable:
     if k is None:
         return _headerless(base)
     header_cells = list(raw.select(cols).row(k))
+    header_row = int(raw.get_column("_row")[k])
     body = raw.slice(k + 1).with_columns(
         pl.lit(False).alias("_nik_numeric"), pl.lit(False).alias("_phone_numeric")
     )
-    return _table(base, header_cells, int(raw.get_column("_row")[k]), body, invisible)
+    del raw  # the body is cleaned in place: no other frame may hold its columns
+    return _table(base, header_cells, header_row, body, invisible)
 
 
 # ---------------------------------------------------------------------------- workbooks
@@ -606,15 +608,21 @@ def _table(
 
 def _clean(body: pl.DataFrame, invisible: bool) -> pl.DataFrame:
     """Values stripped of surrounding whitespace (no-break spaces too) and, if there may be
-    any, zero-width characters; an empty value is null."""
-    cols = pl.col([c for c in body.columns if c not in EXTRA])
-    if invisible:  # one pass with an explicit set is slower than the plain trim
-        stripped = cols.str.strip_chars(_WHITESPACE + reading_rules().csv.strip_extra)
-    else:
-        stripped = cols.str.strip_chars()
-    # Two steps: in one, pl.when would compute the stripped value twice. One expression over
-    # all the columns, not one per column: a roster may have thousands of (empty) columns.
-    return body.with_columns(stripped).with_columns(pl.when(cols != "").then(cols).name.keep())
+    any, zero-width characters; an empty value is null.
+
+    In place, a few columns at a time (as many as Polars has threads): a cleaned column
+    replaces the one it came from, so the table is never held twice (at 10 million rows
+    one copy is gigabytes). The caller must hold no other frame sharing these columns."""
+    names = [c for c in body.columns if c not in EXTRA]
+    strip = _WHITESPACE + reading_rules().csv.strip_extra if invisible else None
+    step = max(1, pl.thread_pool_size())
+    for start in range(0, len(names), step):
+        group = names[start : start + step]
+        # one pass with an explicit set is slower than the plain trim: only when needed
+        cleaned = body.select(pl.col(group).str.strip_chars(strip).replace("", None))
+        for column in cleaned.get_columns():
+            body.replace_column(body.get_column_index(column.name), column)
+    return body
 
 
 def _keep_people(frame: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
@@ -634,7 +642,14 @@ def _keep_people(frame: pl.DataFrame, header_cells: list[str], fields: dict[str,
     if suspects.height == 0:
         return frame
     skip = _not_people(suspects, header_cells, fields)
-    return frame.filter(~pl.col("_row").is_in(skip.implode())) if skip.len() else frame
+    return _drop_rows(frame, skip) if skip.len() else frame
+
+
+def _drop_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """``frame`` without the rows whose ``_row`` is in ``rows``, built column by column
+    while the columns are taken out of ``frame``: never two copies of a large table."""
+    keep = ~frame.get_column("_row").is_in(rows.implode())
+    return pl.DataFrame([frame.drop_in_place(name).filter(keep) for name in frame.columns])
 
 
 def _not_people(rows: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
