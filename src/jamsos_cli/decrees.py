@@ -389,19 +389,21 @@ def load_decree(decree_id: str, extra_dir: Path | None = None, quota: int | None
 
 
 @cache
-def _cities() -> dict[str, str]:
-    """Code → name of every city and regency. Plain Python over the ~500 matching lines, so
-    listing decrees does not import Polars."""
+def city_name(city_code: str) -> str | None:
+    """'21.71' → 'Kota Batam' (None when the code is not a city or regency).
+
+    One substring search in the reference file for the line of that code: listing the
+    decrees needs a handful of names, not Polars nor the 90,000 lines parsed."""
     import csv
 
-    text = schema_file("reference", "wilayah_kemendagri.csv").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.endswith(",kabupaten_kota")]
-    return {row[0]: row[1] for row in csv.reader(lines)}
-
-
-def city_name(city_code: str) -> str | None:
-    """'21.71' → 'Kota Batam' (None when the code is not a city or regency)."""
-    return _cities().get(city_code)
+    data = schema_file("reference", "wilayah_kemendagri.csv").read_bytes()
+    start = data.find(b"\n" + city_code.encode("utf-8") + b",")
+    if start < 0:
+        return None
+    end = data.find(b"\n", start + 1)
+    line = data[start + 1 : end if end >= 0 else len(data)].decode("utf-8").rstrip("\r")
+    code, name, level = next(csv.reader([line]))
+    return name if level == "kabupaten_kota" else None
 
 
 def city_places(city_code: str):
