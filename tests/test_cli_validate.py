@@ -351,3 +351,26 @@ def test_each_run_logs_only_to_its_own_log_file(roster: Path, tmp_path: Path) ->
     assert size > 0 and first.stat().st_size == size  # the second run did not write here
     assert "findings total" in second.read_text(encoding="utf-8")
     assert oct(second.stat().st_mode & 0o777) == "0o600"
+
+
+def test_batches_do_not_change_the_report(roster: Path, tmp_path: Path, monkeypatch) -> None:
+    """The row checks run in batches of BATCH_ROWS rows; duplicates, near-duplicates and
+    the quota still see the whole run, so the report is the same with tiny batches."""
+    from jamsos_cli import pipeline
+
+    twice = write_csv(tmp_path / "again.csv", HEADERS, ROWS[:2] + ROWS[4:])
+    args = [str(roster), str(twice), "--decree", "perwako-batam-49-2025", "--role", "Ketua RT"]
+    args += ["--as-of", "2025-06-01"]
+    code, whole = run_json(*args, "--show-pii", "--rejects", str(tmp_path / "r1"))
+    monkeypatch.setattr(pipeline, "BATCH_ROWS", 2)
+    batched_code, batched = run_json(*args, "--show-pii", "--rejects", str(tmp_path / "r2"))
+
+    assert batched_code == code == 1
+    for doc in (whole, batched):
+        doc["summary"].pop("rejects")  # the two folders
+    assert batched == whole
+    assert issues_of(whole, "NIK_DUPLICATE")  # found across files, so across batches
+    written = sorted(p.name for p in (tmp_path / "r1").iterdir())
+    assert len(written) == 2
+    for name in written:
+        assert (tmp_path / "r2" / name).read_bytes() == (tmp_path / "r1" / name).read_bytes()

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from jamsos_cli import regions as reg
-from jamsos_cli.normalise import normalise
+from jamsos_cli.normalise import normalise, normalise_batches
 from jamsos_cli.schema import FIELDS
 from jamsos_cli.tables import RECORD_COLUMNS, RosterTable
 from tests.rosters import make_nik
@@ -84,6 +84,22 @@ def test_records_follow_the_contract_over_several_tables():
     assert records.get_column("role").to_list() == ["ketua rw", "ketua rw", "Ketua RT"]
     assert records.schema["birth_date"] == pl.Date
     assert records.schema["nik_int"] == pl.Int64
+
+
+def test_batches_are_the_same_records_as_one_run():
+    a = roster_table(
+        [{"nik": BUDI, "name": "Budi  Santoso", "sex": "laki-laki"}, {"nik": SITI, "name": "Siti"}]
+        + [{"nik": f"'{BUDI}", "name": f"Orang {i}", "birth_date": "12-05-1980"} for i in range(3)],
+        file="a.csv",
+    )
+    b = roster_table([{"nik": SITI, "role": "Ketua RT", "name": "SITI"}], file="b.csv")
+    whole = normalise([a, b], regions=reg.load())
+    batches = list(normalise_batches([a, b], regions=reg.load(), rows=2))
+
+    assert [batch.height for batch in batches] == [2, 2, 2]  # across the two tables
+    assert pl.concat(batches).equals(whole)
+    # the run-wide ids carry on from batch to batch
+    assert batches[2].get_column("_rid").to_list() == [4, 5]
 
 
 def test_no_tables_gives_an_empty_frame_with_every_column():

@@ -175,6 +175,7 @@ def _run(
         city_code=req.city_code,
         known=ledger.known(),
         decisions=ledger.decisions(),  # pairs reviewed with jamsos dedupe --decisions
+        all_columns=True,  # the batch files are written from the accepted records
     )
     run = run_checks(req.rosters, options)
     result = BuildResult(

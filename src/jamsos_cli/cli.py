@@ -196,6 +196,7 @@ def validate(
         sheet=sheet,
         city_code=session.config.city,
         apply_quota=True,
+        keep_rows=rejects is not None,  # the rows as read are needed only to write rejects
     )
     log.info("validate %s decree=%s as_of=%s", rosters, decree, options.as_of)
     result = run_checks(rosters, options)

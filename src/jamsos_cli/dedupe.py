@@ -181,6 +181,7 @@ def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
             known=known,
             decisions=decisions if decisions.height else None,
             near_min_score=min_score,
+            all_columns=True,
         ),
     )
     return DedupeResult(

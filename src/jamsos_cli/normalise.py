@@ -22,6 +22,7 @@ Columns beyond ``tables.RECORD_COLUMNS`` that the checks rely on:
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from datetime import date
 from functools import cache, cached_property
 from typing import Literal
@@ -392,13 +393,39 @@ def normalise(
     role_override: str | None = None,
 ) -> pl.DataFrame:
     """The run-wide records frame (``tables.RECORD_COLUMNS`` plus the columns listed above)."""
-    if tables:
-        lf = pl.concat(
-            [_table_frame(i, t, role_override) for i, t in enumerate(tables)], how="vertical"
-        )
-    else:
-        lf = _empty_raw(role_override)
-    raw = lf.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid")).collect()
+    return _normalise_rows(_raw(tables, role_override).collect(), regions, city_code, 0)
+
+
+def normalise_batches(
+    tables: list[RosterTable],
+    *,
+    regions,
+    city_code: str = "21.71",
+    role_override: str | None = None,
+    rows: int = 500_000,
+) -> Iterator[pl.DataFrame]:
+    """The records frame of ``normalise`` in consecutive batches of at most ``rows`` rows
+    (at least one batch, maybe empty). Every step of normalise is row by row, so the
+    batches are the same rows with the same ``_rid``s; a large run never holds the
+    intermediate columns of all its rows at once."""
+    raw = _raw(tables, role_override)
+    total = sum(t.frame.height for t in tables)
+    for offset in range(0, max(total, 1), rows):
+        yield _normalise_rows(raw.slice(offset, rows).collect(), regions, city_code, offset)
+
+
+def _raw(tables: list[RosterTable], role_override: str | None) -> pl.LazyFrame:
+    """Every table's rows in run order, with canonical raw columns."""
+    if not tables:
+        return _empty_raw(role_override)
+    return pl.concat(
+        [_table_frame(i, t, role_override) for i, t in enumerate(tables)], how="vertical"
+    )
+
+
+def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) -> pl.DataFrame:
+    """Normalised records of ``raw``, rows of the run from ``first_rid`` on."""
+    raw = raw.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_rid).alias("_rid"))
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
     texts = [s for col, exprs in _text_values().items() for s in per_distinct(raw, col, exprs)]
     frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy())).collect()

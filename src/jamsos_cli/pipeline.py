@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
 
 
+# Rows normalised and checked per batch: bounds the memory of the row-by-row steps.
+BATCH_ROWS = 500_000
+# The records columns the steps after the row checks read: duplicates, quota and
+# near-duplicates (``neardup._IDENTITY``), finding locations, summary and rejects.
+RUN_WIDE_COLUMNS = [
+    "_rid", "_src", "_file", "_sheet", "_row", "raw_nik", "nik", "nik_int", "nik_numeric",
+    "name", "name_key", "birth_date", "sex", "phone", "address", "kelurahan",
+]  # fmt: skip
+
+
 @dataclass
 class RunOptions:
     decree: Decree | None = None
@@ -35,6 +45,8 @@ class RunOptions:
     known: pl.DataFrame | None = None  # people already in the ledger, for near-duplicates
     decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
     near_min_score: float | None = None  # None: the engine's default (neardup.DEFAULT_MIN_SCORE)
+    all_columns: bool = False  # RunResult.records with every column, not RUN_WIDE_COLUMNS
+    keep_rows: bool = True  # False: the tables' rows are released once normalised (no rejects)
 
 
 @dataclass
@@ -190,17 +202,29 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     from jamsos_cli import regions as reg
     from jamsos_cli.checks import row_checks
     from jamsos_cli.duplicates import duplicate_checks
-    from jamsos_cli.normalise import normalise
+    from jamsos_cli.eligibility import eligibility_checks
+    from jamsos_cli.normalise import normalise_batches
 
     tables, notes, shown, fatal = read_inputs(inputs, options)
     regions = reg.load()
     city = options.decree.city_code if options.decree is not None else options.city_code
-    records = normalise(tables, regions=regions, city_code=city, role_override=options.role)
-    parts = [row_checks(records, regions=regions, city_code=city)]
-    if options.decree is not None:
-        from jamsos_cli.eligibility import eligibility_checks
-
-        parts.append(eligibility_checks(records, options.decree, as_of=options.as_of))
+    # The row-by-row steps run in batches; the run-wide steps after them see every record
+    # but, unless the caller needs them all (build-batch, dedupe), only RUN_WIDE_COLUMNS.
+    kept: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = []
+    for batch in normalise_batches(
+        tables, regions=regions, city_code=city, role_override=options.role, rows=BATCH_ROWS
+    ):
+        parts.append(row_checks(batch, regions=regions, city_code=city))
+        if options.decree is not None:
+            parts.append(eligibility_checks(batch, options.decree, as_of=options.as_of))
+        kept.append(batch if options.all_columns else batch.select(RUN_WIDE_COLUMNS))
+        del batch
+    records = pl.concat(kept) if len(kept) > 1 else kept[0]
+    del kept
+    if not options.keep_rows:
+        for table in tables:  # nothing will write them back: the records say the rest
+            table.frame = table.frame.clear()
     checks = fnd.concat_checks(parts)
     checks = fnd.concat_checks([checks, duplicate_checks(records, error_rids(checks))])
     if options.decree is not None and options.apply_quota:
