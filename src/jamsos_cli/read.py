@@ -358,20 +358,23 @@ def _read_csv(path: Path, display: str) -> RosterTable:
         raise RosterReadError(display, "the file is empty (no rows)")
     if lines > raw.height:
         _check_runaway_quotes(raw, display)
-    raw = raw.drop("_breaks")
+    raw.drop_in_place("_breaks")  # in place: a new frame would copy every column into one chunk
     cols = [c for c in raw.columns if c.startswith("c")]
     scan = reading_rules().limits.header_scan_rows
-    k = _find_header(raw.select(cols).head(scan).rows())
+    # head() before select(): a select over all rows would first copy every column into
+    # one chunk to line it up with the one-chunk ``_row``
+    top = raw.head(scan).select(cols)
+    k = _find_header(top.rows())
     base = dict(file=display, path=path, sheet=None, kind="csv")
     base |= dict(encoding=encoding, delimiter=delimiter)
     if k is None:
         return _headerless(base)
-    header_cells = list(raw.select(cols).row(k))
+    header_cells = list(top.row(k))
     header_row = int(raw.get_column("_row")[k])
-    body = raw.slice(k + 1).with_columns(
-        pl.lit(False).alias("_nik_numeric"), pl.lit(False).alias("_phone_numeric")
-    )
+    body = raw.slice(k + 1)
     del raw  # the body is cleaned in place: no other frame may hold its columns
+    no = pl.repeat(False, body.height, dtype=pl.Boolean, eager=True)
+    body.hstack([no.alias("_nik_numeric"), no.alias("_phone_numeric")], in_place=True)
     return _table(base, header_cells, header_row, body, invisible)
 
 
@@ -618,8 +621,12 @@ def _clean(body: pl.DataFrame, invisible: bool) -> pl.DataFrame:
     step = max(1, pl.thread_pool_size())
     for start in range(0, len(names), step):
         group = names[start : start + step]
-        # one pass with an explicit set is slower than the plain trim: only when needed
-        cleaned = body.select(pl.col(group).str.strip_chars(strip).replace("", None))
+        # A frame of these columns alone, so Polars does not first copy the whole table into
+        # one chunk to line it up with the one-chunk ``_row``; each cleaned column comes
+        # out in one chunk. One pass with an explicit set is slower than the plain trim.
+        part = pl.DataFrame([body.get_column(c) for c in group])
+        cleaned = part.select(pl.all().str.strip_chars(strip).replace("", None)).rechunk()
+        del part
         for column in cleaned.get_columns():
             body.replace_column(body.get_column_index(column.name), column)
     return body
