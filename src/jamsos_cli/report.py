@@ -271,6 +271,7 @@ def render_text(
 ) -> None:
     """The people's report: heading lines, issues (capped), counts by file and by code."""
     from rich.table import Table
+    from rich.text import Text
 
     L = _LABELS[lang]
     for line in heading:
@@ -279,19 +280,19 @@ def render_text(
     issues = issues_for_output(findings.head(MAX_TEXT_ISSUES), lang, show_pii)
     if issues.height:
         # one line per finding, "file:row: CODE severity [column] message", so it reads at
-        # any width and greps like a compiler's output
+        # any width and greps like a compiler's output; built as one styled Text (no markup
+        # to parse or escape) and printed at once
+        lines = Text()
         for row in issues.head(MAX_TEXT_ISSUES).iter_rows(named=True):
             where = row["file"] + (f" [{row['sheet']}]" if row["sheet"] else "")
             if row["row"] is not None:
                 where += f":{row['row']}"
             sev = row["severity"]
             column = f"[{row['column']}] " if row["column"] else ""
-            console.print(
-                f"{_escape(where)}: [{_SEVERITY_STYLE[sev]}]{row['code']}[/] {sev} "
-                f"{_escape(column)}{_escape(row['message'])}",
-                highlight=False,
-                soft_wrap=True,
-            )
+            lines.append(f"{where}: ")
+            lines.append(row["code"], style=_SEVERITY_STYLE[sev])
+            lines.append(f" {sev} {column}{row['message']}\n")
+        console.print(lines, highlight=False, soft_wrap=True, end="")
         if findings.height > MAX_TEXT_ISSUES:
             console.print(L["more"].format(n=findings.height - MAX_TEXT_ISSUES))
     else:
@@ -323,9 +324,3 @@ def render_text(
         console.print(codes)
     for line in footer or []:
         console.print(line, highlight=False)
-
-
-def _escape(text: str | None) -> str:
-    from rich.markup import escape
-
-    return escape(text or "")
