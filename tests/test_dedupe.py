@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
+from jamsos_cli.ledger import SCHEMA_VERSION
 from jamsos_cli.neardup import DEFAULT_MIN_SCORE
 from tests.rosters import make_nik, write_csv, write_xlsx
 
@@ -521,7 +522,7 @@ def test_an_old_ledger_gets_the_decisions_table(tmp_path: Path, files) -> None:
     code, doc = dedupe_json(a, b, "--decisions", review, "--ledger", ledger)
     assert doc["summary"]["decisions_recorded"] == 1 and doc["summary"]["ledger_people"] == 1
     conn = sqlite3.connect(ledger)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("SELECT COUNT(*) FROM people").fetchone()[0] == 1
     conn.close()
 

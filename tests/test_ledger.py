@@ -13,6 +13,7 @@ import pytest
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger import (
     APPLICATION_ID,
+    MIGRATIONS,
     SCHEMA_VERSION,
     BatchRecord,
     Ledger,
@@ -26,6 +27,7 @@ from jamsos_cli.ledger import (
     sha256_file,
     write_export,
 )
+from tests.test_build_batch import build, ledger_rows, nik, roster
 
 NIK_A = "2171101205800001"
 NIK_B = "2171114506850002"
@@ -295,3 +297,47 @@ def test_dry_run_snapshot_never_creates_a_file(tmp_path: Path) -> None:
             ledger.mark_done(1)
     assert not path.parent.exists()
     assert not os.listdir(tmp_path)
+
+
+def downgrade_to_schema_2(path: Path) -> None:
+    """Give a ledger the people table schema 2 had (keyed by batch and NIK, plus a NIK
+    index: ``MIGRATIONS[0]`` creates it), its rows kept in their order."""
+    old_people = next(s for s in MIGRATIONS[0] if s.startswith("CREATE TABLE people"))
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "ALTER TABLE people RENAME TO people_now;"
+        f"{old_people}; CREATE INDEX people_nik ON people (nik);"
+        "INSERT INTO people SELECT * FROM people_now ORDER BY rowid; DROP TABLE people_now;"
+        "DELETE FROM schema_version WHERE version > 2; PRAGMA user_version = 2;"
+    )
+    conn.close()
+
+
+def test_schema_2_ledger_keeps_its_people_and_still_refuses_them(tmp_path: Path) -> None:
+    """A ledger written before the people key went is migrated on first use: nobody in it is
+    submitted again, a new person is, and every batch keeps its people in roster order."""
+    path = tmp_path / "ledger.sqlite"
+    june, july = roster(tmp_path / "rt.csv", range(3)), roster(tmp_path / "rt_juli.csv", range(4))
+    assert build(tmp_path, june)[0] == 0
+    downgrade_to_schema_2(path)
+    raw = sqlite3.connect(path)
+    indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'people'"
+    assert len(raw.execute(indexes).fetchall()) == 2  # the key and people_nik
+    raw.close()
+
+    code, doc = build(tmp_path, july)
+    assert code == 0
+    assert doc["summary"]["already_submitted"] == 3 and doc["batch"]["participants"] == 1
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute(indexes).fetchall() == []
+    raw.close()
+    assert ledger_rows(path) == [(1, "done", nik(i)) for i in range(3)] + [(2, "done", nik(3))]
+    with opened(path) as ledger:  # identity fields kept with each person
+        assert ledger.people().select("nik", "source").rows() == [
+            (nik(0), f"{june}:4"),
+            (nik(1), f"{june}:5"),
+            (nik(2), f"{june}:6"),
+            (nik(3), f"{july}:7"),
+        ]

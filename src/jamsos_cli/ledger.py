@@ -86,6 +86,30 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (nik_a, nik_b),
             CHECK (nik_a < nik_b))""",
     ],
+    [
+        # people without the (batch_id, nik) key and the NIK index: no query looks a person
+        # up (the checks read whole batches and join in Polars), and keeping two B-trees on
+        # NIK text in roster order made recording a million people cost ~10 s of random
+        # page writes; appended in roster order the rows cost a third of that. A batch's NIKs
+        # are unique before it is recorded (``record_batch`` refuses otherwise). Rows are
+        # copied in their order (rowid): readers order a batch's people by rowid.
+        """CREATE TABLE people_v3 (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            nik TEXT NOT NULL,
+            name TEXT,
+            birth_date TEXT,
+            sex TEXT,
+            phone TEXT,
+            kelurahan TEXT,
+            kelurahan_code TEXT,
+            source TEXT)""",
+        """INSERT INTO people_v3 (batch_id, nik, name, birth_date, sex, phone, kelurahan,
+            kelurahan_code, source)
+            SELECT batch_id, nik, name, birth_date, sex, phone, kelurahan, kelurahan_code,
+            source FROM people ORDER BY rowid""",
+        "DROP TABLE people",
+        "ALTER TABLE people_v3 RENAME TO people",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -504,15 +528,13 @@ class Ledger:
         ``people`` has the ledger's identity columns (nik, name, birth_date as ISO text, sex,
         phone, kelurahan, kelurahan_code, source)."""
         self._require_writable()
+        if people.get_column("nik").n_unique() < people.height:  # the people table has no key
+            raise ValueError("a batch lists a NIK twice")  # (NIK_DUPLICATE prevents this)
         self._materialise()
         crash_point("ledger-created")
         cols = ["nik", "name", "birth_date", "sex", "phone", "kelurahan", "kelurahan_code"]
         cols.append("source")
         with _sqlite_errors(self.path):
-            # The people indexes grow in NIK order, not in insertion order: with SQLite's
-            # default 2 MiB page cache a million-person batch spends most of its insert
-            # re-reading index pages. 64 MiB (taken only as needed) holds them.
-            self.conn.execute("PRAGMA cache_size = -65536")
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = self.conn.execute(
@@ -545,10 +567,11 @@ class Ledger:
                         for i, x in enumerate(inputs)
                     ],
                 )
+                # rows straight from Polars (batch id included), appended in roster order
                 self.conn.executemany(
                     f"INSERT INTO people (batch_id, {', '.join(cols)})"
                     f" VALUES ({', '.join('?' * (len(cols) + 1))})",
-                    ((batch_id, *row) for row in people.select(cols).iter_rows()),
+                    people.select(pl.lit(batch_id, pl.Int64), *cols).iter_rows(),
                 )
                 crash_point("ledger-insert")
                 self.conn.execute("COMMIT")

@@ -3,6 +3,8 @@
 Every file jamsos writes for use (batches, rejects, review files, exports) goes through
 here: written to a temporary file in the target folder, flushed and fsynced, then renamed
 over the target, so a reader never sees half a file and a killed run leaves no partial one.
+Files inside a batch's private staging folder skip the temporary name (``write_new``): the
+folder itself is published by one rename once every file in it is durable.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -62,6 +65,42 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    """Make a written file's bytes durable (opened for writing: Windows refuses a read-only
+    handle)."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def write_new(target: Path, data: bytes, mode: int = 0o600) -> Path:
+    """Create ``target`` (it must not exist yet) holding ``data``, not yet fsynced.
+
+    Only for files inside a private staging folder that is published whole by one rename
+    (``batch.publish``): a killed run leaves the folder hidden and the next run removes it, so
+    these files need no temporary name of their own; ``sync_in_background`` makes them durable
+    before anything refers to them."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(target, mode)  # the umask may have narrowed a group-readable mode
+    return Path(target)
+
+
+@contextlib.contextmanager
+def sync_in_background(workers: int = 4) -> Iterator[Callable[[Path], None]]:
+    """Yield ``sync(path)``, which fsyncs a file in a background thread; every file handed
+    over is durable when the block exits (an fsync error is raised there).
+
+    A batch is a thousand small files: fsynced one by one, each waits for its own journal
+    commit (about 2 s per thousand); fsyncs in flight together share commits, and they wait
+    on the disk while the caller goes on making the next file."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fsync") as pool:
+        pending: list[Future[None]] = []
+        yield lambda path: pending.append(pool.submit(fsync_file, path))
+        for done in pending:
+            done.result()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``."""
@@ -73,8 +112,7 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     try:
         os.chmod(tmp, mode)
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        fsync_file(tmp)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
         fsync_dir(target.parent)
