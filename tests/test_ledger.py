@@ -341,3 +341,45 @@ def test_schema_2_ledger_keeps_its_people_and_still_refuses_them(tmp_path: Path)
             (nik(2), f"{june}:6"),
             (nik(3), f"{july}:7"),
         ]
+
+
+def test_people_come_back_in_batch_then_roster_order_with_the_columns_asked(
+    tmp_path: Path,
+) -> None:
+    """Readers get each batch's people in roster order, batches in order, a voided batch
+    included when asked, even when the rows are not stored in batch order."""
+    path = tmp_path / "l.sqlite"
+    nik_c = "2171101205800003"
+    with Ledger.open(path) as ledger:
+        record(ledger, tmp_path / "o" / "x_001", (NIK_B, NIK_A))
+    with opened(path, write=True) as ledger:
+        ledger.void("x_001")
+        record(ledger, tmp_path / "o" / "x_002", (NIK_A, nik_c, NIK_B))
+        record(ledger, tmp_path / "o" / "y_001", (nik_c, NIK_A), decree="perwako-batam-30-2025")
+    raw = sqlite3.connect(path)  # batch 3's rows stored before everyone else's
+    raw.execute("UPDATE people SET rowid = rowid - 100 WHERE batch_id = 3")
+    raw.commit()
+    raw.close()
+    with opened(path) as ledger:
+        live = ledger.people()
+        assert live.select("batch_id", "nik").rows() == [
+            (2, NIK_A),
+            (2, nik_c),
+            (2, NIK_B),
+            (3, nik_c),
+            (3, NIK_A),
+        ]
+        assert live.get_column("source").to_list() == [f"rt.csv:{i}" for i in (2, 3, 4, 2, 3)]
+        few = ledger.people(Period.parse("2025-06", "2025-06"), columns=("nik", "decree"))
+        assert few.schema == pl.Schema({"nik": pl.Utf8, "decree": pl.Utf8})
+        assert few.equals(live.select("nik", "decree"))
+        everyone = export_frame(ledger, include_voided=True)
+        assert everyone.select("folder", "status", "nik").rows()[:3] == [
+            ("x_001", "voided", NIK_B),
+            ("x_001", "voided", NIK_A),
+            ("x_002", "done", NIK_A),
+        ]
+        assert ledger.known().get_column("ref").to_list()[-1] == "ledger: y_001"
+        assert ledger.people(Period.parse("2024-01", "2024-12"), columns=("nik",)).height == 0
+        with pytest.raises(ValueError, match="kecamatan"):
+            ledger.people(columns=("nik", "kecamatan"))

@@ -188,7 +188,8 @@ def _run(
     )
     if run.fatal:
         return result  # an input could not be used: nothing is written (exit 2)
-    checks = ledger_checks(run, ledger.people(req.period), req.decree)
+    covered = ledger.people(req.period, columns=("batch_id", "nik", "decree", "folder"))
+    checks = ledger_checks(run, covered, req.decree)
     findings = pl.concat([run.findings, attach_context(checks, run.records, run.tables)]).sort(
         "rid", nulls_last=False, maintain_order=True
     )
