@@ -288,6 +288,53 @@ def test_exact_nik_duplicates_are_left_to_the_duplicate_check():
     assert find_near_duplicates(recs, min_score=0).height == 0
 
 
+# The blocking first drops the records whose NIK shares no "family" of digits with another
+# record, then blocks each typo variant among the rest: every typo position must still be found
+# among a crowd of other people (some sharing the date part, the serial or the region).
+TYPO_NIK = make_nik(SEKUPANG, 12, 5, 1986, False, 4719)  # 2171031205864719
+CROWD = [
+    person(make_nik(kec, day, 5, 1986, False, serial), f"ORANG {i}", date(1986, 5, day))
+    for i, (kec, day, serial) in enumerate(
+        (kec, day, serial)
+        for kec in (SEKUPANG, BATAM_KOTA, "217101")
+        for day in (12, 13)
+        for serial in (4719, 4720, 1, 2)
+    )
+    if not (kec == SEKUPANG and day == 12 and serial == 4719)
+]
+
+
+@pytest.mark.parametrize(
+    "typo",
+    [replace(TYPO_NIK, i, str((int(TYPO_NIK[i]) + 5) % 10)) for i in (*range(6), *range(12, 16))]
+    + [swap(TYPO_NIK, i) for i in (0, 1, 2, 3, 4, 5, 11, 12, 13, 14)],
+)
+def test_every_nik_typo_position_is_found_among_other_people(typo):
+    born = date(1986, 5, 12)
+    recs = records(
+        *CROWD,
+        person(TYPO_NIK, "SITI AMINAH", born, sex="P", phone="081277776666"),
+        person(typo, "SITI AMINAH", born, sex="P", phone="081277776666"),
+    )
+    n = len(CROWD)
+    result = find_near_duplicates(recs).filter(pl.col("b_rid") > n - 1)
+    assert result.select("a_rid", "b_rid").rows() == [(n, n + 1)]
+    assert result.get_column("reasons")[0][0] in ("nik_one_substitution", "nik_transposition")
+
+
+def test_a_block_larger_than_max_block_is_skipped():
+    # One NIK typed for three people (a placeholder) and a NIK one digit from it: the blocks
+    # holding the typo pair have four records, so max_block=3 skips them and 4 keeps them.
+    phones = ["081200000001", "081200000002", "081200000003", "081200000004"]
+    recs = records(
+        *(person(NIK, "BUDI SANTOSO", BORN, phone=p) for p in phones[:3]),
+        person(replace(NIK, 15, "4"), "BUDI SANTOSO", BORN, phone=phones[3]),
+    )
+    kept = find_near_duplicates(recs, min_score=0, max_block=4)
+    assert kept.select("a_rid", "b_rid").rows() == [(0, 3), (1, 3), (2, 3)]
+    assert find_near_duplicates(recs, min_score=0, max_block=3).height == 0
+
+
 # --------------------------------------------------------------------------- ledger, decisions
 
 

@@ -16,11 +16,18 @@ How (the work grows about linearly with the rows, never with their square):
    - the NIK without its DDMMYY part + the roster birth date (any typo in the date part);
    - roster birth date + phone; roster birth date + normalised name;
    - NIK pairs a clerk already decided (``decisions``).
+   Almost every record has no partner, so each blocking first keeps only the records that
+   may share its key with another: the hashed key sorted with the row position, equal
+   neighbours kept (a sort, no join). The 21 NIK variants come in six families, each keyed
+   by the digits all its variants leave intact (a variant's block lies inside one family
+   group, so ``max_block`` counts whole blocks): six sorts over all records, then the
+   variant keys are counted and joined among the few records left. Names are normalised
+   once per distinct name; only integer keys are joined to every record.
    A pair is then kept only if it shares the birth date, the phone or the normalised name,
    and the names share their first or last word or their first or last three letters (one
    typo always leaves one of these intact). This cheap integer filter drops the many real
    NIKs one digit apart (serials 0001/0002 of one birth date and kecamatan) before any
-   string comparison.
+   string comparison; the wide identity columns are gathered only for the pairs it keeps.
 2. **Signals**, computed for the kept pairs in vectorised batches (rapidfuzz
    ``process.cpdist``): how the NIKs differ, roster birth dates, the birth date inside each
    NIK against its roster date, name similarity after Indonesian normalisation
@@ -42,8 +49,13 @@ Defaults (thresholds are parameters of ``find_near_duplicates``; weights are dat
   normalised names; "same address" from an address ``token_set_ratio`` of 85; a different
   father's name (bin/binti) below a ``ratio`` of 80.
 
-Measured (``benchmarks/bench_neardup.py``, 2 cores): 100,000 rows with 1% planted typed-twice
-people: precision 98-99%, recall 99.7-100%; 1,000,000 rows: about 20 s CPU, 1.5 GiB peak.
+Measured (2 cores shared with other jobs, load 2.5-3, median of 3): the records of
+``benchmarks/data/roster_1m.csv`` (1,009,441 rows) 2.0 s wall and CPU, 590 MiB peak RSS of a
+process holding them (the previous version: 3.5 s, 740 MiB, same output); the 100k roster
+0.46 s (0.50 s). ``benchmarks/bench_neardup.py``: 100,000 rows with 1% planted typed-twice
+people: precision 98.1%, recall 100%; its 1,000,000 rows (real-like serials 0001.., so
+millions of one-digit-apart NIK pairs to pre-filter): 8.7 s wall, 10 s CPU, 1.1 GiB peak
+(previously 9.9 s, 11.4 s CPU, 1.6 GiB).
 """
 
 from __future__ import annotations
@@ -264,64 +276,99 @@ def render_reasons(reasons: pl.Series, lang: str = "id") -> pl.Series:
 
 
 def _identity(frame: pl.DataFrame, rid: pl.Expr, ref: pl.Expr) -> pl.LazyFrame:
-    """The identity columns the engine compares, trimmed, empty text as null."""
+    """The identity columns the engine compares, as typed (absent ones null). Trimmed later
+    (``_trim``): the few the blocking reads for every record, the rest only for candidates."""
     names = frame.columns
     cols = [
         (pl.col(c).cast(t) if c in names else pl.lit(None, t)).alias(c)
         for c, t in _IDENTITY.items()
     ]
-    lf = frame.lazy().select(
+    return frame.lazy().select(
         rid.cast(pl.Int64).alias("_rid"), ref.cast(pl.Utf8).alias("ref"), *cols
     )
-    return lf.with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c, t in _IDENTITY.items() if t == pl.Utf8
-    )
 
 
-def _name_columns(names: pl.LazyFrame) -> pl.LazyFrame:
-    """Per distinct name: normalised name, father's name, and cheap keys for the pre-filter."""
+def _trim(columns: list[str]) -> list[pl.Expr]:
+    """Text trimmed, empty text as null."""
+    return [pl.col(c).str.strip_chars().replace("", None) for c in columns]
+
+
+def _everyone(records: pl.DataFrame, known: pl.DataFrame | None) -> pl.LazyFrame:
+    """Run records (their own rids) and known people (rids -1, -2, ...) in one frame."""
+    parts = [_identity(records, pl.col("_rid"), pl.lit(None, pl.Utf8))]
+    if known is not None and known.height:
+        ref = pl.col("ref") if "ref" in known.columns else pl.lit("ledger", pl.Utf8)
+        parts.append(_identity(known, -(pl.int_range(pl.len(), dtype=pl.Int64) + 1), ref))
+    return pl.concat(parts)
+
+
+def _name_table(everyone: pl.LazyFrame) -> pl.LazyFrame:
+    """Per distinct name as typed (``_typed``, hashed in ``_h``): the trimmed name, the
+    normalised name, the father's name, the upper-cased name, an exact integer id of the
+    normalised name (blocking on birth date + name) and cheap keys for the pre-filter (null
+    when nothing is left after trimming). Names repeat a lot (tens of thousands for a million
+    records): the regexes run once per name, never per record."""
     clean = _clean_name(pl.col("name"))
     p = _name_patterns()
+    name_n = pl.col("name_n")
+
+    def key(expr: pl.Expr) -> pl.Expr:
+        return pl.when(pl.col("name").is_not_null()).then(expr.hash())
+
     return (
-        names.with_columns(_clean=clean)
+        everyone.select(_typed="name")
+        .unique()
+        .with_columns(_trim(["_typed"])[0].alias("name"), _h=pl.col("_typed").hash())
+        .with_columns(_clean=clean)
         .with_columns(
             name_n=_canonical(pl.col("_clean").str.replace(p["patronym_drop"], "")),
             father=_canonical(pl.col("_clean").str.extract(p["patronym_take"], 1)),
             name_u=pl.col("name").str.to_uppercase().str.replace_all(r"\s+", " "),
         )
         .with_columns(
+            _nid=name_n.rank("dense"),  # null for a name that normalises to nothing
             # one typo leaves the first or the last word, or the first or last 3 letters, intact
-            _nf=pl.col("name_n").str.extract(r"^(\S+)", 1).hash(),
-            _nl=pl.col("name_n").str.extract(r"(\S+)$", 1).hash(),
-            _np=pl.col("name_n").str.slice(0, 3).hash(),
-            _ns=pl.col("name_n").str.slice(-3).hash(),
-            _nh=pl.col("name_n").hash(),
+            _nf=key(name_n.str.extract(r"^(\S+)", 1)),
+            _nl=key(name_n.str.extract(r"(\S+)$", 1)),
+            _np=key(name_n.str.slice(0, 3)),
+            _ns=key(name_n.str.slice(-3)),
+            _nh=key(name_n),
         )
-        .drop("_clean")
+        .drop("_clean", "name")
     )
 
 
-def _people(records: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFrame:
-    """Run records (their own rids) and known people (rids -1, -2, ...) in one frame, with the
-    derived columns computed once (names once per distinct name)."""
-    parts = [_identity(records, pl.col("_rid"), pl.lit(None, pl.Utf8))]
-    if known is not None and known.height:
-        ref = pl.col("ref") if "ref" in known.columns else pl.lit("ledger", pl.Utf8)
-        parts.append(_identity(known, -(pl.int_range(pl.len(), dtype=pl.Int64) + 1), ref))
-    lf = pl.concat(parts)
-    names = _name_columns(lf.select("name").unique().filter(pl.col("name").is_not_null()))
+def _record_keys(everyone: pl.LazyFrame) -> pl.DataFrame:
+    """Integer keys of every record for the blocking and the pre-filter, plus the trimmed NIK
+    and phone and the name as typed. Narrow on purpose: the wide identity columns are gathered
+    only for the records of candidate pairs (``_pair_side``)."""
     nik, bd = pl.col("nik"), pl.col("birth_date")
     valid = nik.str.contains(r"^\d{16}$")
     return (
-        lf.join(names, on="name", how="left", maintain_order="left")
+        everyone.select("_rid", "birth_date", "name", *_trim(["nik", "phone"]))
         .with_columns(
             nik_int=pl.when(valid).then(nik.cast(pl.Int64, strict=False)),
             _dob=bd.cast(pl.Int32).fill_null(-1_000_000),
             _ph=pl.col("phone").hash(),
             _nk=nik.hash(),
+            _h=pl.col("name").hash(),
         )
         .collect()
     )
+
+
+_NAME_KEYS = ["_nid", "_nh", "_nf", "_nl", "_np", "_ns"]
+
+
+def _people(keys: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """The integer keys of each record with its name keys (no text: cheap to join and gather).
+    Joined on the hash of the typed name (an integer join, several times faster than on the
+    text), unless two distinct names share a hash (then on the text)."""
+    exact = names.get_column("_h").n_unique() == names.height
+    on = "_h" if exact else "name"
+    table = names.lazy().select(pl.col("_h" if exact else "_typed").alias(on), *_NAME_KEYS)
+    numbers = keys.lazy().select("_rid", "birth_date", "nik_int", "_dob", "_ph", "_nk", on)
+    return numbers.join(table, on=on, how="left").drop(on).collect()
 
 
 def _pair_columns(side: pl.LazyFrame) -> pl.LazyFrame:
@@ -347,6 +394,19 @@ def _pair_columns(side: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _pair_side(everyone: pl.LazyFrame, names: pl.DataFrame, ids: pl.LazyFrame) -> pl.LazyFrame:
+    """The full identity of the records in candidate pairs (``ids``), trimmed, with the name
+    and scoring columns."""
+    text = [c for c, t in _IDENTITY.items() if t == pl.Utf8]
+    table = names.lazy().select("_typed", "name_n", "father", "name_u")
+    side = (
+        everyone.join(ids, on="_rid", how="semi")
+        .join(table, left_on="name", right_on="_typed", how="left")
+        .with_columns(_trim(text))
+    )
+    return _pair_columns(side)
+
+
 # --------------------------------------------------------------------------- blocking
 
 
@@ -362,57 +422,116 @@ def _pairs_in_blocks(frame: pl.LazyFrame, keys: list[str], max_block: int) -> pl
     )
 
 
-_DATE_DIGITS = range(6, 12)  # DDMMYY inside the NIK
+_HIGH = pl.lit(2**32, pl.UInt64)
 
 
-def _nik_key_parts(people: pl.DataFrame) -> list[pl.LazyFrame]:
-    """Per NIK variant: (record, key); two records sharing a key are candidates.
+def _repeated(frame: pl.DataFrame, key: pl.Expr) -> pl.LazyFrame:
+    """Positions (``_i``) of the rows of ``frame`` whose ``key`` (null: none) another row may
+    share.
 
-    - one digit masked, for each digit outside the date part (a substitution there; Excel
-      truncation is a change of the last digit);
-    - two neighbouring digits put in order, for each pair not inside the date part (a
-      transposition);
-    - the NIK without its date part plus the roster birth date: any typo confined to the date
-      part. Two real people sharing kecamatan, serial and roster birth date have the same NIK.
-    Keys are Int64 (a NIK is below 10**16).
-    """
-    n = pl.col("nik_int")
-    base = people.lazy().select("_rid", "_dob", "nik_int").filter(n.is_not_null())
-
-    def digit(p: int) -> pl.Expr:
-        return n // 10 ** (15 - p) % 10
-
-    parts = []
-    for p in (p for p in range(16) if p not in _DATE_DIGITS):
-        parts.append(base.select("_rid", key=n - digit(p) * 10 ** (15 - p)))
-    for p in (p for p in range(15) if not (p in _DATE_DIGITS and p + 1 in _DATE_DIGITS)):
-        w1, w2 = 10 ** (15 - p), 10 ** (14 - p)
-        d1, d2 = digit(p), digit(p + 1)
-        lo, hi = pl.min_horizontal(d1, d2), pl.max_horizontal(d1, d2)
-        canon = n - d1 * w1 - d2 * w2 + lo * w1 + hi * w2
-        parts.append(base.filter(d1 != d2).select("_rid", key=canon))
-    region_serial = n // 10**10 * 10**4 + n % 10**4  # < 10**10
-    parts.append(
-        base.filter(pl.col("_dob") > -1_000_000).select(
-            "_rid", key=region_serial * 2**17 + pl.col("_dob") + 60_000
-        )
+    Almost every record has no partner: the key's hash (high 32 bits) and the row position
+    (low 32 bits) packed in one integer and sorted put equal keys side by side, so comparing
+    neighbours finds them with no hash table and no join back (at a million rows faster than
+    a window count, ``is_duplicated`` or group_by + semi-join). A hash collision only keeps a
+    row more: the exact blocking follows."""
+    hashed = pl.col("_p") // _HIGH
+    return (
+        frame.lazy()
+        .with_row_index("_i")
+        .filter(key.is_not_null())
+        .select(_p=key.hash() // _HIGH * _HIGH + pl.col("_i").cast(pl.UInt64))
+        .sort("_p")
+        .filter((hashed == hashed.shift(1)) | (hashed == hashed.shift(-1)))
+        .select(_i=pl.col("_p") % _HIGH)
     )
-    return parts
 
 
-def _nik_pairs(people: pl.DataFrame, max_block: int) -> pl.DataFrame:
+def _rows(frame: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``frame`` at ``positions`` (``_repeated``)."""
+    return frame[positions.get_column("_i")]
+
+
+def _keyed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The rows (rid and ``keys``) where every one of ``keys`` is known."""
+    return frame.select("_rid", *keys).filter(
+        pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
+    )
+
+
+_NIK = pl.col("nik_int")
+_ANY = pl.lit(True)
+_Variant = tuple[pl.Expr, pl.Expr]  # key, rows it applies to
+
+
+def _digit(p: int) -> pl.Expr:
+    return _NIK // 10 ** (15 - p) % 10
+
+
+def _masked(p: int) -> _Variant:
+    """Key of a substitution at digit ``p`` (0-based): the NIK with that digit zeroed."""
+    return _NIK - _digit(p) * 10 ** (15 - p), _ANY
+
+
+def _swapped(p: int) -> _Variant:
+    """Key of a transposition of digits p, p+1: the two put in order (rows where they differ)."""
+    w1, w2 = 10 ** (15 - p), 10 ** (14 - p)
+    d1, d2 = _digit(p), _digit(p + 1)
+    lo, hi = pl.min_horizontal(d1, d2), pl.max_horizontal(d1, d2)
+    return _NIK - d1 * w1 - d2 * w2 + lo * w1 + hi * w2, d1 != d2
+
+
+def _date_free() -> _Variant:
+    """Key of a typo confined to the date part: region + serial (< 10**10) + roster birth date.
+    Two real people sharing kecamatan, serial and roster birth date have the same NIK."""
+    region_serial = _NIK // 10**10 * 10**4 + _NIK % 10**4
+    dated = pl.col("_dob") > -1_000_000
+    return pl.when(dated).then(region_serial * 2**17 + pl.col("_dob") + 60_000), dated
+
+
+def _nik_families() -> list[tuple[pl.Expr, list[_Variant]]]:
+    """The NIK variants (key, rows it applies to), grouped under a family key: digits every
+    key of the family leaves intact, so two records sharing a variant key share the family
+    key. One sort of the family key discards the records without a partner before the
+    variant keys are counted and joined, and a variant's block keeps its full size (all its
+    records share the family key), so ``max_block`` applies as before.
+
+    The variants: one digit masked, for each digit outside the DDMMYY part (a substitution;
+    Excel truncation is a change of the last digit); two neighbouring digits put in order,
+    for each pair not inside the date part (a transposition); the NIK without its date part
+    plus the roster birth date (any typo in the date part). Keys are Int64 (< 10**16).
+    """
+    serial_swaps = [_swapped(13), _swapped(11)]
+    return [
+        # region digits 1-6 and the region|day boundary: digits 8-16 kept
+        (_NIK % 10**9, [_masked(p) for p in range(6)] + [_swapped(p) for p in range(6)]),
+        # the last two serial digits: digits 1-14 kept
+        (_NIK // 100, [_masked(14), _masked(15), _swapped(14)]),
+        # the first two serial digits: digits 1-12 and 15-16 kept
+        (_NIK // 10**4 * 100 + _NIK % 100, [_masked(12), _masked(13), _swapped(12)]),
+        # the two other transpositions and the date part: their own key is the family
+        *[(key, [(key, keep)]) for key, keep in [*serial_swaps, _date_free()]],
+    ]
+
+
+def _nik_pairs(
+    families: list[tuple[pl.Expr, list[_Variant]]], survivors: list[pl.DataFrame], max_block: int
+) -> list[pl.LazyFrame]:
     """Pairs of records whose NIKs are one substitution or one transposition apart, or differ
-    only in the date part with one roster birth date; one variant at a time (flat memory)."""
-    pairs = [_pairs_in_blocks(p, ["key"], max_block).collect() for p in _nik_key_parts(people)]
-    return pl.concat(pairs).unique()
+    only in the date part with one roster birth date: each variant of a family blocked among
+    the records that may share the family key with another (``survivors``)."""
+    return [
+        _pairs_in_blocks(rows.lazy().filter(keep).select("_rid", key=key), ["key"], max_block)
+        for rows, (_, variants) in zip(survivors, families, strict=True)
+        for key, keep in variants
+    ]
 
 
-def _decided_pairs(people: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.LazyFrame:
+def _decided_pairs(keys: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.LazyFrame:
     """Record pairs carrying a NIK pair a clerk already decided (so a decision always applies)."""
     if decisions is None or decisions.height == 0:
         return pl.LazyFrame(schema={"l": pl.Int64, "r": pl.Int64})
     d = _decision_keys(decisions).lazy().select("lo", "hi")
-    ids = people.lazy().select("_rid", "nik")
+    ids = keys.lazy().select("_rid", "nik")
     return (
         d.join(ids, left_on="lo", right_on="nik")
         .join(ids, left_on="hi", right_on="nik", suffix="_h")
@@ -424,27 +543,55 @@ def _decided_pairs(people: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.L
     )
 
 
+_BY_PHONE = ["birth_date", "phone"]
+_BY_NAME = ["birth_date", "_nid"]  # _nid: the normalised name
 _NARROW = ["_dob", "_ph", "_nk", "_nh", "_nf", "_nl", "_np", "_ns"]
 
 
-def _candidates(people: pl.DataFrame, decisions: pl.DataFrame | None, max_block: int):
-    """Candidate pairs, oriented (a = run record, earlier; b = later or known), with both sides'
-    identity columns, already cut down to those worth scoring."""
-    lf = people.lazy()
-    blocks = pl.concat(
+def _blocking(
+    everyone: pl.LazyFrame, decisions: pl.DataFrame | None, max_block: int
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
+    """Every record's keys (``_people``), the name table and the blocked pairs (l, r, decided).
+
+    Each blocking first keeps the records that may share its key with another (``_repeated``:
+    a sort, no join), then joins those few exactly; independent steps are collected together
+    so Polars runs them in parallel."""
+    keys = _record_keys(everyone)
+    nik = keys.select("_rid", "_dob", "nik_int").filter(_NIK.is_not_null())
+    phone = _keyed(keys, _BY_PHONE)
+    families = _nik_families()
+    names, by_phone, *positions = pl.collect_all(
         [
-            p.with_columns(decided=pl.lit(False))
-            for p in (
-                _nik_pairs(people, max_block).lazy(),
-                _pairs_in_blocks(lf, ["birth_date", "phone"], max_block),
-                _pairs_in_blocks(lf, ["birth_date", "name_n"], max_block),
-            )
+            _name_table(everyone),
+            _repeated(phone, pl.struct(_BY_PHONE)),
+            *(_repeated(nik, family) for family, _ in families),
         ]
-        + [_decided_pairs(people, decisions).with_columns(decided=pl.lit(True))]
     )
-    pairs = blocks.group_by("l", "r").agg(pl.col("decided").any())
-    # cheap pre-filter on integer keys before the wide join
-    narrow = lf.select("_rid", *_NARROW)
+    people = _people(keys, names)
+    named = _keyed(people, _BY_NAME)
+    by_name = _repeated(named, pl.struct(_BY_NAME)).collect()
+    blocks = pl.collect_all(
+        [
+            *_nik_pairs(families, [_rows(nik, p) for p in positions], max_block),
+            _pairs_in_blocks(_rows(phone, by_phone).lazy(), _BY_PHONE, max_block),
+            _pairs_in_blocks(_rows(named, by_name).lazy(), _BY_NAME, max_block),
+        ]
+    )
+    pairs = (
+        pl.concat(
+            [pl.concat(blocks).lazy().with_columns(decided=pl.lit(False))]
+            + [_decided_pairs(keys, decisions).with_columns(decided=pl.lit(True))]
+        )
+        .group_by("l", "r")
+        .agg(pl.col("decided").any())
+    )
+    return people, names, pairs
+
+
+def _worth_scoring(pairs: pl.LazyFrame, people: pl.DataFrame) -> pl.LazyFrame:
+    """The pairs worth scoring, oriented (a, b): a cheap pre-filter on integer keys before any
+    wide join (decided pairs always pass)."""
+    narrow = people.lazy().select("_rid", *_NARROW)
     a = narrow.select(pl.all().name.suffix("_a"))
     b = narrow.select(pl.all().name.suffix("_b"))
 
@@ -454,7 +601,7 @@ def _candidates(people: pl.DataFrame, decisions: pl.DataFrame | None, max_block:
     birth = eq("_dob") | (pl.col("_dob_a") < -999_999) | (pl.col("_dob_b") < -999_999)
     name = eq("_nf") | eq("_nl") | eq("_np") | eq("_ns")
     worth = pl.col("decided") | (~eq("_nk") & (birth | eq("_ph") | eq("_nh")) & name)
-    kept = (
+    return (
         pairs.join(a, left_on="l", right_on="_rid_a")
         .join(b, left_on="r", right_on="_rid_b")
         .filter(worth)
@@ -462,11 +609,18 @@ def _candidates(people: pl.DataFrame, decisions: pl.DataFrame | None, max_block:
             a=pl.when(pl.col("l") < 0).then("r").otherwise("l"),
             b=pl.when(pl.col("l") < 0).then("l").otherwise("r"),
         )
-        .collect()
-        .lazy()
     )
+
+
+def _candidates(
+    everyone: pl.LazyFrame, decisions: pl.DataFrame | None, max_block: int
+) -> pl.DataFrame:
+    """Candidate pairs, oriented (a = run record, earlier; b = later or known), with both sides'
+    identity columns, already cut down to those worth scoring."""
+    people, names, pairs = _blocking(everyone, decisions, max_block)
+    kept = _worth_scoring(pairs, people).collect().lazy()
     ids = pl.concat([kept.select(_rid="a"), kept.select(_rid="b")]).unique()
-    side = _pair_columns(lf.drop("nik_int", *_NARROW).join(ids, on="_rid", how="semi"))
+    side = _pair_side(everyone, names, ids)
     joined = kept.join(side.select(pl.all().name.prefix("a_")), left_on="a", right_on="a__rid")
     joined = joined.join(side.select(pl.all().name.prefix("b_")), left_on="b", right_on="b__rid")
     return (
@@ -692,8 +846,7 @@ def find_near_duplicates(
     """
     if records.height == 0:
         return pl.DataFrame(schema=PAIR_SCHEMA)
-    people = _people(records, known)
-    cand = _candidates(people, decisions, max_block)
+    cand = _candidates(_everyone(records, known), decisions, max_block)
     if cand.height == 0:
         return pl.DataFrame(schema=PAIR_SCHEMA)
     scored = _score(_similarities(cand))
