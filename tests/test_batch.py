@@ -228,3 +228,28 @@ def test_staging_is_private_published_once_and_cleaned_when_stale(tmp_path: Path
     assert remove_stale_staging(out) == [again]
     left = {p.name for p in out.iterdir()}
     assert left == {".hidden", ".photos.tmp-12", name, "notes.txt"}
+
+
+@pytest.mark.parametrize("address", ["Jl. Sudirman", 'Blok "C"\nNo. 5'])
+def test_csv_parts_split_every_max_rows_whatever_the_cells(tmp_path: Path, ctx, address) -> None:
+    """Each CSV part is the layout header and its own rows, the last one shorter, and a
+    cell with a line break (quoted over two lines) stays inside its row's part."""
+    layout = load_layout()
+    people = records(7).with_columns(pl.lit(address).alias("address"))
+    frame = batch_frame(people, layout, ctx)
+    parts = write_batch_files(
+        frame, tmp_path, "x_001", fmt="csv", max_rows=3, layout=layout, mode=0o600
+    )
+
+    assert [(p["name"], p["rows"]) for p in parts] == [
+        ("x_001_part001.csv", 3),
+        ("x_001_part002.csv", 3),
+        ("x_001_part003.csv", 1),
+    ]
+    for i, part in enumerate(parts):
+        data = (tmp_path / part["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == part["sha256"]
+        assert data.endswith(b"\n") and not data.endswith(b"\n\n")
+        back = pl.read_csv(data, infer_schema=False)
+        assert back.equals(frame.slice(i * 3, 3))
+        assert back.get_column("NIK").to_list() == people.get_column("nik")[i * 3 :][:3].to_list()

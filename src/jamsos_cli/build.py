@@ -241,7 +241,10 @@ def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.D
 def _inputs(run: RunResult) -> list[dict[str, Any]]:
     """Each input file as given, with its rows read and its sha256."""
     paths = {t.file: t.path for t in run.tables}
-    rows = dict(run.records.group_by("_file").len().iter_rows())
+    per_src = dict(run.records.group_by("_src").len().iter_rows())  # integers: cheap to group
+    rows: dict[str, int] = {}
+    for i, t in enumerate(run.tables):
+        rows[t.file] = rows.get(t.file, 0) + per_src.get(i, 0)
     return [
         {"name": name, "rows": int(rows.get(name, 0)), "sha256": sha256_file(paths[name])}
         for name in run.inputs

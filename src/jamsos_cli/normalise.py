@@ -427,7 +427,7 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     """Normalised records of ``raw``, rows of the run from ``first_rid`` on."""
     raw = raw.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_rid).alias("_rid"))
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
-    texts = [s for col, exprs in _text_values().items() for s in per_distinct(raw, col, exprs)]
+    texts = per_distinct(raw, _text_values())
     frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy())).collect()
     dates = parse_distinct_dates(frame.get_column("birth_date_text"))
     frame = _identity_stage(frame.lazy(), dates).collect()
@@ -436,16 +436,21 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     )
 
 
-def per_distinct(frame: pl.DataFrame, column: str, exprs: list[pl.Expr]) -> list[pl.Series]:
-    """``exprs`` (over ``column``) computed once per distinct value and returned in row order.
+def per_distinct(frame: pl.DataFrame, specs: dict[str, list[pl.Expr]]) -> list[pl.Series]:
+    """For each ``column: exprs`` of ``specs``, the ``exprs`` (over that column) computed once
+    per distinct value and returned in row order.
 
     Free text in a roster repeats: a million rows hold some 70,000 names and a few dozen
     roles, so a regex over the distinct values and one hash join back beats the regex over
-    every row (the join takes only the key column, never the wide frame)."""
-    keys = frame.select(column)
-    values = keys.unique().with_columns(exprs)
-    joined = keys.join(values, on=column, how="left", nulls_equal=True, maintain_order="left")
-    return joined.drop(column).get_columns()
+    every row (the join takes only the key column, never the wide frame). The columns are
+    collected together, so Polars runs them side by side."""
+    queries = []
+    for column, exprs in specs.items():
+        keys = frame.lazy().select(column)
+        values = keys.unique().with_columns(exprs)
+        joined = keys.join(values, on=column, how="left", nulls_equal=True, maintain_order="left")
+        queries.append(joined.drop(column))
+    return [s for result in pl.collect_all(queries) for s in result.get_columns()]
 
 
 def _text_values() -> dict[str, list[pl.Expr]]:
