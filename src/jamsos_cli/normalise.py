@@ -22,7 +22,7 @@ Columns beyond ``tables.RECORD_COLUMNS`` that the checks rely on:
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache, cached_property
 from typing import Literal
@@ -302,14 +302,18 @@ def _person_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf
 
 
-def _identity_stage(lf: pl.LazyFrame, dates: pl.DataFrame) -> pl.LazyFrame:
-    """Birth date (looked up from the distinct texts parsed once), name key, NIK date."""
-    lf = lf.with_columns(
-        pl.col("birth_date_text")
-        .replace_strict(dates.get_column("text"), dates.get_column("date"), default=None,
-                        return_dtype=pl.Date)
-        .alias("birth_date"),
-    )  # fmt: skip
+def _identity_stage(lf: pl.LazyFrame, ttl_dates: pl.DataFrame | None) -> pl.LazyFrame:
+    """Birth date (the birth date cell's, parsed per distinct cell in ``per_distinct``; else
+    the date part of a TEMPAT/TGL LAHIR cell, from ``ttl_dates``) and the NIK's date."""
+    birth = pl.when(pl.col("raw_birth_date").is_not_null()).then(pl.col("_cell_birth_date"))
+    if ttl_dates is not None:
+        birth = birth.otherwise(
+            pl.col("birth_date_text").replace_strict(
+                ttl_dates.get_column("text"), ttl_dates.get_column("date"), default=None,
+                return_dtype=pl.Date,
+            )
+        )  # fmt: skip
+    lf = lf.with_columns(birth.alias("birth_date"))
     # The NIK's birth date in the roster date's century (null if not real in it).
     return lf.with_columns(
         make_date(
@@ -429,47 +433,54 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
     texts = per_distinct(raw, _text_values())
     frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy())).collect()
-    dates = parse_distinct_dates(frame.get_column("birth_date_text"))
-    frame = _identity_stage(frame.lazy(), dates).collect()
+    from_ttl = frame.filter(pl.col("raw_birth_date").is_null()).get_column("birth_date_text")
+    ttl_dates = parse_distinct_dates(from_ttl) if from_ttl.null_count() < from_ttl.len() else None
+    frame = _identity_stage(frame.lazy(), ttl_dates).collect()
     return frame.with_columns(pl.lit(city_code, pl.Utf8).alias("city_code")).select(
         _output_columns()
     )
 
 
-def per_distinct(frame: pl.DataFrame, specs: dict[str, list[pl.Expr]]) -> list[pl.Series]:
-    """For each ``column: exprs`` of ``specs``, the ``exprs`` (over that column) computed once
-    per distinct value and returned in row order.
+def per_distinct(
+    frame: pl.DataFrame, specs: dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]]
+) -> list[pl.Series]:
+    """For each ``column: add`` of ``specs``, the columns ``add`` derives from ``column``,
+    computed once per distinct value and returned in row order.
 
-    Free text in a roster repeats: a million rows hold some 70,000 names and a few dozen
-    roles, so a regex over the distinct values and one hash join back beats the regex over
-    every row (the join takes only the key column, never the wide frame). The columns are
-    collected together, so Polars runs them side by side."""
+    Free text in a roster repeats: a million rows hold some 70,000 names, 150,000 birth-date
+    spellings and a few dozen roles, so a regex over the distinct values and one hash join
+    back beats the regex over every row (the join takes only the key column, never the wide
+    frame). The columns are collected together, so Polars runs them side by side."""
     queries = []
-    for column, exprs in specs.items():
+    for column, add in specs.items():
         keys = frame.lazy().select(column)
-        values = keys.unique().with_columns(exprs)
+        values = add(keys.unique())
         joined = keys.join(values, on=column, how="left", nulls_equal=True, maintain_order="left")
         queries.append(joined.drop(column))
     return [s for result in pl.collect_all(queries) for s in result.get_columns()]
 
 
-def _text_values() -> dict[str, list[pl.Expr]]:
-    """Raw column → the values computed from it per distinct value (see ``per_distinct``)."""
+def _adding(*exprs: pl.Expr) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
+    return lambda lf: lf.with_columns(exprs)
+
+
+def _text_values() -> dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]]:
+    """Raw column → the columns derived from it per distinct value (see ``per_distinct``)."""
     sex_key = pl.col("raw_sex").str.to_uppercase().str.replace_all("[^A-Z]", "")
+    sex = sex_key.replace_strict(rules().sex_lookup, default=None, return_dtype=pl.Utf8)
     name = collapse_ws(pl.col("raw_name"))
     name = pl.when(name.str.contains(r"\p{L}")).then(name)
     return {
-        "raw_name": [name.alias("name"), name_key_expr(name).alias("name_key")],
-        "raw_sex": [
-            sex_key.replace_strict(rules().sex_lookup, default=None, return_dtype=pl.Utf8).alias(
-                "_sex"
-            )
-        ],
-        "raw_role": [collapse_ws(pl.col("raw_role")).alias("_role")],
-        "raw_occupation": [collapse_ws(pl.col("raw_occupation")).alias("occupation")],
-        "raw_mother_name": [collapse_ws(pl.col("raw_mother_name")).alias("mother_name")],
-        "raw_work_location": [collapse_ws(pl.col("raw_work_location")).alias("work_location")],
-        "raw_birth_place": [collapse_ws(pl.col("raw_birth_place")).alias("_birth_place")],
+        "raw_name": _adding(name.alias("name"), name_key_expr(name).alias("name_key")),
+        "raw_birth_date": lambda lf: parse_dates(lf, "raw_birth_date", "_cell_birth_date"),
+        "raw_sex": _adding(sex.alias("_sex")),
+        "raw_role": _adding(collapse_ws(pl.col("raw_role")).alias("_role")),
+        "raw_occupation": _adding(collapse_ws(pl.col("raw_occupation")).alias("occupation")),
+        "raw_mother_name": _adding(collapse_ws(pl.col("raw_mother_name")).alias("mother_name")),
+        "raw_work_location": _adding(
+            collapse_ws(pl.col("raw_work_location")).alias("work_location")
+        ),
+        "raw_birth_place": _adding(collapse_ws(pl.col("raw_birth_place")).alias("_birth_place")),
     }
 
 
