@@ -374,3 +374,25 @@ def test_batches_do_not_change_the_report(roster: Path, tmp_path: Path, monkeypa
     assert len(written) == 2
     for name in written:
         assert (tmp_path / "r2" / name).read_bytes() == (tmp_path / "r1" / name).read_bytes()
+
+
+def test_a_rejects_name_that_is_not_csv_or_xlsx_is_refused_before_the_run(
+    roster: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from jamsos_cli import pipeline
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("the rosters were checked before the usage error")
+
+    target = tmp_path / "kembali"  # no suffix, not a folder, one input
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "run_checks", no_run)
+        result = runner.invoke(app, ["validate", str(roster), "--rejects", str(target)])
+
+    assert result.exit_code == 2, result.output
+    assert "give a .csv or .xlsx file name" in result.output
+    assert not target.exists()
+    # two inputs: the same name is a folder to create, one rejects file per input
+    ok = runner.invoke(app, ["validate", str(roster), str(roster), "--rejects", str(target)])
+    assert ok.exit_code == 1, ok.output
+    assert target.is_dir()

@@ -182,12 +182,16 @@ def validate(
     Exit 0: no row rejected; 1: some rows rejected; 2: an input could not be processed.
     """
     from jamsos_cli import report
-    from jamsos_cli.pipeline import RunOptions, run_checks
+    from jamsos_cli.pipeline import RunOptions, count_inputs, run_checks
     from jamsos_cli.rejects import write_rejects
 
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
     )
+    # a wrong --rejects name is said before the run, not after minutes of checking
+    as_folder = rejects is not None and (count_inputs(rosters) > 1 or rejects.is_dir())
+    if rejects is not None and not as_folder and rejects.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError(f"--rejects {rejects}: give a .csv or .xlsx file name")
     decree_rules = load_decree_option(decree, decrees_dir, session)
     options = RunOptions(
         decree=decree_rules,
@@ -203,9 +207,6 @@ def validate(
     summary = report.summarise(result.records, result.findings, result.inputs)
     written = []
     if rejects is not None and result.tables:
-        as_folder = len(result.inputs) > 1 or rejects.is_dir()
-        if not as_folder and rejects.suffix.lower() not in (".csv", ".xlsx"):
-            raise UsageError(f"--rejects {rejects}: give a .csv or .xlsx file name")
         written = write_rejects(
             result.tables,
             result.records,

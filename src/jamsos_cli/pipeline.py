@@ -132,6 +132,12 @@ def read_inputs(
     return tables, notes, shown, fatal
 
 
+def count_inputs(inputs: list[str]) -> int:
+    """How many input files the arguments stand for (a folder: its rosters; an argument
+    that cannot be expanded counts as one), as ``RunResult.inputs`` will list them."""
+    return sum(1 for _ in _expand_each(inputs))
+
+
 def _expand_each(inputs: list[str]):
     """(path, display, error) per input file; an argument that fails stands for itself."""
     for arg in inputs:
