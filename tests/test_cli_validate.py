@@ -396,3 +396,40 @@ def test_a_rejects_name_that_is_not_csv_or_xlsx_is_refused_before_the_run(
     ok = runner.invoke(app, ["validate", str(roster), str(roster), "--rejects", str(target)])
     assert ok.exit_code == 1, ok.output
     assert target.is_dir()
+
+
+def test_rejects_are_read_back_from_the_file_and_refused_if_it_changed(
+    roster: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """validate releases the rows as read while it checks (memory) and reads each file
+    again to write its rejects: the same rows come back, unless the file changed."""
+    from jamsos_cli import pipeline
+
+    kept = tmp_path / "kept.csv"
+    released = tmp_path / "released.csv"
+    real_run = pipeline.run_checks
+
+    def keeping_rows(rosters, options):
+        options.keep_rows = True
+        return real_run(rosters, options)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "run_checks", keeping_rows)
+        assert runner.invoke(app, ["validate", str(roster), "--rejects", str(kept)]).exit_code == 1
+    assert runner.invoke(app, ["validate", str(roster), "--rejects", str(released)]).exit_code == 1
+    assert released.read_bytes() == kept.read_bytes()
+    assert released.read_bytes().count(b"\n") > 2  # rejected rows were written
+
+    def editing_during_the_run(rosters, options):
+        result = real_run(rosters, options)
+        with roster.open("ab") as fh:  # a clerk saves a correction meanwhile
+            fh.write(b"6;3171010101900001;Baru;Batam;01-01-1990;L;x;y;z;0812\r\n")
+        return result
+
+    target = tmp_path / "after_edit.csv"
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "run_checks", editing_during_the_run)
+        result = runner.invoke(app, ["validate", str(roster), "--rejects", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "changed while jamsos was checking it" in result.output
+    assert not target.exists()

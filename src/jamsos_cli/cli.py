@@ -200,7 +200,7 @@ def validate(
         sheet=sheet,
         city_code=session.config.city,
         apply_quota=True,
-        keep_rows=rejects is not None,  # the rows as read are needed only to write rejects
+        keep_rows=False,  # --rejects reads each file again (read.reread): less memory
     )
     log.info("validate %s decree=%s as_of=%s", rosters, decree, options.as_of)
     result = run_checks(rosters, options)

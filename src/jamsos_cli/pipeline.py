@@ -46,7 +46,7 @@ class RunOptions:
     decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
     near_min_score: float | None = None  # None: the engine's default (neardup.DEFAULT_MIN_SCORE)
     all_columns: bool = False  # RunResult.records with every column, not RUN_WIDE_COLUMNS
-    keep_rows: bool = True  # False: the tables' rows are released once normalised (no rejects)
+    keep_rows: bool = True  # False: the rows as read are released once normalised
 
 
 @dataclass
@@ -229,8 +229,8 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     records = pl.concat(kept) if len(kept) > 1 else kept[0]
     del kept
     if not options.keep_rows:
-        for table in tables:  # nothing will write them back: the records say the rest
-            table.frame = table.frame.clear()
+        for table in tables:  # the records say the rest; read.reread gets the rows back
+            table.frame = table.frame.select("_row")
     checks = fnd.concat_checks(parts)
     checks = fnd.concat_checks([checks, duplicate_checks(records, error_rids(checks))])
     if options.decree is not None and options.apply_quota:

@@ -111,13 +111,49 @@ def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTab
         raise RosterReadError(
             display, f"the file is too large ({size / 2**20:,.0f} MB; limit {limit_mb:,} MB)"
         )
+    stamp = _stamp(path)
     try:
         if kind == "csv":
-            return _read_csv(path, display)
-        return _read_workbook(path, display, kind, sheet)
+            table = _read_csv(path, display)
+        else:
+            table = _read_workbook(path, display, kind, sheet)
     except (OSError, MemoryError) as err:
         text = getattr(err, "strerror", None) or type(err).__name__
         raise RosterReadError(display, f"cannot be read: {text}") from None
+    table.stamp = stamp
+    return table
+
+
+def reread(table: RosterTable) -> RosterTable:
+    """``table`` with its rows as read, read again from the file if they were released.
+
+    A large run keeps only the row numbers of its inputs while it checks them; writing
+    rejects reads each file once more. The file must be the one checked: same size and
+    modification time, and the same rows (row numbers) read from it."""
+    if not table.released:
+        return table
+    changed = RosterReadError(
+        table.file,
+        "the file changed while jamsos was checking it, so its rejected rows cannot be "
+        "written back: run again",
+        sheet=table.sheet,
+    )
+    if _stamp(table.path) != table.stamp:
+        raise changed
+    again = read_roster(table.path, table.file, table.sheet)
+    if again.stamp != table.stamp or not again.frame.get_column("_row").equals(
+        table.frame.get_column("_row")
+    ):
+        raise changed
+    return again
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 # ---------------------------------------------------------------------------- CSV

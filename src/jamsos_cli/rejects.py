@@ -13,6 +13,7 @@ import polars as pl
 
 from jamsos_cli.codes import Lang
 from jamsos_cli.outputs import write_csv, write_xlsx
+from jamsos_cli.read import reread
 from jamsos_cli.report import with_messages
 from jamsos_cli.tables import RosterTable
 
@@ -102,6 +103,7 @@ def write_rejects(
     reasons = reasons_by_rid(findings, lang)
     written: list[Path] = []
     for src, table in enumerate(tables):
+        table = reread(table)  # one file's rows at a time when the run released them
         frame = rejects_frame(table, src, records, reasons, lang)
         if as_folder:
             ext = "csv" if table.kind == "csv" else "xlsx"

@@ -66,6 +66,13 @@ class RosterTable:
     encoding: str | None = None  # csv only: the encoding it was read with
     delimiter: str | None = None  # csv only
     notes: list[dict] = field(default_factory=list)  # file-level findings (FINDING_SCHEMA rows)
+    stamp: tuple[int, int] | None = None  # the file's (size, mtime_ns) when it was read
+
+    @property
+    def released(self) -> bool:
+        """Only the row numbers are kept (``pipeline.RunOptions.keep_rows``); ``read.reread``
+        gets the rows back from the file."""
+        return self.frame.columns == ["_row"]
 
     def column_of(self, field_name: str) -> str | None:
         idx = self.fields.get(field_name)
