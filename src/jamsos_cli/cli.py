@@ -207,6 +207,9 @@ def validate(
     summary = report.summarise(result.records, result.findings, result.inputs)
     written = []
     if rejects is not None and result.tables:
+        # all the rejects need of the records; the rest is freed before the files are read
+        # again (at 10 million rows it is gigabytes)
+        result.records = result.records.select("_rid", "_src", "_row")
         written = write_rejects(
             result.tables,
             result.records,
