@@ -3,6 +3,12 @@
 Pure steps over Polars frames; each returns findings in the one long table
 (``findings.FINDING_SCHEMA``). ``validate`` and ``build-batch`` both run ``run_checks``; the
 CLI only renders what it returns.
+
+Memory is bounded by design (10 million rows in under 8 GiB): the row-by-row steps
+(normalise, row checks, eligibility) run in batches of ``BATCH_ROWS``; the run-wide steps
+after them (duplicates, quota, near-duplicates) read only ``RUN_WIDE_COLUMNS`` unless the
+caller needs every column; the rows as read may be released once normalised
+(``RunOptions.keep_rows``, ``read.reread``).
 """
 
 from __future__ import annotations
