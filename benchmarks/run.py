@@ -497,9 +497,10 @@ def render(results: dict) -> str:
         f"Measured {', '.join(dates) or date.today().isoformat()} on {mach['cores']} cores, "
         f"{mach['memory_gib']:g} GiB RAM, Python {mach['python']}, polars {mach['polars']}, "
         f"pydantic {mach['pydantic']}, python-calamine {mach['python-calamine']} "
-        f"({mach['platform']}). The machine was shared with other work: the load column is "
-        "the 1-minute load average at the start of the runs (2 cores: above ~1 the figures "
-        "are slowed).",
+        f"({mach['platform']}), a virtual machine whose speed drifts by up to ±20% between "
+        "runs of the same command, so compare ratios within one set. The load column is the "
+        "1-minute load average at the start of the runs (2 cores: above ~1 the figures are "
+        "slowed by other work).",
         "",
         "Reproduce with `python benchmarks/run.py` (see `benchmarks/README.md`). Every "
         "command is a whole process (start-up, imports, reading, output), timed from outside: "
