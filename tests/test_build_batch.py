@@ -131,7 +131,7 @@ def roster(path: Path, ids, role: str = "Ketua RT", bad: bool = False) -> Path:
     )
 
 
-def build(
+def build_args(
     tmp_path: Path,
     *rosters: Path,
     decree: str = RT,
@@ -139,8 +139,9 @@ def build(
     ledger: Path | None = None,
     out: Path | None = None,
     extra: tuple[str, ...] = (),
-):
-    args = [
+) -> list[str]:
+    """The build-batch command line (batches in ``tmp_path/out``, ledger beside it)."""
+    return [
         "build-batch",
         *map(str, rosters),
         "--decree",
@@ -151,11 +152,13 @@ def build(
         str(out or tmp_path / "out"),
         "--ledger",
         str(ledger or tmp_path / "ledger.sqlite"),
-        "--format",
-        "json",
         *extra,
     ]
-    result = runner.invoke(app, args)
+
+
+def build(tmp_path: Path, *rosters: Path, **kw):
+    """Run build-batch in-process with ``build_args``: (exit code, JSON report)."""
+    result = runner.invoke(app, [*build_args(tmp_path, *rosters, **kw), "--format", "json"])
     assert result.stdout.strip().startswith("{"), (result.stdout, result.stderr)
     return result.exit_code, json.loads(result.stdout)
 
@@ -267,20 +270,7 @@ def test_xlsx_roster_csv_batch_split_every_max_rows(tmp_path: Path) -> None:
 
 def test_text_report_names_the_ledger_and_the_folder(tmp_path: Path) -> None:
     src = roster(tmp_path / "rt.csv", range(2))
-    args = [
-        "build-batch",
-        str(src),
-        "--decree",
-        RT,
-        "--start",
-        "2025-06",
-        "--out",
-        str(tmp_path / "out"),
-        "--ledger",
-        str(tmp_path / "l.sqlite"),
-        "--lang",
-        "en",
-    ]
+    args = build_args(tmp_path, src, ledger=tmp_path / "l.sqlite", extra=("--lang", "en"))
     result = runner.invoke(app, args)
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_build_batch import RT, nik, roster
+from tests.test_build_batch import build_args as batch_args
 
 JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 NAME = f"{RT}_2025-06_2025-12"
@@ -42,20 +43,7 @@ def jamsos(*args: str, cwd: Path, crash: str | None = None) -> subprocess.Comple
 
 
 def build_args(src: Path, tmp_path: Path) -> list[str]:
-    return [
-        "build-batch",
-        str(src),
-        "--decree",
-        RT,
-        "--start",
-        "2025-06",
-        "--out",
-        str(tmp_path / "out"),
-        "--ledger",
-        str(tmp_path / "ledger.sqlite"),
-        "--max-rows",
-        "2",
-    ]
+    return batch_args(tmp_path, src, extra=("--max-rows", "2"))
 
 
 def visible(out: Path) -> list[str]:

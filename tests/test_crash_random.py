@@ -24,6 +24,7 @@ from pathlib import Path
 from jamsos_cli.ledger import Ledger
 from tests.conftest import LONG
 from tests.test_build_batch import RT, roster
+from tests.test_build_batch import build_args as batch_args
 from tests.test_fuzz import assert_clean, invoke
 
 JAMSOS = str(Path(sys.executable).with_name("jamsos"))
@@ -36,20 +37,7 @@ DELTA = 150  # people in the killed run: 30 batch files of 5, so the commit take
 
 
 def build_args(tmp: Path, src: Path) -> list[str]:
-    return [
-        "build-batch",
-        str(src),
-        "--decree",
-        RT,
-        "--start",
-        "2025-06",
-        "--out",
-        str(tmp / "out"),
-        "--ledger",
-        str(tmp / "ledger.sqlite"),
-        "--max-rows",
-        "5",
-    ]
+    return batch_args(tmp, src, extra=("--max-rows", "5"))
 
 
 def visible(out: Path) -> list[str]:
