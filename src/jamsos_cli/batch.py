@@ -317,14 +317,13 @@ def _csv_parts(body: pl.DataFrame, head: bytes, max_rows: int) -> tuple[list[int
     whole body is written once and cut every ``max_rows`` lines: Polars' per-call cost,
     paid a thousand times for a million people, was most of the writing. Otherwise each
     part is written on its own (same bytes either way)."""
-    counts = [min(max_rows, body.height - i) for i in range(0, max(body.height, 1), max_rows)]
-    breaks = body.select(pl.any_horizontal(pl.all().str.contains("[\r\n]").any())).item()
+    starts = range(0, max(body.height, 1), max_rows)
+    counts = [min(max_rows, body.height - i) for i in starts]
+    breaks = body.select(pl.any_horizontal(pl.all().str.contains(r"[\r\n]").any())).item()
     if breaks or body.height == 0:
-        return counts, [head + _csv_lines(body.slice(i * max_rows, max_rows)) for i in
-                        range(len(counts))]  # fmt: skip
+        return counts, [head + _csv_lines(body.slice(i, max_rows)) for i in starts]
     lines = _csv_lines(body).split(b"\n")
     lines.pop()  # the empty text after the final line break
-    starts = range(0, body.height, max_rows)
     return counts, [head + b"\n".join(lines[i : i + max_rows]) + b"\n" for i in starts]
 
 

@@ -86,7 +86,7 @@ PAIR_SCHEMA: dict[str, pl.DataType] = {
 }
 
 # Identity columns read from records / known, with their types (absent ones become null).
-_IDENTITY: dict[str, pl.DataType] = {
+IDENTITY: dict[str, pl.DataType] = {
     "nik": pl.Utf8,
     "name": pl.Utf8,
     "birth_date": pl.Date,
@@ -280,8 +280,7 @@ def _identity(frame: pl.DataFrame, rid: pl.Expr, ref: pl.Expr) -> pl.LazyFrame:
     (``_trim``): the few the blocking reads for every record, the rest only for candidates."""
     names = frame.columns
     cols = [
-        (pl.col(c).cast(t) if c in names else pl.lit(None, t)).alias(c)
-        for c, t in _IDENTITY.items()
+        (pl.col(c).cast(t) if c in names else pl.lit(None, t)).alias(c) for c, t in IDENTITY.items()
     ]
     return frame.lazy().select(
         rid.cast(pl.Int64).alias("_rid"), ref.cast(pl.Utf8).alias("ref"), *cols
@@ -397,7 +396,7 @@ def _pair_columns(side: pl.LazyFrame) -> pl.LazyFrame:
 def _pair_side(everyone: pl.LazyFrame, names: pl.DataFrame, ids: pl.LazyFrame) -> pl.LazyFrame:
     """The full identity of the records in candidate pairs (``ids``), trimmed, with the name
     and scoring columns."""
-    text = [c for c, t in _IDENTITY.items() if t == pl.Utf8]
+    text = [c for c, t in IDENTITY.items() if t == pl.Utf8]
     table = names.lazy().select("_typed", "name_n", "father", "name_u")
     side = (
         everyone.join(ids, on="_rid", how="semi")

@@ -1,10 +1,11 @@
 """Normalise: the run's ``RosterTable``s → one records frame of canonical values.
 
-Vectorised Polars over the whole run, staged so that each shared intermediate (cleaned NIK,
-the NIK as an integer and its DDMMYY parts, the parsed birth date) is computed once and the
-checks (``checks.py``) are built on it. The rules (month names, sex variants, phone and NIK
-cleanup patterns, honorifics) are data: ``schemas/normalise.toml``; region names are matched
-through ``regions.py``. Nothing is reported here: ``checks.row_checks`` reads these columns.
+Vectorised Polars over the run's rows (in batches: ``normalise_batches``), staged so that
+each shared intermediate (cleaned NIK, the NIK as an integer and its DDMMYY parts, the parsed
+birth date) is computed once and the checks (``checks.py``) are built on it. The rules
+(month names, sex variants, phone and NIK cleanup patterns, honorifics) are data:
+``schemas/normalise.toml``; region names are matched through ``regions.py``. Nothing is
+reported here: ``checks.row_checks`` reads these columns.
 
 Columns beyond ``tables.RECORD_COLUMNS`` that the checks rely on:
 
@@ -406,7 +407,7 @@ def normalise_batches(
     regions,
     city_code: str = "21.71",
     role_override: str | None = None,
-    rows: int = 500_000,
+    rows: int,
 ) -> Iterator[pl.DataFrame]:
     """The records frame of ``normalise`` in consecutive batches of at most ``rows`` rows
     (at least one batch, maybe empty). Every step of normalise is row by row, so the

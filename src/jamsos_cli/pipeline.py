@@ -6,7 +6,7 @@ CLI only renders what it returns.
 
 Memory is bounded by design (10 million rows in under 8 GiB): the row-by-row steps
 (normalise, row checks, eligibility) run in batches of ``BATCH_ROWS``; the run-wide steps
-after them (duplicates, quota, near-duplicates) read only ``RUN_WIDE_COLUMNS`` unless the
+after them (duplicates, quota, near-duplicates) keep only the columns they read unless the
 caller needs every column; the rows as read may be released once normalised
 (``RunOptions.keep_rows``, ``read.reread``).
 """
@@ -31,12 +31,9 @@ if TYPE_CHECKING:
 
 # Rows normalised and checked per batch: bounds the memory of the row-by-row steps.
 BATCH_ROWS = 500_000
-# The records columns the steps after the row checks read: duplicates, quota and
-# near-duplicates (``neardup._IDENTITY``), finding locations, summary and rejects.
-RUN_WIDE_COLUMNS = [
-    "_rid", "_src", "_file", "_sheet", "_row", "raw_nik", "nik", "nik_int", "nik_numeric",
-    "name", "name_key", "birth_date", "sex", "phone", "address", "kelurahan",
-]  # fmt: skip
+# The records columns the steps after the row checks read (duplicates, quota, finding
+# locations, summary, rejects), besides the near-duplicate engine's ``neardup.IDENTITY``.
+RUN_WIDE_COLUMNS = ["_rid", "_src", "_file", "_sheet", "_row", "raw_nik", "nik_int", "name_key"]
 
 
 @dataclass
@@ -51,7 +48,7 @@ class RunOptions:
     known: pl.DataFrame | None = None  # people already in the ledger, for near-duplicates
     decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
     near_min_score: float | None = None  # None: the engine's default (neardup.DEFAULT_MIN_SCORE)
-    all_columns: bool = False  # RunResult.records with every column, not RUN_WIDE_COLUMNS
+    all_columns: bool = False  # RunResult.records with every column, not only the run-wide ones
     keep_rows: bool = True  # False: the rows as read are released once normalised
 
 
@@ -215,13 +212,15 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     from jamsos_cli.checks import row_checks
     from jamsos_cli.duplicates import duplicate_checks
     from jamsos_cli.eligibility import eligibility_checks
+    from jamsos_cli.neardup import IDENTITY
     from jamsos_cli.normalise import normalise_batches
 
     tables, notes, shown, fatal = read_inputs(inputs, options)
     regions = reg.load()
     city = options.decree.city_code if options.decree is not None else options.city_code
     # The row-by-row steps run in batches; the run-wide steps after them see every record
-    # but, unless the caller needs them all (build-batch, dedupe), only RUN_WIDE_COLUMNS.
+    # but, unless the caller needs them all (build-batch, dedupe), only the columns they read.
+    run_wide = list(dict.fromkeys([*RUN_WIDE_COLUMNS, *IDENTITY]))
     kept: list[pl.DataFrame] = []
     parts: list[pl.DataFrame] = []
     for batch in normalise_batches(
@@ -230,7 +229,7 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         parts.append(row_checks(batch, regions=regions, city_code=city))
         if options.decree is not None:
             parts.append(eligibility_checks(batch, options.decree, as_of=options.as_of))
-        kept.append(batch if options.all_columns else batch.select(RUN_WIDE_COLUMNS))
+        kept.append(batch if options.all_columns else batch.select(run_wide))
         del batch
     records = pl.concat(kept) if len(kept) > 1 else kept[0]
     del kept

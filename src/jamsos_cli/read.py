@@ -96,7 +96,8 @@ def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTab
     if kind is None:
         raise RosterReadError(display, f"not a roster file type ({path.suffix or 'none'})")
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        size = info.st_size
         if path.is_dir():
             raise RosterReadError(display, "is a folder, not a file")
     except FileNotFoundError:
@@ -111,7 +112,7 @@ def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTab
         raise RosterReadError(
             display, f"the file is too large ({size / 2**20:,.0f} MB; limit {limit_mb:,} MB)"
         )
-    stamp = _stamp(path)
+    stamp = (size, info.st_mtime_ns)
     try:
         if kind == "csv":
             table = _read_csv(path, display)
