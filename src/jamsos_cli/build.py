@@ -65,6 +65,7 @@ from jamsos_cli.batch import (
     write_manifest,
 )
 from jamsos_cli.errors import UsageError
+from jamsos_cli.exitcodes import ExitCode, outcome
 from jamsos_cli.ledger import (
     BatchRecord,
     Ledger,
@@ -118,8 +119,8 @@ class BuildResult:
         return self.run.fatal
 
     @property
-    def exit_code(self) -> int:
-        return 2 if self.fatal else (1 if self.summary.rejected else 0)
+    def exit_code(self) -> ExitCode:
+        return outcome(unusable=self.fatal, rejected=bool(self.summary.rejected))
 
 
 def _silent(_message: str) -> None:

@@ -16,6 +16,7 @@ import typer.core
 
 from jamsos_cli import __version__
 from jamsos_cli.errors import JamsosError, UsageError
+from jamsos_cli.exitcodes import ExitCode, outcome
 
 
 class _JamsosGroup(typer.core.TyperGroup):
@@ -235,7 +236,7 @@ def validate(
         report.render_text(
             session.out, summary, result.findings, session.lang, show_pii, heading, footer
         )
-    raise typer.Exit(2 if result.fatal else (1 if summary.rejected else 0))
+    raise typer.Exit(outcome(unusable=result.fatal, rejected=bool(summary.rejected)))
 
 
 def _as_of_line(lang: str, as_of: date, decree: str | None) -> str:
@@ -601,7 +602,7 @@ def dedupe_command(
 def _version_callback(value: bool) -> None:
     if value:
         print(f"jamsos {__version__}")
-        raise typer.Exit()
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -628,7 +629,7 @@ def main() -> None:
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         print("jamsos: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except MemoryError:
         print("jamsos: out of memory (an input too large for this machine?)", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)

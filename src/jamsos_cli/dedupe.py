@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jamsos_cli.errors import UsageError
+from jamsos_cli.exitcodes import ExitCode, outcome
 from jamsos_cli.neardup import DEFAULT_MIN_SCORE, render_reasons
 
 if TYPE_CHECKING:
@@ -90,8 +91,8 @@ class DedupeResult:
         return self.run.fatal
 
     @property
-    def exit_code(self) -> int:
-        return 2 if self.fatal else (1 if self.pairs.height else 0)
+    def exit_code(self) -> ExitCode:
+        return outcome(unusable=self.fatal, rejected=bool(self.pairs.height))
 
 
 # --------------------------------------------------------------------------- the run

@@ -6,9 +6,11 @@ and inputs that cannot be processed at all, 3 when another run holds the lock.
 
 from __future__ import annotations
 
+from jamsos_cli.exitcodes import ExitCode
+
 
 class JamsosError(Exception):
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class UsageError(JamsosError):
@@ -18,4 +20,4 @@ class UsageError(JamsosError):
 class LockHeld(JamsosError):
     """Another run holds the lock on the same ledger or output folder."""
 
-    exit_code = 3
+    exit_code = ExitCode.LOCKED

@@ -1,0 +1,70 @@
+"""House rules of the package, read from its source: one place for each concept.
+
+Each test reads ``src/jamsos_cli`` with ``ast`` (nothing is run), so a rule broken anywhere
+fails here with the file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "jamsos_cli"
+
+
+def modules() -> Iterator[tuple[Path, ast.Module]]:
+    for path in sorted(SRC.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def where(path: Path, node: ast.AST) -> str:
+    return f"{path.relative_to(SRC.parent)}:{node.lineno}"
+
+
+def call_name(node: ast.Call) -> str:
+    """``typer.Exit`` for ``typer.Exit(...)``, ``print`` for ``print(...)``."""
+    f = node.func
+    parts = []
+    while isinstance(f, ast.Attribute):
+        parts.append(f.attr)
+        f = f.value
+    if isinstance(f, ast.Name):
+        parts.append(f.id)
+    return ".".join(reversed(parts))
+
+
+# ------------------------------------------------------------------------- exit codes
+
+
+def test_exit_codes_are_defined_once() -> None:
+    """Every exit status is an ``exitcodes.ExitCode``: no bare number given to typer.Exit,
+    sys.exit or an ``exit_code`` anywhere else."""
+    bad = []
+    for path, tree in modules():
+        if path.name == "exitcodes.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and call_name(node).endswith(("Exit", "sys.exit")):
+                args = [*node.args, *(k.value for k in node.keywords)]
+                if any(isinstance(a, ast.Constant) for a in args):
+                    bad.append(where(path, node))
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                named = any(isinstance(t, ast.Name) and t.id == "exit_code" for t in targets)
+                if named and isinstance(node.value, ast.Constant):
+                    bad.append(where(path, node))
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant):
+                fn = next(
+                    (
+                        f
+                        for f in ast.walk(tree)
+                        if isinstance(f, ast.FunctionDef)
+                        and f.name == "exit_code"
+                        and node in list(ast.walk(f))
+                    ),
+                    None,
+                )
+                if fn is not None:
+                    bad.append(where(path, node))
+    assert not bad, "exit status not from exitcodes.ExitCode: " + ", ".join(bad)
