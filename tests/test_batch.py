@@ -25,6 +25,7 @@ from jamsos_cli.batch import (
 from jamsos_cli.decrees import load_decree
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger import Period
+from tests.helpers import refused
 from tests.rosters import make_nik
 
 
@@ -198,13 +199,13 @@ def test_custom_layout_file(tmp_path: Path, ctx) -> None:
 def test_bad_layout_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(LayoutError, match=message) as err:
+    with refused(LayoutError, message) as err:
         load_layout(path)
     assert str(path) in str(err.value) and err.value.exit_code == 2
 
 
 def test_missing_layout_file(tmp_path: Path) -> None:
-    with pytest.raises(LayoutError, match="not found"):
+    with refused(LayoutError, "not found"):
         load_layout(tmp_path / "nope.toml")
 
 
@@ -219,7 +220,7 @@ def test_staging_is_private_published_once_and_cleaned_when_stale(tmp_path: Path
     publish(staged, out / name)
     assert (out / name / "a.csv").exists() and not staged.exists()
     again = make_private_dir(staging_path(out, name), 0o600)
-    with pytest.raises(UsageError, match="already exists"):
+    with refused(UsageError, "already exists"):
         publish(again, out / name)
     # a killed run's staging folder goes; everything else stays
     (out / "notes.txt").write_text("keep")

@@ -364,7 +364,8 @@ def test_void_releases_a_batch_for_resubmission(tmp_path: Path) -> None:
     )
     assert [b["status"] for b in listed["batches"]] == ["voided", "done"]
     again = runner.invoke(app, ["ledger", "void", "1", "--ledger", ledger])
-    assert again.exit_code == 2 and "voided" in again.stderr
+    # the status as a clerk reads it, in Indonesian (was: English "voided")
+    assert again.exit_code == 2 and "berstatus dibatalkan" in again.stderr
 
 
 def test_ledger_stats_and_export(tmp_path: Path) -> None:
@@ -382,9 +383,9 @@ def test_ledger_stats_and_export(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ledger", "export", str(target), "--ledger", ledger])
     assert result.exit_code == 0, result.output
     assert oct(target.stat().st_mode & 0o777) == "0o600"
-    back = pl.read_csv(target, infer_schema=False)
-    assert back.get_column("nik").to_list() == [nik(i) for i in range(5)]  # real values
-    assert set(back.get_column("decree")) == {RT}
+    back = pl.read_csv(target, infer_schema=False)  # Indonesian headers by default
+    assert back.get_column("NIK").to_list() == [nik(i) for i in range(5)]  # real values
+    assert set(back.get_column("KEPUTUSAN")) == {RT}
 
 
 # --- what must not happen -----------------------------------------------------------------
@@ -532,7 +533,7 @@ def test_second_run_exits_3_while_a_lock_is_held(tmp_path: Path, locked: str) ->
     try:
         result = jamsos(*args)
         assert result.returncode == 3, result.stderr
-        assert "another jamsos run" in result.stderr
+        assert "perintah jamsos lain sedang memakai" in result.stderr  # Indonesian (exit 3)
         assert ledger.read_bytes() == before and folders(out) == [f"{RT}_2025-06_2025-12_001"]
         # reading the ledger does not wait for the run; changing it does
         listed = jamsos("ledger", "list", "--ledger", str(ledger), "--format", "json")

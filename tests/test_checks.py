@@ -7,6 +7,7 @@ import pytest
 
 from jamsos_cli import regions as reg
 from jamsos_cli.checks import row_checks
+from jamsos_cli.codes import message as code_message
 from jamsos_cli.codes import spec
 from jamsos_cli.findings import CHECK_SCHEMA
 from jamsos_cli.normalise import normalise
@@ -195,7 +196,7 @@ def test_details_a_clerk_can_act_on():
         "Kec. Sekupang, Kota Batam (Tiban Indah? Tiban Baru? Tiban Lama?)"
     )
     assert got[(9, "KELURAHAN_MISMATCH")] == "Sekupang"
-    message = spec("KELURAHAN_MISMATCH").message("en", value="Tiban Lama", detail="Sekupang")
+    message = code_message("KELURAHAN_MISMATCH", "en", value="Tiban Lama", detail="Sekupang")
     assert message == (
         "Kelurahan Tiban Lama is not in the kecamatan given; it is in Kecamatan Sekupang."
     )

@@ -390,7 +390,7 @@ def test_a_rejects_name_that_is_not_csv_or_xlsx_is_refused_before_the_run(
         result = runner.invoke(app, ["validate", str(roster), "--rejects", str(target)])
 
     assert result.exit_code == 2, result.output
-    assert "give a .csv or .xlsx file name" in result.output
+    assert "beri nama berkas .csv atau .xlsx" in result.output
     assert not target.exists()
     # two inputs: the same name is a folder to create, one rejects file per input
     ok = runner.invoke(app, ["validate", str(roster), str(roster), "--rejects", str(target)])
@@ -431,5 +431,5 @@ def test_rejects_are_read_back_from_the_file_and_refused_if_it_changed(
         patched.setattr(pipeline, "run_checks", editing_during_the_run)
         result = runner.invoke(app, ["validate", str(roster), "--rejects", str(target)])
     assert result.exit_code == 2, result.output
-    assert "changed while jamsos was checking it" in result.output
+    assert "berkas berubah selama jamsos memeriksanya" in result.output
     assert not target.exists()

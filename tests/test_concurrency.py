@@ -126,7 +126,10 @@ def test_second_concurrent_run_exits_3_and_changes_nothing(tmp_path: Path, share
     finally:
         results = finish(first)
     assert code == 3, stderr
-    assert stderr.startswith("jamsos: another jamsos run is using") and "Traceback" not in stderr
+    assert (
+        stderr.startswith("jamsos: perintah jamsos lain sedang memakai")
+        and "Traceback" not in stderr
+    )
     assert stdout == ""
     assert results[0] == 0, results[2]
     assert json.loads(results[1])["batch"]["participants"] == 200
@@ -153,7 +156,7 @@ def test_runs_started_together_never_submit_anyone_twice(tmp_path: Path) -> None
     for code, _, err in results:
         assert "Traceback" not in err
         if code == 3:
-            assert "another jamsos run" in err
+            assert "perintah jamsos lain sedang memakai" in err
     assert folders(out) == [f"{NAME}_001"]
     assert batches(ledger) == [(1, "done", 50)]
     conn = sqlite3.connect(ledger)

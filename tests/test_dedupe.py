@@ -277,7 +277,7 @@ def test_min_score_is_an_option(files) -> None:
     _, loose = dedupe_json(a, b, "--min-score", "20")
     assert loose["summary"]["near"] > default["summary"]["near"]
     help_text = runner.invoke(app, ["dedupe", "--help"]).stdout
-    assert f"default {DEFAULT_MIN_SCORE:g})" in " ".join(
+    assert f"bawaan {DEFAULT_MIN_SCORE:g})" in " ".join(
         help_text.split()
     )  # the default the help shows is the engine's
 
@@ -345,9 +345,9 @@ def test_unusable_input_is_exit_2_and_named(tmp_path: Path, files) -> None:
     "args, message",
     [
         (["--min-score", "150"], "--min-score 150"),
-        (["--review", "pairs.txt"], "--review pairs.txt: give a .csv or .xlsx"),
-        (["--decisions", "nothing.xlsx"], "--decisions nothing.xlsx: no such file"),
-        (["--review", "same.csv", "--decisions", "same.csv"], "is the --decisions file"),
+        (["--review", "pairs.txt"], "--review pairs.txt: beri nama berkas .csv atau .xlsx"),
+        (["--decisions", "nothing.xlsx"], "--decisions nothing.xlsx: berkas tidak ditemukan"),
+        (["--review", "same.csv", "--decisions", "same.csv"], "adalah berkas --decisions"),
     ],
     ids=["score", "review-suffix", "no-decisions-file", "same-file"],
 )
@@ -539,7 +539,7 @@ def test_recording_decisions_waits_for_no_one(tmp_path: Path, files) -> None:
     with exclusive(ledger_lock_path(ledger), "test"):
         result = dedupe(a, b, "--decisions", review, "--ledger", ledger)
     assert result.exit_code == 3
-    assert re.search(r"another jamsos run is using the ledger", result.stderr)
+    assert re.search(r"perintah jamsos lain sedang memakai ledger", result.stderr)
     assert not ledger.exists()
 
 

@@ -96,11 +96,12 @@ def garbage_zip() -> bytes:
 
 
 WIDE = ["X"] * 10_000
-# name -> (file name, content builder, exit codes allowed, a fragment of what the user reads)
+# name -> (file name, content builder, exit codes allowed, a fragment of what the user reads,
+# in Indonesian: the default language)
 CASES = {
-    "zero-byte csv": ("rt.csv", lambda p: b"", {2}, "empty"),
-    "zero-byte xlsx": ("rt.xlsx", lambda p: b"", {2}, "empty"),
-    "only a BOM": ("rt.csv", lambda p: b"\xef\xbb\xbf", {2}, "empty"),
+    "zero-byte csv": ("rt.csv", lambda p: b"", {2}, "kosong"),
+    "zero-byte xlsx": ("rt.xlsx", lambda p: b"", {2}, "kosong"),
+    "only a BOM": ("rt.csv", lambda p: b"\xef\xbb\xbf", {2}, "kosong"),
     "random bytes csv": ("rt.csv", lambda p: random.Random(6).randbytes(4096), {2}, "rt.csv"),
     "random bytes xlsx": ("rt.xlsx", lambda p: random.Random(7).randbytes(4096), {2}, "rt.xlsx"),
     "NUL bytes": ("rt.csv", lambda p: csv_bytes(people()).replace(b";", b"\x00", 3), {2}, "NUL"),
@@ -112,12 +113,17 @@ CASES = {
     ),
     "truncated xlsx": ("rt.xlsx", lambda p: real_xlsx(p)[:1500], {2}, "rt.xlsx"),
     "xlsx that is really a CSV": ("rt.xlsx", lambda p: csv_bytes(people()), {2}, ".csv"),
-    "zip of garbage named xlsx": ("rt.xlsx", lambda p: garbage_zip(), {2}, "not a valid workbook"),
+    "zip of garbage named xlsx": (
+        "rt.xlsx",
+        lambda p: garbage_zip(),
+        {2},
+        "bukan buku kerja yang sah",
+    ),
     "workbook with no sheets": (
         "rt.xlsx",
         lambda p: minimal_xlsx_without_sheets(),
         {2},
-        "no sheets",
+        "tidak punya lembar",
     ),
     "10,000 columns": (
         "rt.csv",

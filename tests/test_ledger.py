@@ -27,6 +27,8 @@ from jamsos_cli.ledger import (
     sha256_file,
     write_export,
 )
+from jamsos_cli.texts import resolve
+from tests.helpers import refused
 from tests.test_build_batch import build, ledger_rows, nik, roster
 
 NIK_A = "2171101205800001"
@@ -90,10 +92,10 @@ def test_periods_default_to_december_and_refuse_end_before_start() -> None:
     assert p.first_day.isoformat() == "2025-06-01" and p.last_day.isoformat() == "2025-12-31"
     assert Period.parse("2025-11", "2026-02").months == 4
     assert Period.parse("2024-02", "2024-02").last_day.isoformat() == "2024-02-29"
-    with pytest.raises(UsageError, match="before"):
+    with refused(UsageError, "before"):
         Period.parse("2025-06", "2025-05")
     for bad in ("2025-13", "2025-6", "June 2025", "2025-06-01"):
-        with pytest.raises(UsageError, match="YYYY-MM"):
+        with refused(UsageError, "YYYY-MM"):
             month_index(bad)
 
 
@@ -136,7 +138,7 @@ def test_corrupt_file_is_refused_and_left_untouched(
     path = tmp_path / "ledger.sqlite"
     path.write_bytes(content)
     before = path.stat().st_mtime_ns
-    with pytest.raises(LedgerError, match=message) as err:
+    with refused(LedgerError, message) as err:
         Ledger.open(path)
     assert err.value.exit_code == 2
     with pytest.raises(LedgerError):
@@ -153,9 +155,9 @@ def test_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(LedgerError, match="not a jamsos ledger"):
+    with refused(LedgerError, "not a jamsos ledger"):
         check_file(path)
-    with pytest.raises(LedgerError, match="not a jamsos ledger"):
+    with refused(LedgerError, "not a jamsos ledger"):
         Ledger.open(path)
     assert path.read_bytes() == before
 
@@ -167,7 +169,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(LedgerError, match="newer"):
+    with refused(LedgerError, "newer"):
         Ledger.open(path)
 
 
@@ -212,9 +214,9 @@ def test_void_releases_people_and_keeps_the_folder_name_unused(tmp_path: Path) -
         assert voided["id"] == first and voided["status"] == "voided"
         assert ledger.people(period).height == 0
         assert ledger.next_seq("perwako-batam-49-2025", period) == 2  # never reuse x_001
-        with pytest.raises(UsageError, match="voided"):
+        with refused(UsageError, "voided"):
             ledger.void(str(first))
-        with pytest.raises(UsageError, match="no batch"):
+        with refused(UsageError, "no batch"):
             ledger.void("999")
         assert [b["status"] for b in ledger.batches()] == ["voided"]
         assert ledger.stats() == []
@@ -241,6 +243,7 @@ def test_recover_completes_a_published_batch_and_rolls_back_an_unpublished_one(
     raw.close()
     with Ledger.open(path) as ledger:
         notes = ledger.recover()
+        notes = [resolve(note, "en") for note in notes]
         assert notes[0].startswith(f"completed interrupted batch {published}")
         assert notes[1].startswith(f"rolled back interrupted batch {lost}")
         assert [(b["id"], b["status"]) for b in ledger.batches()] == [(published, "done")]
@@ -256,7 +259,7 @@ def test_recover_does_not_adopt_someone_elses_folder(tmp_path: Path) -> None:
         other = tmp_path / "o" / "r_001"
         other.mkdir()
         (other / "manifest.json").write_text('{"decree": "from another ledger"}\n')
-        assert ledger.recover()[0].startswith("rolled back")
+        assert resolve(ledger.recover()[0], "en").startswith("rolled back")
         assert ledger.batches() == []
 
 
@@ -266,7 +269,7 @@ def test_export_is_owner_only_and_formula_safe(tmp_path: Path) -> None:
         record(ledger, tmp_path / "o" / "e_001", (NIK_A, NIK_B))
         ledger.conn.execute("UPDATE people SET name = '=HYPERLINK(\"x\")' WHERE nik = ?", (NIK_B,))
         frame = export_frame(ledger)
-    target = write_export(frame, tmp_path / "export.csv", mode=0o600)
+    target = write_export(frame, tmp_path / "export.csv", mode=0o600, lang="en")
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     back = pl.read_csv(target, infer_schema=False)
     assert back.get_column("nik").to_list() == [NIK_A, NIK_B]
@@ -275,13 +278,18 @@ def test_export_is_owner_only_and_formula_safe(tmp_path: Path) -> None:
         back.row(0, named=True)["start"] == "2025-06"
         and back.row(0, named=True)["end"] == "2025-12"
     )
-    xlsx = write_export(frame, tmp_path / "export.xlsx", mode=0o600)
+    xlsx = write_export(frame, tmp_path / "export.xlsx", mode=0o600, lang="id")
     from openpyxl import load_workbook
 
     ws = load_workbook(xlsx).active
     assert ws["G2"].value == NIK_A and ws["G2"].number_format == "@"
+    # Indonesian by default: the headers and the status words a clerk reads
+    assert [c.value for c in ws[1]][:7] == [
+        "ID_BATCH", "FOLDER", "KEPUTUSAN", "MULAI", "SELESAI", "STATUS", "NIK"
+    ]  # fmt: skip
+    assert ws["F2"].value == "selesai"
     with pytest.raises(UsageError):
-        write_export(frame, tmp_path / "export.txt", mode=0o600)
+        write_export(frame, tmp_path / "export.txt", mode=0o600, lang="id")
 
 
 def test_default_path_is_in_the_user_data_folder(tmp_path: Path, monkeypatch) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from jamsos_cli.errors import LockHeld
 from jamsos_cli.locks import exclusive, folder_lock_path, ledger_lock_path, run_locks
+from tests.helpers import refused
 
 HOLDER = """
 import sys, time
@@ -37,7 +38,7 @@ def test_second_holder_fails_at_once_with_exit_code_3(tmp_path: Path) -> None:
     proc = hold(lock)
     try:
         started = time.monotonic()
-        with pytest.raises(LockHeld, match="another jamsos run") as err, exclusive(lock, "x"):
+        with refused(LockHeld, "another jamsos run") as err, exclusive(lock, "x"):
             pass
         assert err.value.exit_code == 3
         assert time.monotonic() - started < 1  # no waiting
@@ -64,7 +65,7 @@ def test_run_locks_cover_ledger_and_output_folder(tmp_path: Path) -> None:
     assert ledger_lock_path(ledger) == tmp_path / "ledger.sqlite.lock"
     proc = hold(folder_lock_path(out))
     try:
-        with pytest.raises(LockHeld, match="output folder"), run_locks(ledger, out):
+        with refused(LockHeld, "output folder"), run_locks(ledger, out):
             pass
         # the ledger lock taken first was released on the way out
         with exclusive(ledger_lock_path(ledger), "ledger"):

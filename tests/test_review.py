@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from jamsos_cli.neardup import find_near_duplicates
-from jamsos_cli.review import read_decisions, write_review
+from jamsos_cli.review import DecisionsError, read_decisions, write_review
 from tests.rosters import make_nik
 from tests.test_neardup import BORN, NIK, person, records, replace
 
@@ -154,7 +154,7 @@ def test_csv_niks_mangled_by_excel_are_recovered_from_the_key_column(tmp_path, r
     # without the key column, the damage is reported instead of deciding on wrong NIKs
     key = header.index("KUNCI (JANGAN DIUBAH)")
     path.write_text("\n".join(";".join(r[:key] + r[key + 1 :]) for r in rows), encoding="cp1252")
-    with pytest.raises(ValueError, match=r"baris/row 3: NIK tidak utuh"):
+    with pytest.raises(DecisionsError, match=r"baris 3: NIK tidak utuh"):
         read_decisions(path)
 
 
@@ -166,7 +166,7 @@ def test_unknown_decision_names_file_and_row(tmp_path, run):
     col = [c.value for c in ws[1]].index("KEPUTUSAN (SAMA/BEDA)") + 1
     ws.cell(row=3, column=col, value="MUNGKIN")
     wb.save(path)
-    with pytest.raises(ValueError, match=r"review\.xlsx, baris/row 3: .*'MUNGKIN'"):
+    with pytest.raises(DecisionsError, match=r"review\.xlsx, baris 3: .*'MUNGKIN'"):
         read_decisions(path)
 
 
@@ -175,27 +175,27 @@ def test_one_pair_decided_both_ways_is_refused(tmp_path):
     path.write_text(
         f"NIK A;NIK B;KEPUTUSAN\n{NIK};{OTHER};SAMA\n{OTHER};{NIK};BEDA\n", encoding="utf-8"
     )
-    with pytest.raises(ValueError, match=r"d\.csv, baris/row 2 & 3"):
+    with pytest.raises(DecisionsError, match=r"d\.csv, baris 2 & 3"):
         read_decisions(path)
 
 
 def test_a_file_that_is_not_a_review_file_is_refused(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text("NIK;NAMA\n2171101205800003;BUDI\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"roster\.csv: kolom/column NIK A, NIK B, KEPUTUSAN"):
+    with pytest.raises(DecisionsError, match=r"roster\.csv: kolom NIK A, NIK B, KEPUTUSAN"):
         read_decisions(path)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a workbook")
-    with pytest.raises(ValueError, match=r"broken\.xlsx: cannot read"):
+    with pytest.raises(DecisionsError, match=r"broken\.xlsx: berkas keputusan tidak dapat dibaca"):
         read_decisions(broken)
-    with pytest.raises(ValueError, match=r"\.csv or \.xlsx"):
+    with pytest.raises(DecisionsError, match=r"beri nama berkas \.csv atau \.xlsx"):
         read_decisions(tmp_path / "decisions.txt")
 
 
 def test_a_decision_without_both_niks_names_the_row(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text(f"NIK A;NIK B;KEPUTUSAN\n{NIK};;BEDA\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"baris/row 2: NIK A dan NIK B"):
+    with pytest.raises(DecisionsError, match=r"baris 2: NIK A dan NIK B"):
         read_decisions(path)
 
 

@@ -134,7 +134,7 @@ def test_never_overwrites_without_force(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 2
-    assert "file exists; use --force" in done.stderr and "Traceback" not in done.stderr
+    assert "berkas sudah ada; pakai --force" in done.stderr and "Traceback" not in done.stderr
     assert target.read_bytes() == b"a filled-in roster"
     make(tmp_path, "perwako-batam-49-2025", "--force", name="isian.xlsx")
     assert openpyxl.load_workbook(target).sheetnames[0] == "DATA"

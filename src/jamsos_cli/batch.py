@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from jamsos_cli.errors import JamsosError, UsageError
+from jamsos_cli.errors import JamsosError, UsageError, data_problems, problem
 from jamsos_cli.ledger import Period, crash_point, sha256_file
 from jamsos_cli.outputs import (
     fsync_dir,
@@ -151,7 +151,9 @@ class LayoutColumn(BaseModel):
     @classmethod
     def _known_source(cls, value: str) -> str:
         if value not in SOURCES:
-            raise ValueError(f"unknown source {value!r}; known: {', '.join(sorted(SOURCES))}")
+            raise problem(
+                "error.data.layout_source", source=value, known=", ".join(sorted(SOURCES))
+            )
         return value
 
 
@@ -172,7 +174,7 @@ class Layout(BaseModel):
         seen: set[str] = set()
         for col in value:
             if col.header in seen:
-                raise ValueError(f"header {col.header!r} appears twice")
+                raise problem("error.data.layout_header_twice", header=col.header)
             seen.add(col.header)
         return value
 
@@ -180,7 +182,7 @@ class Layout(BaseModel):
     @classmethod
     def _date_format(cls, value: str) -> str:
         if not all(part in value for part in ("%d", "%m", "%Y")):
-            raise ValueError("must contain %d, %m and %Y")
+            raise problem("error.data.layout_date_format")
         return value
 
     @property
@@ -198,18 +200,15 @@ def load_layout(path: Path | None = None) -> Layout:
     try:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise LayoutError(f"--layout {source}: file not found") from None
+        raise LayoutError("error.file.not_found", path=source) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise LayoutError(f"--layout {source}: cannot read ({exc})") from None
+        raise LayoutError("error.file.unreadable", path=source, reason=exc) from None
     except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(f"--layout {source}: not valid TOML ({exc})") from None
+        raise LayoutError("error.file.toml", path=source, reason=exc) from None
     try:
         return Layout.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        raise LayoutError(f"--layout {source}: {where}: {msg}") from None
+        raise LayoutError("error.data.problems", problems=data_problems(exc, source)) from None
 
 
 # --- the batch frame --------------------------------------------------------------------
@@ -384,7 +383,7 @@ def publish(staging: Path, final: Path) -> None:
     """Give the staged folder its final name in one rename, then make the rename durable."""
     fsync_dir(staging)
     if final.exists():
-        raise UsageError(f"{final}: already exists; not overwriting it")
+        raise UsageError("error.file.exists", path=final)
     os.rename(staging, final)
     fsync_dir(final.parent)
 
@@ -397,6 +396,6 @@ def check_out_dir(out: Path) -> None:
             break
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        raise UsageError(f"--out {out}: {probe} is a file, not a folder")
+        raise UsageError("error.option.out_is_file", out=out, path=probe)
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: the folder {probe} is not writable")
+        raise UsageError("error.option.out_not_writable", out=out, path=probe)

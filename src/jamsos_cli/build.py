@@ -76,6 +76,7 @@ from jamsos_cli.ledger import (
     sha256_file,
 )
 from jamsos_cli.report import Summary, summarise
+from jamsos_cli.texts import ref, resolve, say
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
@@ -123,21 +124,24 @@ class BuildResult:
         return outcome(unusable=self.fatal, rejected=bool(self.summary.rejected))
 
 
-def _silent(_message: str) -> None:
+Progress = Callable[..., None]  # progress(key, **values): a catalogue text for the clerk
+
+
+def _silent(_key: str, **_values: object) -> None:
     pass
 
 
-def build_batch(req: BuildRequest, say: Callable[[str], None] = _silent) -> BuildResult:
+def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
     """Run build-batch; raises ``JamsosError`` for usage problems (exit 2) and ``LockHeld``."""
     if req.max_rows < 1:
-        raise UsageError(f"--max-rows {req.max_rows}: give a number of rows, 1 or more")
+        raise UsageError("error.option.max_rows", value=req.max_rows)
     if req.batch_format not in BATCH_FORMATS:
-        raise UsageError(f"--batch-format {req.batch_format}: use xlsx or csv")
+        raise UsageError("error.option.batch_format", value=req.batch_format)
     check_out_dir(req.out)
     if req.dry_run:
         with Ledger.snapshot(req.ledger) as ledger:
             recovered = ledger.recover()  # on the private copy only
-            return _run(req, ledger, recovered, say)
+            return _run(req, ledger, recovered, progress)
     check_file(req.ledger)
     from jamsos_cli.locks import run_locks
 
@@ -148,8 +152,8 @@ def build_batch(req: BuildRequest, say: Callable[[str], None] = _silent) -> Buil
         Ledger.open(req.ledger, mode=req.file_mode) as ledger,
     ):
         recovered = ledger.recover()
-        recovered += [f"removed unfinished {p}" for p in remove_stale_staging(req.out)]
-        return _run(req, ledger, recovered, say)
+        recovered += [ref("build.removed_staging", path=p) for p in remove_stale_staging(req.out)]
+        return _run(req, ledger, recovered, progress)
 
 
 def _make_folder(folder: Path, file_mode: int) -> None:
@@ -160,11 +164,11 @@ def _make_folder(folder: Path, file_mode: int) -> None:
         folder.mkdir(parents=True)
         os.chmod(folder, dir_mode(file_mode))
     except OSError as exc:
-        raise UsageError(f"{folder}: cannot create the folder ({exc.strerror})") from None
+        raise UsageError("error.file.folder", path=folder, reason=exc.strerror) from None
 
 
 def _run(
-    req: BuildRequest, ledger: Ledger, recovered: list[str], say: Callable[[str], None]
+    req: BuildRequest, ledger: Ledger, recovered: list[str], progress: Progress
 ) -> BuildResult:
     from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
 
@@ -201,7 +205,7 @@ def _run(
     result.submitted = people.height
     if people.height == 0:
         return result  # nobody new: no batch folder
-    result.batch = _publish(req, ledger, run, findings, result.summary, people, say)
+    result.batch = _publish(req, ledger, run, findings, result.summary, people, progress)
     return result
 
 
@@ -304,7 +308,7 @@ def _publish(
     findings: pl.DataFrame,
     summary: Summary,
     people: pl.DataFrame,
-    say: Callable[[str], None],
+    progress: Progress,
 ) -> dict[str, Any]:
     """Steps 6a–6d of the module docstring; returns what the summary shows of the batch."""
     from jamsos_cli import __version__, money
@@ -333,11 +337,7 @@ def _publish(
     staging = make_private_dir(staging_path(req.out, name), req.file_mode)
     try:
         frame = batch_frame(people, req.layout, _context(req))
-        say(
-            f"writing {people.height} participants to {final}"
-            if req.lang == "en"
-            else f"menulis {people.height} peserta ke {final}"
-        )
+        progress("build.writing", n=people.height, folder=final)
         parts = write_batch_files(
             frame,
             staging,
@@ -415,58 +415,27 @@ def _publish(
 
 # --- what the clerk reads -----------------------------------------------------------------
 
-_TEXT = {
-    "id": {
-        "ledger": "Ledger: {path}",
-        "ledger_new": "Ledger baru dibuat: {path}",
-        "ledger_would": "Ledger belum ada; akan dibuat di {path}",
-        "ledger_none": "Ledger belum ada di {path}; tidak ada yang dicatat",
-        "period": "{decree}: kepesertaan {start} s.d. {end} ({months} bulan); "
-        "usia dinilai per {day}",
-        "written": "Batch ditulis: {folder}",
-        "would": "Uji coba (--dry-run): akan menulis {folder}; tidak ada yang ditulis",
-        "money": "{n} peserta × {months} bulan × {per} = {total}",
-        "nobody": "Tidak ada peserta baru: folder batch tidak ditulis",
-        "again": "{n} orang sudah pernah diajukan (ALREADY_SUBMITTED), tidak diajukan lagi",
-        "fatal": "Ada berkas yang tidak dapat diproses: tidak ada yang ditulis",
-        "recovered": "Pemulihan: {note}",
-    },
-    "en": {
-        "ledger": "Ledger: {path}",
-        "ledger_new": "New ledger created: {path}",
-        "ledger_would": "No ledger yet; it would be created at {path}",
-        "ledger_none": "No ledger yet at {path}; nothing recorded",
-        "period": "{decree}: coverage {start} to {end} ({months} months); age judged on {day}",
-        "written": "Batch written: {folder}",
-        "would": "Dry run: would write {folder}; nothing written",
-        "money": "{n} participants × {months} months × {per} = {total}",
-        "nobody": "Nobody new to submit: no batch folder written",
-        "again": "{n} people already submitted (ALREADY_SUBMITTED), not submitted again",
-        "fatal": "An input could not be processed: nothing written",
-        "recovered": "Recovery: {note}",
-    },
-}
-
 
 def report_lines(result: BuildResult, lang: str) -> tuple[list[str], list[str]]:
     """Heading and footer lines of the text report (the ledger path is always shown)."""
     from jamsos_cli.money import format_number, format_rupiah
 
-    T = _TEXT[lang]
     req = result.request
     path = req.ledger
     if not result.ledger_new:
-        ledger_line = T["ledger"]
+        ledger_line = "build.ledger"
     elif result.batch and result.batch["written"]:
-        ledger_line = T["ledger_new"]
+        ledger_line = "build.ledger_new"
     elif req.dry_run and result.batch:
-        ledger_line = T["ledger_would"]
+        ledger_line = "build.ledger_would"
     else:
-        ledger_line = T["ledger_none"]
-    heading = [T["recovered"].format(note=n) for n in result.recovered]
-    heading.append(ledger_line.format(path=path))
+        ledger_line = "build.ledger_none"
+    heading = [say("build.recovered", lang, note=n) for n in result.recovered]
+    heading.append(say(ledger_line, lang, path=path))
     heading.append(
-        T["period"].format(
+        say(
+            "build.period",
+            lang,
             decree=req.decree.id,
             start=req.period.start_label,
             end=req.period.end_label,
@@ -476,16 +445,19 @@ def report_lines(result: BuildResult, lang: str) -> tuple[list[str], list[str]]:
     )
     footer: list[str] = []
     if result.fatal:
-        return heading, [T["fatal"]]
+        return heading, [say("build.fatal", lang)]
     if result.already_submitted:
-        footer.append(T["again"].format(n=format_number(result.already_submitted, lang)))
+        footer.append(say("build.again", lang, n=format_number(result.already_submitted, lang)))
     batch = result.batch
     if batch is None:
-        footer.append(T["nobody"])
+        footer.append(say("build.nobody", lang))
         return heading, footer
-    footer.append((T["written"] if batch["written"] else T["would"]).format(folder=batch["folder"]))
+    written = "build.written" if batch["written"] else "build.would"
+    footer.append(say(written, lang, folder=batch["folder"]))
     footer.append(
-        T["money"].format(
+        say(
+            "build.money",
+            lang,
             n=format_number(batch["participants"], lang),
             months=batch["months"],
             per=format_rupiah(batch["premium_per_person_month"], lang),
@@ -495,7 +467,19 @@ def report_lines(result: BuildResult, lang: str) -> tuple[list[str], list[str]]:
     return heading, footer
 
 
-def json_extra(result: BuildResult) -> dict[str, Any]:
+def json_doc(result: BuildResult, lang: str, show_pii: bool) -> dict[str, Any]:
+    """The ``--format json`` document: the validate report's ``summary`` (plus the batch's
+    facts) and ``issues``, and ``batch``."""
+    from jamsos_cli.report import issues_for_output
+
+    return {
+        "summary": {**result.summary.as_dict(), **_json_extra(result, lang)},
+        "issues": issues_for_output(result.findings, lang, show_pii).to_dicts(),
+        "batch": result.batch,
+    }
+
+
+def _json_extra(result: BuildResult, lang: str) -> dict[str, Any]:
     """What build-batch adds to the validate JSON ``summary``."""
     req = result.request
     return {
@@ -509,5 +493,5 @@ def json_extra(result: BuildResult) -> dict[str, Any]:
         "dry_run": req.dry_run,
         "submitted": result.submitted,
         "already_submitted": result.already_submitted,
-        "recovered": result.recovered,
+        "recovered": [resolve(note, lang) for note in result.recovered],
     }

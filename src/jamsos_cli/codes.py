@@ -1,7 +1,8 @@
 """The finding codes: one registry, loaded from ``schemas/codes.toml``.
 
-Codes are the stable contract (JSON reports, rejects files, cron scripts); the severity and
-the clerk-facing messages live next to them in the data file, never in the checks.
+Codes are the stable contract (JSON reports, rejects files, cron scripts); their severity and
+scope live in that data file, their clerk-facing messages in the text catalogue
+(``finding.<CODE>``, ``texts.py``), never in the checks.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from jamsos_cli.resources import schema_file
+from jamsos_cli.texts import Lang, say
 
 Severity = Literal["error", "warning", "info"]
-Lang = Literal["id", "en"]
 
 
 class CodeSpec(BaseModel):
@@ -23,19 +24,11 @@ class CodeSpec(BaseModel):
 
     severity: Severity
     scope: Literal["row", "file"] = "row"
-    id: str
-    en: str
-
-    def message(self, lang: Lang, **params: object) -> str:
-        template = self.id if lang == "id" else self.en
-        return template.format_map(_Blank(params))
 
 
-class _Blank(dict):
-    """Missing placeholders render as an empty string instead of raising."""
-
-    def __missing__(self, key: str) -> str:
-        return ""
+def message(code: str, lang: Lang, *, value: str = "", detail: str = "", column: str = "") -> str:
+    """The clerk's message of a finding: ``finding.<code>`` with its three placeholders."""
+    return say(f"finding.{code}", lang, value=value, detail=detail, column=column)
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jamsos_cli.errors import JamsosError
+from jamsos_cli.errors import JamsosError, data_problems
 
 
 class ConfigError(JamsosError):
@@ -45,18 +45,16 @@ def load_config(path: Path | None) -> Config:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
+        raise ConfigError("error.config.not_found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+        raise ConfigError("error.file.unreadable", path=path, reason=exc) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError("error.file.toml", path=path, reason=exc) from None
     base = Path(path).resolve().parent
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        raise ConfigError(f"{path}: {where}: {err['msg']}") from None
+        raise ConfigError("error.data.problems", problems=data_problems(exc, path)) from None
     # Relative paths in the file are relative to the file, so cron can run from anywhere.
     for key in ("ledger", "decrees_dir", "out_dir"):
         value = getattr(config, key)

@@ -29,8 +29,9 @@ from pydantic import (
 )
 
 from jamsos_cli import money
-from jamsos_cli.errors import JamsosError
+from jamsos_cli.errors import JamsosError, data_problems, problem
 from jamsos_cli.resources import schema_file
+from jamsos_cli.texts import say
 
 
 class DecreeError(JamsosError):
@@ -76,7 +77,7 @@ class AgeRange(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> AgeRange:
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+            raise problem("error.data.age_order", min=self.min, max=self.max)
         return self
 
 
@@ -99,15 +100,15 @@ class Premium(_Strict):
     def _jkk_and_jkm(cls, value: list[str]) -> list[str]:
         missing = [p for p in ("JKK", "JKM") if p not in value]
         if missing:
-            raise ValueError(f"must include {' and '.join(missing)}")
+            raise problem("error.data.programs_missing", programs=", ".join(missing))
         if len(set(value)) != len(value):
-            raise ValueError("a program is listed twice")
+            raise problem("error.data.program_twice")
         return value
 
     @model_validator(mode="after")
     def _jht_rate(self) -> Premium:
         if "JHT" in self.programs and self.jht_rate_bp is None:
-            raise ValueError("jht_rate_bp is required when JHT is in programs")
+            raise problem("error.data.jht_rate")
         return self
 
     def breakdown(self) -> dict[str, int]:
@@ -150,7 +151,7 @@ class ExclusionGroup(_Strict):
     def _has_letters(cls, value: list[str]) -> list[str]:
         empty = [t for t in value if not role_key(t)]
         if empty:
-            raise ValueError(f"term(s) without letters: {', '.join(map(repr, empty))}")
+            raise problem("error.data.terms_without_letters", terms=", ".join(map(repr, empty)))
         return value
 
 
@@ -191,8 +192,8 @@ class Decree(_Strict):
 
         unknown = [f for f in value if f not in FIELDS]
         if unknown:
-            raise ValueError(
-                f"unknown roster field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}"
+            raise problem(
+                "error.data.unknown_fields", unknown=", ".join(unknown), known=", ".join(FIELDS)
             )
         return value
 
@@ -202,7 +203,9 @@ class Decree(_Strict):
         known = occupation_groups()
         unknown = [g for g in value or [] if g not in known]
         if unknown:
-            raise ValueError(f"unknown group(s) {', '.join(unknown)}; known: {', '.join(known)}")
+            raise problem(
+                "error.data.unknown_groups", unknown=", ".join(unknown), known=", ".join(known)
+            )
         return value
 
     @model_validator(mode="after")
@@ -212,10 +215,10 @@ class Decree(_Strict):
             spellings = [role.name, *role.aliases, *role.exact]
             for spelling, key in zip(spellings, map(role_key, spellings), strict=True):
                 if not key:
-                    raise ValueError(f"role {role.name!r}: alias {spelling!r} has no letters")
+                    raise problem("error.data.alias_no_letters", role=role.name, alias=spelling)
                 if seen.setdefault(key, role.name) != role.name:
-                    raise ValueError(
-                        f"alias {spelling!r} belongs to both {seen[key]!r} and {role.name!r}"
+                    raise problem(
+                        "error.data.alias_twice", alias=spelling, first=seen[key], second=role.name
                     )
         return self
 
@@ -263,7 +266,7 @@ class Decree(_Strict):
         if quota is None:
             return self
         if quota < 0:
-            raise DecreeError(f"{self.id}: quota must be 0 (unlimited) or more, not {quota}")
+            raise DecreeError("error.decree.quota", decree=self.id, quota=quota)
         return self.model_copy(update={"quota": quota})  # keeps source, overrides, folder
 
 
@@ -299,19 +302,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DecreeError(f"{path}: file not found") from None
+        raise DecreeError("error.file.not_found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DecreeError(f"{path}: cannot read ({exc})") from None
+        raise DecreeError("error.file.unreadable", path=path, reason=exc) from None
     except tomllib.TOMLDecodeError as exc:
-        raise DecreeError(f"{path}: not valid TOML ({exc})") from None
-
-
-def _where(loc: tuple) -> str:
-    """pydantic's error location as a TOML key path: ``roles[2].aliases``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+        raise DecreeError("error.file.toml", path=path, reason=exc) from None
 
 
 def load_file(path: Path) -> Decree:
@@ -320,11 +315,7 @@ def load_file(path: Path) -> Decree:
     try:
         decree = Decree.model_validate(raw)
     except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{path}: {_where(err['loc'])}: {msg}")
-        raise DecreeError("\n".join(lines)) from None
+        raise DecreeError("error.data.problems", problems=data_problems(exc, path)) from None
     decree._source = Path(path)
     return decree
 
@@ -336,7 +327,7 @@ def _load_folder(folder: Path) -> dict[str, Decree]:
         decree = load_file(path)
         if decree.id in found:
             raise DecreeError(
-                f"{path}: id {decree.id!r} is already used by {found[decree.id].source}"
+                "error.decree.id_twice", path=path, id=decree.id, first=found[decree.id].source
             )
         found[decree.id] = decree
     return found
@@ -345,9 +336,9 @@ def _load_folder(folder: Path) -> dict[str, Decree]:
 def _check_folder(extra_dir: Path) -> Path:
     path = Path(extra_dir)
     if not path.exists():
-        raise DecreeError(f"{path}: decree folder not found")
+        raise DecreeError("error.decree.folder_missing", path=path)
     if path.is_file() and path.suffix.lower() != ".toml":
-        raise DecreeError(f"{path}: give a folder of *.toml rule files (or one .toml file)")
+        raise DecreeError("error.decree.folder_kind", path=path)
     return path
 
 
@@ -374,14 +365,9 @@ def load_decree(decree_id: str, extra_dir: Path | None = None, quota: int | None
     known = catalogue(extra_dir)
     decree = known.get(decree_id)
     if decree is None:
-        raise DecreeError(
-            f"unknown decree {decree_id!r}; known decrees: {', '.join(known) or '(none)'}"
-        )
+        raise DecreeError("error.decree.unknown", decree=decree_id, known=", ".join(known) or "-")
     if city_name(decree.city_code) is None:
-        raise DecreeError(
-            f"{decree.source}: city_code: {decree.city_code} is not a city or regency "
-            "in the Kemendagri reference table"
-        )
+        raise DecreeError("error.decree.city", path=decree.source, city=decree.city_code)
     return decree.with_quota(quota)
 
 
@@ -459,75 +445,25 @@ def detail(decree: Decree) -> dict[str, Any]:
     return data
 
 
-_LABELS = {
-    "id": {
-        "id": "ID",
-        "title": "Judul",
-        "roles": "Peran",
-        "quota": "Kuota",
-        "premium": "Iuran per\norang-bulan",
-        "unlimited": "tanpa batas",
-        "group": "Kelompok",
-        "city": "Kota",
-        "age": "Usia pada awal kepesertaan",
-        "years": "tahun",
-        "assumed": "asumsi — cocokkan dengan naskah keputusan",
-        "programs": "Program",
-        "income": "Penghasilan yang dilaporkan",
-        "required": "Kolom wajib",
-        "excluded": "Pekerjaan yang dikecualikan",
-        "negations": "tidak dikecualikan bila didahului",
-        "notes": "Catatan",
-        "source": "Berkas aturan",
-        "overrides": "menggantikan berkas bawaan",
-        "aliases": "ejaan",
-        "exact": "hanya persis",
-        "rounding": "pembulatan",
-    },
-    "en": {
-        "id": "ID",
-        "title": "Title",
-        "roles": "Roles",
-        "quota": "Quota",
-        "premium": "Premium per\nperson-month",
-        "unlimited": "unlimited",
-        "group": "Group",
-        "city": "City",
-        "age": "Age at coverage start",
-        "years": "years",
-        "assumed": "assumption — confirm against the decree text",
-        "programs": "Programs",
-        "income": "Declared income",
-        "required": "Required fields",
-        "excluded": "Excluded occupations",
-        "negations": "not excluded when preceded by",
-        "notes": "Notes",
-        "source": "Rule file",
-        "overrides": "replaces the shipped file",
-        "aliases": "spellings",
-        "exact": "exact only",
-        "rounding": "rounding",
-    },
-}
-
-
 def render_list(console, decrees: list[Decree], lang: str) -> None:
     """The table of ``jamsos decrees``."""
     from rich.table import Table
 
-    L = _LABELS[lang]
+    def L(key: str) -> str:
+        return say(f"decrees.{key}", lang)
+
     table = Table(box=None, pad_edge=False)
-    table.add_column(f"{L['id']} / {L['title']}", no_wrap=True)
-    table.add_column(L["roles"], overflow="fold", ratio=1)
-    table.add_column(L["quota"], justify="right", no_wrap=True)
-    table.add_column(L["premium"], justify="right", no_wrap=True)
+    table.add_column(f"{L('id')} / {L('title')}", no_wrap=True)
+    table.add_column(L("roles"), overflow="fold", ratio=1)
+    table.add_column(L("quota"), justify="right", no_wrap=True)
+    table.add_column(L("premium"), justify="right", no_wrap=True)
     for decree in decrees:
         s = summary(decree)
-        title = s["title"] + (f" ({L['overrides']})" if s["overrides"] else "")
+        title = s["title"] + (f" ({L('overrides')})" if s["overrides"] else "")
         table.add_row(
             f"[bold]{s['id']}[/]\n{_esc(title)}",
             _esc(", ".join(s["roles"])),
-            money.format_number(s["quota"], lang) if s["quota"] else L["unlimited"],
+            money.format_number(s["quota"], lang) if s["quota"] else L("unlimited"),
             money.format_rupiah(s["premium_per_person_month"], lang),
         )
     table.show_lines = True
@@ -536,47 +472,50 @@ def render_list(console, decrees: list[Decree], lang: str) -> None:
 
 def render_detail(console, decree: Decree, lang: str) -> None:
     """``jamsos decrees ID``: the rule set in full, as the tool understood it."""
-    L = _LABELS[lang]
+
+    def L(key: str) -> str:
+        return say(f"decrees.{key}", lang)
+
     d = detail(decree)
     rp = money.format_rupiah
     lines = [
         f"[bold]{_esc(d['id'])}[/] — {_esc(d['title'])}",
-        f"{L['group']}: {_esc(d['group'] or '-')}",
-        f"{L['city']}: {d['city_code']} {_esc(d['city'] or '?')}",
-        f"{L['quota']}: "
-        + (money.format_number(d["quota"], lang) if d["quota"] else L["unlimited"]),
-        f"{L['age']}: {decree.age.min}–{decree.age.max} {L['years']}"
-        + (f" ({L['assumed']})" if decree.age.assumed else ""),
+        f"{L('group')}: {_esc(d['group'] or '-')}",
+        f"{L('city')}: {d['city_code']} {_esc(d['city'] or '?')}",
+        f"{L('quota')}: "
+        + (money.format_number(d["quota"], lang) if d["quota"] else L("unlimited")),
+        f"{L('age')}: {decree.age.min}–{decree.age.max} {L('years')}"
+        + (f" ({L('assumed')})" if decree.age.assumed else ""),
     ]
     if decree.age.note:
         lines.append(f"  {_esc(decree.age.note)}")
-    lines.append(f"{L['roles']}:")
+    lines.append(f"{L('roles')}:")
     for role in decree.roles:
         spell = ", ".join(role.aliases) or "-"
-        line = f"  - {_esc(role.name)} ({L['aliases']}: {_esc(spell)}"
+        line = f"  - {_esc(role.name)} ({L('aliases')}: {_esc(spell)}"
         if role.exact:
-            line += f"; {L['exact']}: {_esc(', '.join(role.exact))}"
+            line += f"; {L('exact')}: {_esc(', '.join(role.exact))}"
         lines.append(line + ")")
     p = decree.premium
-    lines.append(f"{L['programs']}: {', '.join(p.programs)}")
-    lines.append(f"{L['income']}: {rp(p.declared_income, lang)}")
+    lines.append(f"{L('programs')}: {', '.join(p.programs)}")
+    lines.append(f"{L('income')}: {rp(p.declared_income, lang)}")
     for program, amount in d["premium"]["breakdown"].items():
         how = money.describe_program(program, p.jkk_rate_bp, p.jht_rate_bp, lang)
         lines.append(f"  {program}: {rp(amount, lang)} ({how})")
-    per_month = L["premium"].replace("\n", " ")
+    per_month = L("premium").replace("\n", " ")
     total = rp(d["premium"]["per_person_month"], lang)
-    lines.append(f"{per_month}: [bold]{total}[/] ({L['rounding']}: {p.rounding})")
-    lines.append(f"{L['required']}: {_esc(', '.join(_headers(d['required_fields'])))}")
-    lines.append(f"{L['excluded']}:")
+    lines.append(f"{per_month}: [bold]{total}[/] ({L('rounding')}: {p.rounding})")
+    lines.append(f"{L('required')}: {_esc(', '.join(_headers(d['required_fields'])))}")
+    lines.append(f"{L('excluded')}:")
     for group in d["exclusions"]:
         lines.append(f"  - {_esc(group['label'])}: {_esc(', '.join(group['terms']))}")
     if d["exclusion_negations"]:
-        lines.append(f"  ({L['negations']}: {_esc(', '.join(d['exclusion_negations']))})")
+        lines.append(f"  ({L('negations')}: {_esc(', '.join(d['exclusion_negations']))})")
     for note in decree.notes:
-        lines.append(f"{L['notes']}: {_esc(note)}")
-    lines.append(f"{L['source']}: {d['source']}")
+        lines.append(f"{L('notes')}: {_esc(note)}")
+    lines.append(f"{L('source')}: {d['source']}")
     if d["overrides"]:
-        lines.append(f"  ({L['overrides']}: {d['overrides']})")
+        lines.append(f"  ({L('overrides')}: {d['overrides']})")
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,9 @@ import polars as pl
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
-from jamsos_cli.neardup import DEFAULT_MIN_SCORE, render_reasons
+from jamsos_cli.neardup import DEFAULT_MIN_SCORE
+from jamsos_cli.render.reasons import render_reasons
+from jamsos_cli.texts import say
 
 if TYPE_CHECKING:
     from jamsos_cli.pipeline import RunResult
@@ -101,38 +103,33 @@ class DedupeResult:
 def check_request(req: DedupeRequest) -> None:
     """Everything a user can get wrong in the options, before any work (exit 2)."""
     if req.min_score is not None and not 0 <= req.min_score <= 100:
-        raise UsageError(f"--min-score {req.min_score:g}: give a score from 0 to 100")
+        raise UsageError("error.option.min_score", value=f"{req.min_score:g}")
     if req.review is not None:
         if req.review.suffix.lower() not in REVIEW_SUFFIXES:
-            raise UsageError(f"--review {req.review}: give a .csv or .xlsx file name")
+            raise UsageError("error.option.review_name", path=req.review)
         if not req.review.parent.is_dir():
             raise UsageError(
-                f"--review {req.review}: the folder {req.review.parent} does not exist"
+                "error.option.review_folder", path=req.review, folder=req.review.parent
             )
     if req.decisions is not None and not req.decisions.is_file():
-        raise UsageError(f"--decisions {req.decisions}: no such file")
+        raise UsageError("error.option.decisions_missing", path=req.decisions)
     if (
         req.review is not None
         and req.decisions is not None
         and os.path.abspath(req.review) == os.path.abspath(req.decisions)
     ):
-        raise UsageError(
-            f"--review {req.review} is the --decisions file: the new review would drop the "
-            "decisions in it; give the new review another name"
-        )
+        raise UsageError("error.option.review_is_decisions", path=req.review)
 
 
 def load_decisions(path: Path) -> pl.DataFrame:
-    """The clerk's decisions file; its problems are the user's to fix (exit 2)."""
+    """The clerk's decisions file; its problems are the user's to fix (exit 2,
+    ``review.DecisionsError``)."""
     from jamsos_cli.review import read_decisions
 
-    try:
-        return read_decisions(path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    return read_decisions(path)
 
 
-def dedupe(req: DedupeRequest, say: Callable[[str], None] = lambda _m: None) -> DedupeResult:
+def dedupe(req: DedupeRequest) -> DedupeResult:
     """Run ``jamsos dedupe`` (module docstring); raises ``JamsosError`` for usage problems
     and ``LockHeld`` when recording decisions while another run holds the ledger (checked
     first, before any work)."""
@@ -147,14 +144,12 @@ def dedupe(req: DedupeRequest, say: Callable[[str], None] = lambda _m: None) -> 
         if decided is not None:
             result.decisions_recorded = _record(req, decided)
             result.ledger_created = not result.ledger_exists and req.ledger.exists()
-            say(f"{result.decisions_recorded} decision(s) recorded in {req.ledger}")
     if req.review is not None:
         from jamsos_cli.review import write_review
 
         result.review = write_review(
             result.pairs, result.run.records, req.review, req.lang, known=result.known
         )
-        say(f"review: {result.pairs.height} pair(s) written to {result.review}")
     return result
 
 
@@ -212,7 +207,7 @@ def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
     cannot record (another run holds it → exit 3) does no work; a foreign or corrupt
     ledger is refused untouched (exit 2); a missing folder is created private."""
     from jamsos_cli.ledger import check_file
-    from jamsos_cli.locks import exclusive, ledger_lock_path
+    from jamsos_cli.locks import exclusive, ledger_lock_path, ledger_what
 
     check_file(req.ledger)
     folder = req.ledger.parent
@@ -221,8 +216,8 @@ def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
             folder.mkdir(parents=True)
             os.chmod(folder, 0o750 if req.file_mode & 0o040 else 0o700)
         except OSError as exc:
-            raise UsageError(f"{folder}: cannot create the folder ({exc.strerror})") from None
-    with exclusive(ledger_lock_path(req.ledger), f"the ledger {req.ledger}", mode=req.file_mode):
+            raise UsageError("error.file.folder", path=folder, reason=exc.strerror) from None
+    with exclusive(ledger_lock_path(req.ledger), ledger_what(req.ledger), mode=req.file_mode):
         yield
 
 
@@ -389,44 +384,6 @@ def same_person_checks(
 
 # --------------------------------------------------------------------------- output
 
-_TEXT = {
-    "id": {
-        "kind": {"exact": "NIK sama", "near": "NIK mirip"},
-        "head": ("Jenis", "Skor", "A", "B", "Alasan"),
-        "ledger": "Ledger: {path} ({n} orang)",
-        "no_ledger": "Ledger belum ada di {path}: hanya daftar yang dibandingkan",
-        "min_score": "Kemungkinan duplikat dilaporkan mulai skor {score:g}",
-        "found": "{n} pasangan: {exact} NIK sama, {near} NIK mirip ({same} sudah diputuskan sama)",
-        "none": "Tidak ada duplikat ditemukan.",
-        "more": "… {n} pasangan lain tidak ditampilkan; gunakan --format json atau --review.",
-        "review": "Berkas tinjauan ditulis: {path} (isi kolom KEPUTUSAN dengan SAMA atau BEDA, "
-        "lalu jalankan lagi dengan --decisions)",
-        "recorded": "Keputusan dicatat di ledger {path}: {n} baru/berubah dari {read}",
-        "created": "Ledger baru dibuat: {path}",
-        "ignored": "{n} keputusan untuk pasangan NIK sama diabaikan: satu NIK tidak mungkin dua "
-        "orang; perbaiki NIK di sumbernya",
-        "fatal": "Ada berkas yang tidak dapat diproses: keputusan tidak dicatat, "
-        "berkas tinjauan tidak ditulis",
-    },
-    "en": {
-        "kind": {"exact": "exact", "near": "near"},
-        "head": ("Kind", "Score", "A", "B", "Why"),
-        "ledger": "Ledger: {path} ({n} people)",
-        "no_ledger": "No ledger yet at {path}: the rosters were compared with each other only",
-        "min_score": "Likely duplicates reported from a score of {score:g}",
-        "found": "{n} pairs: {exact} exact, {near} near ({same} already decided same)",
-        "none": "No duplicates found.",
-        "more": "… {n} more pairs not shown; use --format json or --review.",
-        "review": "Review file written: {path} (fill in the DECISION column with SAMA or BEDA, "
-        "then run again with --decisions)",
-        "recorded": "Decisions recorded in the ledger {path}: {n} new or changed of {read}",
-        "created": "New ledger created: {path}",
-        "ignored": "{n} decision(s) on exact pairs ignored: one NIK cannot be two people; "
-        "correct the NIK at the source",
-        "fatal": "An input could not be processed: no decisions recorded, no review written",
-    },
-}
-
 
 def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
     """The pairs with both sides spelled out (file, sheet, row, name, NIK masked unless
@@ -546,18 +503,21 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
 
     from jamsos_cli.report import issues_for_output
 
-    T = _TEXT["en" if lang == "en" else "id"]
+    def line(key: str, **values: object) -> None:
+        console.print(say(f"dedupe.{key}", lang, **values), highlight=False)
+
     req = result.request
     if result.known is not None:
-        console.print(T["ledger"].format(path=req.ledger, n=result.known.height), highlight=False)
+        line("ledger", path=req.ledger, n=result.known.height)
     elif not result.ledger_created:
-        console.print(T["no_ledger"].format(path=req.ledger), highlight=False)
-    console.print(T["min_score"].format(score=result.min_score), highlight=False)
+        line("no_ledger", path=req.ledger)
+    line("min_score", score=f"{result.min_score:g}")
     table = pair_table(result, lang, show_pii)
     if table.height:
         out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
-        for i, head in enumerate(T["head"]):
-            out.add_column(head, overflow="fold", justify="right" if i == 1 else "left")
+        for head in ("kind", "score", "a", "b", "reasons"):
+            justify = "right" if head == "score" else "left"
+            out.add_column(say(f"dedupe.head.{head}", lang), overflow="fold", justify=justify)
         for r in table.head(MAX_TEXT_PAIRS).iter_rows(named=True):
             sides = [
                 "\n".join(
@@ -570,7 +530,7 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
                 for s in "ab"
             ]
             out.add_row(
-                T["kind"][r["kind"]],
+                say(f"pairs.kind.{r['kind']}", lang),
                 str(r["score"]),
                 escape(sides[0]),
                 escape(sides[1]),
@@ -578,16 +538,11 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
             )
         console.print(out)
         if table.height > MAX_TEXT_PAIRS:
-            console.print(T["more"].format(n=table.height - MAX_TEXT_PAIRS), highlight=False)
+            line("more", n=table.height - MAX_TEXT_PAIRS)
         s = summary(result)
-        console.print(
-            T["found"].format(
-                n=s["pairs"], exact=s["exact"], near=s["near"], same=s["decided_same"]
-            ),
-            highlight=False,
-        )
+        line("found", n=s["pairs"], exact=s["exact"], near=s["near"], same=s["decided_same"])
     else:
-        console.print(T["none"], highlight=False)
+        line("none")
     unusable = issues_for_output(
         result.run.findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error"),
         lang,
@@ -600,18 +555,13 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
             markup=False,
         )
     if result.fatal:
-        console.print(T["fatal"], highlight=False)
+        line("fatal")
         return
     if result.ledger_created:
-        console.print(T["created"].format(path=req.ledger), highlight=False)
+        line("created", path=req.ledger)
     if result.decisions_recorded is not None:
-        console.print(
-            T["recorded"].format(
-                path=req.ledger, n=result.decisions_recorded, read=result.decisions_read
-            ),
-            highlight=False,
-        )
+        line("recorded", path=req.ledger, n=result.decisions_recorded, read=result.decisions_read)
     if result.decisions_ignored:
-        console.print(T["ignored"].format(n=result.decisions_ignored), highlight=False)
+        line("ignored", n=result.decisions_ignored)
     if result.review is not None:
-        console.print(T["review"].format(path=result.review), highlight=False)
+        line("review", path=result.review)

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import polars as pl
 
 from jamsos_cli.errors import JamsosError, UsageError
+from jamsos_cli.texts import Lang, ref, say
 
 APPLICATION_ID = 0x4A4D534F  # "JMSO": marks an SQLite file as a jamsos ledger
 
@@ -114,6 +115,7 @@ MIGRATIONS: list[list[str]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
+STATUSES = (STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # The people of live batches, as the checks and the exports read them.
@@ -189,7 +191,7 @@ def month_index(label: str, option: str = "--start") -> int:
     """``2025-06`` → a month number (year * 12 + month - 1), so overlaps are integer tests."""
     m = _MONTH.match(label.strip()) if isinstance(label, str) else None
     if not m:
-        raise UsageError(f"{option} {label!r}: use YYYY-MM (e.g. 2025-06)")
+        raise UsageError("error.option.month", option=option, value=label)
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 
@@ -216,7 +218,7 @@ class Period:
         first = month_index(start, "--start")
         last = month_index(end, "--end") if end else (first // 12) * 12 + 11
         if last < first:
-            raise UsageError(f"--end {end} is before --start {start}")
+            raise UsageError("error.option.end_before_start", end=end, start=start)
         return cls(first, last)
 
     @property
@@ -291,7 +293,7 @@ def _sqlite_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        raise LedgerError(f"{path}: the ledger cannot be used ({exc})") from None
+        raise LedgerError("error.ledger.unusable", path=path, reason=exc) from None
 
 
 class Ledger:
@@ -370,7 +372,7 @@ class Ledger:
         except (OSError, sqlite3.Error) as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-            raise LedgerError(f"{self.path}: cannot create the ledger ({exc})") from None
+            raise LedgerError("error.ledger.create", path=self.path, reason=exc) from None
         os.replace(tmp, self.path)
         _fsync_dir(parent)
         self.conn.close()
@@ -402,10 +404,10 @@ class Ledger:
                         self.conn.execute(
                             "UPDATE batches SET status = ? WHERE id = ?", (STATUS_DONE, batch_id)
                         )
-                        notes.append(f"completed interrupted batch {batch_id} ({folder})")
+                        notes.append(ref("ledger.recovered_done", id=batch_id, folder=folder))
                     else:
                         self._delete_batch(batch_id)
-                        notes.append(f"rolled back interrupted batch {batch_id} ({folder})")
+                        notes.append(ref("ledger.recovered_gone", id=batch_id, folder=folder))
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -564,13 +566,13 @@ class Ledger:
             for d, s, e, n, p, t in rows
         ]
 
-    def find_batch(self, ref: str) -> dict:
+    def find_batch(self, which: str) -> dict:
         """A batch by id (``3``) or folder name (``perwako-..._2025-06_2025-12_001``)."""
-        key = ref.strip().rstrip("/")
+        key = which.strip().rstrip("/")
         for batch in self.batches():
             if str(batch["id"]) == key or Path(batch["folder"]).name == Path(key).name:
                 return batch
-        raise UsageError(f"no batch {ref!r} in the ledger {self.path} (see: jamsos ledger list)")
+        raise UsageError("error.ledger.no_batch", batch=which, path=self.path)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -690,13 +692,15 @@ class Ledger:
                 (STATUS_DONE, batch_id, STATUS_COMMITTING),
             )
 
-    def void(self, ref: str) -> dict:
+    def void(self, which: str) -> dict:
         """Withdraw a batch that was never uploaded: its people can be submitted again."""
         self._require_writable()
-        batch = self.find_batch(ref)
+        batch = self.find_batch(which)
         if batch["status"] != STATUS_DONE:
             raise UsageError(
-                f"batch {batch['id']} is {batch['status']}: only a done batch can be voided"
+                "error.ledger.void_status",
+                id=batch["id"],
+                status=ref(f"ledger.status.{batch['status']}"),
             )
         with _sqlite_errors(self.path):
             self.conn.execute(
@@ -725,15 +729,15 @@ def opened(path: Path, *, mode: int = 0o600, write: bool = False) -> Iterator[Le
     To read it (``list``, ``stats``, ``export``): a private snapshot, recovered in memory, so
     reading never waits for a cron run and never needs write access to the ledger.
     """
-    from jamsos_cli.locks import exclusive, ledger_lock_path
+    from jamsos_cli.locks import exclusive, ledger_lock_path, ledger_what
 
     path = Path(path)
     if not path.exists():
-        raise LedgerError(f"{path}: no ledger here (nothing has been recorded yet)")
+        raise LedgerError("error.ledger.missing", path=path)
     check_file(path)
     with contextlib.ExitStack() as stack:
         if write:
-            stack.enter_context(exclusive(ledger_lock_path(path), f"the ledger {path}", mode=mode))
+            stack.enter_context(exclusive(ledger_lock_path(path), ledger_what(path), mode=mode))
             ledger = stack.enter_context(Ledger.open(path, mode=mode))
         else:
             ledger = stack.enter_context(Ledger.snapshot(path))
@@ -761,47 +765,36 @@ def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
     can read, and that needs write access; the reader itself cannot change anything.
     """
     if path.is_dir():
-        raise LedgerError(f"{path}: is a folder, not a ledger file")
+        raise LedgerError("error.ledger.folder", path=path)
     try:
         with open(path, "rb") as fh:
             magic = fh.read(len(_SQLITE_MAGIC))
     except OSError as exc:
-        raise LedgerError(f"{path}: cannot read the ledger ({exc.strerror})") from None
+        raise LedgerError("error.ledger.read", path=path, reason=exc.strerror) from None
     if magic and magic != _SQLITE_MAGIC:
-        raise LedgerError(
-            f"{path}: not a jamsos ledger (not an SQLite database); the file was left "
-            "untouched — give another --ledger path"
-        )
+        raise LedgerError("error.ledger.not_sqlite", path=path)
     mode = "rw" if writable or os.access(path, os.W_OK) else "ro"
     try:
         conn = sqlite3.connect(_uri(path, mode), uri=True, isolation_level=None)
         if not writable:
             conn.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:
-        raise LedgerError(f"{path}: cannot open the ledger ({exc})") from None
+        raise LedgerError("error.ledger.open", path=path, reason=exc) from None
     try:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         n_objects = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise LedgerError(
-            f"{path}: the ledger cannot be read ({exc}); the file was left untouched"
-        ) from None
+        raise LedgerError("error.ledger.damaged", path=path, reason=exc) from None
     if app_id == 0 and n_objects == 0:
         return conn  # an empty database (e.g. a 0-byte file): initialised by _migrate
     if app_id != APPLICATION_ID:
         conn.close()
-        raise LedgerError(
-            f"{path}: this SQLite file is not a jamsos ledger; it was left untouched — "
-            "give another --ledger path"
-        )
+        raise LedgerError("error.ledger.foreign", path=path)
     if version > SCHEMA_VERSION:
         conn.close()
-        raise LedgerError(
-            f"{path}: ledger schema version {version} is newer than this jamsos understands "
-            f"({SCHEMA_VERSION}); upgrade jamsos"
-        )
+        raise LedgerError("error.ledger.newer", path=path, version=version, known=SCHEMA_VERSION)
     conn.execute("PRAGMA foreign_keys = ON")
     if writable:
         conn.execute("PRAGMA synchronous = FULL")
@@ -864,52 +857,23 @@ def export_frame(ledger: Ledger, *, include_voided: bool = False) -> pl.DataFram
     )
 
 
-def write_export(frame: pl.DataFrame, target: Path, *, mode: int) -> Path:
-    """csv or xlsx by the file's extension; owner-only and formula-neutralised (outputs.py)."""
+def write_export(frame: pl.DataFrame, target: Path, *, mode: int, lang: Lang) -> Path:
+    """csv or xlsx by the file's extension, headers and status words in ``lang``;
+    owner-only and formula-neutralised (outputs.py)."""
     from jamsos_cli.outputs import write_csv, write_xlsx
 
+    frame = frame.with_columns(
+        pl.col("status").replace({s: say(f"ledger.status.{s}", lang) for s in STATUSES})
+    ).rename({c: say(f"export.column.{c}", lang) for c in frame.columns})
+    text = {say(f"export.column.{c}", lang) for c in EXPORT_TEXT_COLUMNS}
     suffix = Path(target).suffix.lower()
     if suffix == ".csv":
         return write_csv(frame, target, mode=mode)
     if suffix == ".xlsx":
         return write_xlsx(
-            frame, target, mode=mode, sheet="ledger", text_columns=EXPORT_TEXT_COLUMNS
+            frame, target, mode=mode, sheet=say("export.sheet", lang), text_columns=text
         )
-    raise UsageError(f"{target}: give a .csv or .xlsx file name")
-
-
-_LABELS = {
-    "id": {
-        "id": "ID",
-        "folder": "Folder",
-        "decree": "Keputusan",
-        "period": "Periode",
-        "participants": "Peserta",
-        "status": "Status",
-        "created": "Dibuat",
-        "batches": "Batch",
-        "people": "Orang",
-        "months": "Bulan",
-        "premium": "Total iuran",
-        "none": "Belum ada batch di ledger.",
-        "ledger": "Ledger",
-    },
-    "en": {
-        "id": "ID",
-        "folder": "Folder",
-        "decree": "Decree",
-        "period": "Period",
-        "participants": "Participants",
-        "status": "Status",
-        "created": "Created",
-        "batches": "Batches",
-        "people": "People",
-        "months": "Months",
-        "premium": "Total premium",
-        "none": "No batches in the ledger yet.",
-        "ledger": "Ledger",
-    },
-}
+    raise UsageError("error.file.table_name", path=target)
 
 
 def render_batches(console, path: Path, batches: list[dict], lang: str) -> None:
@@ -917,23 +881,22 @@ def render_batches(console, path: Path, batches: list[dict], lang: str) -> None:
     the period (``<decree>_<start>_<end>_<seq>``); ``--format json`` has them as fields."""
     from rich.table import Table
 
-    L = _LABELS[lang]
-    console.print(f"{L['ledger']}: {path}", highlight=False)
+    console.print(say("ledger.path", lang, path=path), highlight=False)
     if not batches:
-        console.print(L["none"])
+        console.print(say("ledger.none", lang))
         return
-    table = Table(box=None, pad_edge=False)
-    table.add_column(L["id"], justify="right")
-    table.add_column(L["folder"], no_wrap=True)
-    table.add_column(L["participants"], justify="right")
-    table.add_column(L["status"])
-    table.add_column(L["created"], no_wrap=True)
+    table = Table(box=None, pad_edge=False, collapse_padding=True)
+    table.add_column(say("ledger.column.id", lang), justify="right")
+    table.add_column(say("ledger.column.folder", lang), no_wrap=True)
+    table.add_column(say("ledger.column.participants", lang), justify="right")
+    table.add_column(say("ledger.column.status", lang), no_wrap=True)
+    table.add_column(say("ledger.column.created", lang), no_wrap=True)
     for b in batches:
         table.add_row(
             str(b["id"]),
             Path(b["folder"]).name,
             str(b["participants"]),
-            b["status"],
+            say(f"ledger.status.{b['status']}", lang),
             b["created"][:16].replace("T", " "),
         )
     console.print(table)
@@ -945,14 +908,14 @@ def render_stats(console, path: Path, stats: list[dict], lang: str) -> None:
 
     from jamsos_cli.money import format_number, format_rupiah
 
-    L = _LABELS[lang]
-    console.print(f"{L['ledger']}: {path}", highlight=False)
+    console.print(say("ledger.path", lang, path=path), highlight=False)
     if not stats:
-        console.print(L["none"])
+        console.print(say("ledger.none", lang))
         return
     table = Table(box=None, pad_edge=False)
     for key in ("decree", "period", "months", "batches", "people", "premium"):
-        table.add_column(L[key], justify="left" if key in ("decree", "period") else "right")
+        justify = "left" if key in ("decree", "period") else "right"
+        table.add_column(say(f"ledger.column.{key}", lang), justify=justify)
     for s in stats:
         table.add_row(
             s["decree"],

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from jamsos_cli.errors import LockHeld, UsageError
+from jamsos_cli.texts import ref
 
 FOLDER_LOCK_NAME = ".jamsos.lock"
 
@@ -27,6 +28,14 @@ def ledger_lock_path(ledger: Path) -> Path:
 
 def folder_lock_path(folder: Path) -> Path:
     return folder / FOLDER_LOCK_NAME
+
+
+def ledger_what(ledger: Path) -> str:
+    return ref("lock.ledger", path=ledger)
+
+
+def folder_what(folder: Path) -> str:
+    return ref("lock.folder", path=folder)
 
 
 if sys.platform == "win32":  # pragma: no cover - the tool is run from Linux cron
@@ -57,17 +66,16 @@ else:
 def exclusive(lock_file: Path, what: str, *, mode: int = 0o600) -> Iterator[Path]:
     """Hold an exclusive lock on ``lock_file`` (created if missing) for the ``with`` body.
 
-    ``what`` names the thing protected, for the message a second run prints.
+    ``what`` names the thing protected (``ledger_what``, ``folder_what``: texts to render in
+    the user's language), for the message a second run prints.
     """
     try:
         fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, mode)
     except OSError as exc:
-        raise UsageError(f"{lock_file}: cannot create lock file ({exc.strerror})") from None
+        raise UsageError("error.lock.create", path=lock_file, reason=exc.strerror) from None
     try:
         if not _try_lock(fd):
-            raise LockHeld(
-                f"another jamsos run is using {what} (lock {lock_file}); try again when it ends"
-            )
+            raise LockHeld("error.lock.held", what=what, lock=lock_file)
         yield lock_file
     finally:
         os.close(fd)  # closing the descriptor releases the lock
@@ -78,9 +86,7 @@ def run_locks(ledger: Path, out: Path | None, *, mode: int = 0o600) -> Iterator[
     """The locks of one build-batch run: the ledger's, then the output folder's (same order
     in every run; neither waits, so there is no deadlock)."""
     with contextlib.ExitStack() as stack:
-        stack.enter_context(exclusive(ledger_lock_path(ledger), f"the ledger {ledger}", mode=mode))
+        stack.enter_context(exclusive(ledger_lock_path(ledger), ledger_what(ledger), mode=mode))
         if out is not None:
-            stack.enter_context(
-                exclusive(folder_lock_path(out), f"the output folder {out}", mode=mode)
-            )
+            stack.enter_context(exclusive(folder_lock_path(out), folder_what(out), mode=mode))
         yield

@@ -89,10 +89,10 @@ def describe_program(
     program: str, jkk_rate_bp: int, jht_rate_bp: int | None, lang: str = "id"
 ) -> str:
     """How a program's amount is computed, for ``jamsos decrees ID``."""
-    of_income = "dari penghasilan" if lang == "id" else "of declared income"
-    flat = "tetap per bulan" if lang == "id" else "flat per month"
+    from jamsos_cli.texts import say
+
     if program == "JKK":
-        return f"{format_rate(jkk_rate_bp, lang)} {of_income}"
+        return say("money.of_income", lang, rate=format_rate(jkk_rate_bp, lang))
     if program == "JHT" and jht_rate_bp is not None:
-        return f"{format_rate(jht_rate_bp, lang)} {of_income}"
-    return flat
+        return say("money.of_income", lang, rate=format_rate(jht_rate_bp, lang))
+    return say("money.flat", lang)

@@ -119,20 +119,14 @@ class _NameRules(BaseModel):
     token_groups: list[_TokenGroup]
 
 
-class _Template(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    en: str
-
-
 class _Engine(BaseModel):
-    """``schemas/neardup.toml``: points per signal, name curve, thresholds, reason texts."""
+    """``schemas/neardup.toml``: points per signal, name curve, thresholds (the reasons'
+    words are the text catalogue's ``reason.<key>``, rendered by ``render.reasons``)."""
 
     model_config = ConfigDict(extra="forbid")
     points: dict[str, float]
     name: dict[Literal["pivot", "slope", "floor", "cap"], float]
     thresholds: dict[Literal["address_similar", "father_similar"], float]
-    reasons: dict[str, _Template]
 
 
 @cache
@@ -223,53 +217,6 @@ def father_name(expr: pl.Expr) -> pl.Expr:
     """The normalised name after "bin"/"binti", or null."""
     p = _name_patterns()
     return _canonical(_clean_name(expr).str.extract(p["patronym_take"], 1))
-
-
-# --------------------------------------------------------------------------- reasons
-
-
-def reason_text(reasons: list[str] | None, lang: str = "id") -> str:
-    """Render reason keys ("same_phone", "name_similar:94") as one sentence in ``lang``."""
-    templates = _engine()["reasons"]
-    lang = "en" if lang == "en" else "id"
-    parts = []
-    for reason in reasons or []:
-        key, _, param = reason.partition(":")
-        template = templates.get(key, {}).get(lang)
-        parts.append(template.replace("{0}", param) if template else reason)
-    return ", ".join(parts)
-
-
-def reason_templates(lang: str = "id") -> pl.DataFrame:
-    """Reason key -> template, as a frame (for vectorised rendering of many pairs)."""
-    lang = "en" if lang == "en" else "id"
-    reasons = _engine()["reasons"]
-    return pl.DataFrame(
-        {"key": list(reasons), "template": [r[lang] for r in reasons.values()]},
-        schema={"key": pl.Utf8, "template": pl.Utf8},
-    )
-
-
-def render_reasons(reasons: pl.Series, lang: str = "id") -> pl.Series:
-    """``reason_text`` for a whole column of reason lists, vectorised (one text per list)."""
-    frame = pl.DataFrame({"reasons": reasons.cast(pl.List(pl.Utf8))}).with_row_index("i")
-    parts = (
-        frame.explode("reasons")
-        .with_columns(
-            key=pl.col("reasons").str.split_exact(":", 1).struct.field("field_0"),
-            param=pl.col("reasons").str.split_exact(":", 1).struct.field("field_1").fill_null(""),
-        )
-        .join(reason_templates(lang), on="key", how="left", maintain_order="left")
-        .with_columns(
-            text=pl.coalesce(
-                pl.col("template").str.replace_all("{0}", pl.col("param"), literal=True),
-                pl.col("reasons"),
-            )
-        )
-    )
-    texts = parts.group_by("i").agg(pl.col("text").drop_nulls().str.join(", "))
-    out = frame.select("i").join(texts, on="i", how="left", maintain_order="left")
-    return out.get_column("text").fill_null("").alias(reasons.name)
 
 
 # --------------------------------------------------------------------------- identity frame
@@ -839,7 +786,7 @@ def find_near_duplicates(
 
     Returns ``PAIR_SCHEMA``: ``a_rid`` (the earlier run record), ``b_rid`` (the later one, or
     null for a known person, then ``b_ref`` names it), both NIKs, ``score`` 0..100,
-    ``reasons`` (stable keys, render with ``reason_text``) and ``decision`` ("same" or null),
+    ``reasons`` (stable keys, rendered by ``render.reasons``) and ``decision`` ("same" or null),
     sorted by ``a_rid``. Only pairs whose NIKs differ: equal NIKs are exact duplicates.
     Thresholds: see the module docstring.
     """
@@ -884,13 +831,11 @@ def find_near_duplicates(
 # --------------------------------------------------------------------------- findings
 
 
-def near_duplicate_checks(
-    pairs: pl.DataFrame, records: pl.DataFrame, lang: str | None = None
-) -> pl.DataFrame:
+def near_duplicate_checks(pairs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """``NEAR_DUPLICATE`` findings (``findings.CHECK_SCHEMA``) for both records of each pair.
 
     ``detail`` names the other record ("file.csv:12", "book.xlsx [Sheet1]:7" or the ledger
-    ``b_ref``) and the score; with ``lang`` also the reasons in that language.
+    ``b_ref``) and the score.
     """
     from jamsos_cli.findings import CHECK_SCHEMA
 
@@ -906,12 +851,7 @@ def near_duplicate_checks(
             pl.col("_row"),
         ),
     )
-    extra = (
-        pl.lit(", ") + render_reasons(pairs.get_column("reasons"), lang)
-        if lang and pairs.height
-        else pl.lit("")
-    )
-    p = pairs.with_columns(extra=extra).join(
+    p = pairs.join(
         where.select(a_rid="_rid", a_at="at"), on="a_rid", how="left", maintain_order="left"
     )
     p = p.join(where.select(b_rid="_rid", b_at="at"), on="b_rid", how="left", maintain_order="left")
@@ -919,12 +859,12 @@ def near_duplicate_checks(
     a_side = p.select(
         rid="a_rid",
         value="a_nik",
-        detail=pl.format("{} ({}%{})", pl.coalesce("b_at", "b_ref"), score, "extra"),
+        detail=pl.format("{} ({}%)", pl.coalesce("b_at", "b_ref"), score),
     )
     b_side = p.filter(pl.col("b_rid").is_not_null()).select(
         rid="b_rid",
         value="b_nik",
-        detail=pl.format("{} ({}%{})", "a_at", score, "extra"),
+        detail=pl.format("{} ({}%)", "a_at", score),
     )
     out = pl.concat([a_side, b_side]).with_columns(
         code=pl.lit("NEAR_DUPLICATE"), field=pl.lit("nik")

@@ -153,12 +153,11 @@ def _expand_each(inputs: list[str]):
 
 def _unusable(display: str, err: RosterReadError) -> dict:
     """A file-level finding for an input that cannot be processed (row stays null)."""
-    where = f"row/baris {err.row}: " if err.row is not None else ""
     return fnd.file_finding(
         display,
         err.sheet,
         getattr(err, "code", "FILE_UNREADABLE"),
-        detail=where + err.message,
+        detail=err.reason(),  # rendered in the report's language (texts.ref)
         column=err.column,
     )
 

@@ -77,16 +77,16 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, str]]:
                 key=lambda n: (n.casefold(), n),  # as a file manager lists them
             )
             if not names:
-                raise RosterReadError(arg, f"the folder holds no roster file ({wanted})")
+                raise RosterReadError(arg, "read.folder_empty", wanted=wanted)
             out += [(path / n, os.path.join(arg, n)) for n in names]
         elif path.exists():
             if path.suffix.lower() not in extensions:
                 raise RosterReadError(
-                    arg, f"not a roster file type ({path.suffix or 'no extension'}): use {wanted}"
+                    arg, "read.file_type", suffix=path.suffix or "-", wanted=wanted
                 )
             out.append((path, arg))
         else:
-            raise RosterReadError(arg, "file or folder not found")
+            raise RosterReadError(arg, "read.not_found")
     return out
 
 
@@ -94,24 +94,24 @@ def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTab
     """One roster as read (see ``tables.RosterTable``); ``sheet`` is ignored for a CSV."""
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
-        raise RosterReadError(display, f"not a roster file type ({path.suffix or 'none'})")
+        raise RosterReadError(
+            display, "read.file_type", suffix=path.suffix or "-", wanted=", ".join(KINDS)
+        )
     try:
         info = path.stat()
         size = info.st_size
         if path.is_dir():
-            raise RosterReadError(display, "is a folder, not a file")
+            raise RosterReadError(display, "read.is_folder")
     except FileNotFoundError:
-        raise RosterReadError(display, "file not found") from None
+        raise RosterReadError(display, "read.not_found") from None
     except OSError as err:
-        raise RosterReadError(display, f"cannot open the file: {err.strerror}") from None
+        raise RosterReadError(display, "read.cannot_open", reason=err.strerror) from None
     if size == 0:
-        raise RosterReadError(display, "the file is empty (0 bytes)")
+        raise RosterReadError(display, "read.zero_bytes")
     limits = reading_rules().limits
     limit_mb = limits.max_csv_mb if kind == "csv" else limits.max_workbook_mb
     if size > limit_mb * 1024 * 1024:
-        raise RosterReadError(
-            display, f"the file is too large ({size / 2**20:,.0f} MB; limit {limit_mb:,} MB)"
-        )
+        raise RosterReadError(display, "read.too_large", mb=f"{size / 2**20:,.0f}", limit=limit_mb)
     stamp = (size, info.st_mtime_ns)
     try:
         if kind == "csv":
@@ -120,7 +120,7 @@ def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTab
             table = _read_workbook(path, display, kind, sheet)
     except (OSError, MemoryError) as err:
         text = getattr(err, "strerror", None) or type(err).__name__
-        raise RosterReadError(display, f"cannot be read: {text}") from None
+        raise RosterReadError(display, "read.cannot_read", reason=text) from None
     table.stamp = stamp
     return table
 
@@ -133,12 +133,7 @@ def reread(table: RosterTable) -> RosterTable:
     modification time, and the same rows (row numbers) read from it."""
     if not table.released:
         return table
-    changed = RosterReadError(
-        table.file,
-        "the file changed while jamsos was checking it, so its rejected rows cannot be "
-        "written back: run again",
-        sheet=table.sheet,
-    )
+    changed = RosterReadError(table.file, "read.changed", sheet=table.sheet)
     if _stamp(table.path) != table.stamp:
         raise changed
     again = read_roster(table.path, table.file, table.sheet)
@@ -161,12 +156,13 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _binary_hint(data: bytes) -> str:
-    """What a file with NUL bytes probably is, so the clerk knows what to do with it."""
+    """What a file with NUL bytes probably is (a ``read.*`` key), so the clerk knows what to
+    do with it."""
     if data.startswith(b"PK\x03\x04"):
-        return "binary file: looks like an Excel/ODS workbook named .csv (rename it to .xlsx)"
+        return "read.binary_xlsx"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "binary file: looks like an old Excel workbook named .csv (rename it to .xls)"
-    return "binary file (NUL bytes), not CSV text: save it again as CSV"
+        return "read.binary_xls"
+    return "read.binary"
 
 
 def _cp1252_to_utf8(data: bytes) -> bytes:
@@ -193,7 +189,7 @@ def _to_utf8(data: bytes, display: str) -> tuple[bytes, str, bool]:
         try:
             data, encoding = data.decode("utf-16").encode("utf-8"), "utf-16"
         except UnicodeDecodeError:
-            raise RosterReadError(display, "cannot decode the UTF-16 text (damaged file)") from None
+            raise RosterReadError(display, "read.utf16") from None
     elif b"\x00" in data:
         raise RosterReadError(display, _binary_hint(data))
     elif data.startswith(codecs.BOM_UTF8):
@@ -358,12 +354,7 @@ def _check_runaway_quotes(frame: pl.DataFrame, display: str) -> None:
     bad = frame.filter(pl.col("_breaks") > limit).get_column("_row")
     if bad.len():
         row = int(bad[0])
-        raise RosterReadError(
-            display,
-            f'a quote mark (") opened on line {row} is never closed, so the lines after it '
-            "run together: remove the stray quote or save the file again from Excel",
-            row=row,
-        )
+        raise RosterReadError(display, "read.runaway_quote", row=row, line=row)
 
 
 def _is_blank(data: bytes) -> bool:
@@ -374,7 +365,7 @@ def _is_blank(data: bytes) -> bool:
 def _read_csv(path: Path, display: str) -> RosterTable:
     data, encoding, presumed = _to_utf8(path.read_bytes(), display)
     if _is_blank(data):
-        raise RosterReadError(display, "the file is empty (no rows)")
+        raise RosterReadError(display, "read.no_rows")
     # Zero-width characters to strip? Look for their first byte only (a fast memchr scan).
     extra = reading_rules().csv.strip_extra
     invisible = any(lead in data for lead in {ch.encode("utf-8")[:1] for ch in extra})
@@ -389,10 +380,10 @@ def _read_csv(path: Path, display: str) -> RosterTable:
             data, encoding = _cp1252_to_utf8(data), "cp1252"
             raw = _parse(data, delimiter, width, lines)
     except (csv.Error, UnicodeDecodeError) as err:
-        raise RosterReadError(display, f"not a readable CSV file: {err}") from None
+        raise RosterReadError(display, "read.bad_csv", reason=err) from None
     del data  # the file's text (as big as the file) is not needed once parsed
     if raw.height == 0:
-        raise RosterReadError(display, "the file is empty (no rows)")
+        raise RosterReadError(display, "read.no_rows")
     if lines > raw.height:
         _check_runaway_quotes(raw, display)
     raw.drop_in_place("_breaks")  # in place: a new frame would copy every column into one chunk
@@ -458,19 +449,19 @@ def _open_workbook(fh, display: str):
     try:
         return CalamineWorkbook.from_filelike(fh)
     except PasswordError:
-        raise RosterReadError(display, "the workbook is password-protected") from None
+        raise RosterReadError(display, "read.password") from None
     except CalamineError as err:
         fh.seek(0)
         head = fh.read(4096)
         if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 container calamine could not open
-            hint = "password-protected, or damaged: open it in Excel and save it again as .xlsx"
+            hint = "read.ole2"
         elif head.lstrip().startswith(b"<"):
-            hint = "an HTML/XML page, not a workbook: open it in Excel and save as .xlsx"
+            hint = "read.html"
         elif b"\x00" not in head and not head.startswith(b"PK") and _looks_text(head):
-            hint = "a text (CSV) file, not a workbook: rename it to .csv"
+            hint = "read.text_workbook"
         else:
-            hint = f"not a valid workbook (damaged, or another format): {_first_line(err)}"
-        raise RosterReadError(display, hint) from None
+            hint = "read.bad_workbook"
+        raise RosterReadError(display, hint, reason=_first_line(err)) from None
 
 
 def _looks_text(head: bytes) -> bool:
@@ -496,7 +487,7 @@ def _worksheets(wb) -> tuple[list[str], list[str]]:
 
 def _choose_sheet(wanted: str | None, names: list[str], visible: list[str], display: str):
     if not names:
-        raise RosterReadError(display, "the workbook has no sheets")
+        raise RosterReadError(display, "read.no_sheets")
     if wanted is None:
         return (visible or names)[0]
     if wanted in names:
@@ -504,9 +495,7 @@ def _choose_sheet(wanted: str | None, names: list[str], visible: list[str], disp
     folded = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
     if len(folded) == 1:
         return folded[0]
-    raise SheetNotFoundError(
-        display, f"sheet {wanted!r} not found; the workbook has: {', '.join(names)}"
-    )
+    raise SheetNotFoundError(display, "read.sheet_not_found", wanted=wanted, names=", ".join(names))
 
 
 def _sheet_has_data(wb, name: str) -> bool:
@@ -535,11 +524,16 @@ def _read_workbook(path: Path, display: str, kind: str, wanted: str | None) -> R
                 else []
             )
         except CalamineError as err:
-            raise RosterReadError(display, f"cannot read: {_first_line(err)}", sheet=name) from None
+            raise RosterReadError(
+                display, "read.cannot_read", sheet=name, reason=_first_line(err)
+            ) from None
     base = dict(file=display, path=path, sheet=name, kind=kind)
     if not any(v != "" for r in rows for v in r):
-        more = f"; sheets with data: {', '.join(others)} (use --sheet)" if others else ""
-        raise RosterReadError(display, f"the sheet is empty{more}", sheet=name)
+        if others:
+            raise RosterReadError(
+                display, "read.sheet_empty_others", sheet=name, others=", ".join(others)
+            )
+        raise RosterReadError(display, "read.sheet_empty", sheet=name)
     scan = reading_rules().limits.header_scan_rows
     k = _find_header([[_cell_text(v) for v in r] for r in rows[:scan]])
     notes = []

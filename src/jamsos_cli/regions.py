@@ -221,10 +221,7 @@ class Regions:
 def _city(regions: Regions, city_code: str) -> City:
     name = regions.name_of(city_code)
     if name is None:
-        raise UnknownCityError(
-            f"unknown city/regency code {city_code!r}: not in wilayah_kemendagri.csv "
-            "(expected a dotted code such as '21.71', Kota Batam)"
-        )
+        raise UnknownCityError("error.config.city", city=city_code)
     keyer = regions.names
     current = regions.table.filter(
         pl.col("current"), pl.col("code").str.starts_with(city_code + ".")

@@ -11,14 +11,11 @@ from pathlib import Path
 
 import polars as pl
 
-from jamsos_cli.codes import Lang
 from jamsos_cli.outputs import write_csv, write_xlsx
 from jamsos_cli.read import reread
 from jamsos_cli.report import with_messages
 from jamsos_cli.tables import RosterTable
-
-ROW_LABEL = {"id": "BARIS", "en": "ROW"}
-REASON_LABEL = {"id": "ALASAN PENOLAKAN", "en": "REJECTION REASONS"}
+from jamsos_cli.texts import Lang, say
 
 
 def rejects_name(table: RosterTable, ext: str) -> str:
@@ -34,11 +31,11 @@ def reasons_by_rid(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
     )
 
 
-def _unique_headers(headers: list[str]) -> list[str]:
+def _unique_headers(headers: list[str], lang: Lang) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for i, h in enumerate(headers):
-        name = h or f"KOLOM_{i + 1}"
+        name = h or say("rejects.unnamed_column", lang, n=i + 1)
         if name in seen:
             seen[name] += 1
             name = f"{name}_{seen[name]}"
@@ -54,14 +51,14 @@ def rejects_frame(
     """The rejected rows of one table: row number, original cells in order, reasons."""
     rids = records.filter(pl.col("_src") == src).select("_rid", "_row")
     rejected = rids.join(reasons, left_on="_rid", right_on="rid", how="inner")
-    names = _unique_headers(table.headers)
+    names = _unique_headers(table.headers, lang)
     original = table.frame.select(
         pl.col("_row"), *[pl.col(f"c{i}").alias(n) for i, n in enumerate(names)]
     )
     return (
         original.join(rejected.drop("_rid"), on="_row", how="inner", maintain_order="left")
-        .rename({"_row": ROW_LABEL[lang], "_reasons": REASON_LABEL[lang]})
-        .with_columns(pl.col(ROW_LABEL[lang]).cast(pl.Utf8))
+        .rename({"_row": say("rejects.row", lang), "_reasons": say("rejects.reasons", lang)})
+        .with_columns(pl.col(say("rejects.row", lang)).cast(pl.Utf8))
     )
 
 
@@ -71,7 +68,9 @@ def text_columns(table: RosterTable, names: list[str]) -> set[str]:
     return {names[idx] for f, idx in table.fields.items() if f in wanted}
 
 
-def write_rejects_file(table: RosterTable, frame: pl.DataFrame, target: Path, *, mode: int) -> Path:
+def write_rejects_file(
+    table: RosterTable, frame: pl.DataFrame, target: Path, *, lang: Lang, mode: int
+) -> Path:
     if target.suffix.lower() == ".csv":
         encoding = table.encoding or "utf-8"
         if encoding.lower().replace("_", "-") in ("utf-8-sig",):
@@ -79,7 +78,7 @@ def write_rejects_file(table: RosterTable, frame: pl.DataFrame, target: Path, *,
         return write_csv(
             frame, target, mode=mode, encoding=encoding, delimiter=table.delimiter or ","
         )
-    names = _unique_headers(table.headers)
+    names = _unique_headers(table.headers, lang)
     return write_xlsx(
         frame,
         target,
@@ -112,5 +111,5 @@ def write_rejects(
                 path = path.with_name(f"{src + 1:02d}_{path.name}")
         else:
             path = Path(target)
-        written.append(write_rejects_file(table, frame, path, mode=mode))
+        written.append(write_rejects_file(table, frame, path, lang=lang, mode=mode))
     return written

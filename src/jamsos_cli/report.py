@@ -6,15 +6,17 @@ through: NIKs as ``2171********0001``, phones as ``0812*****890``, unless ``--sh
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
+from pathlib import Path
 from string import Formatter
 from typing import Any
 
 import polars as pl
 
-from jamsos_cli.codes import Lang, registry
+from jamsos_cli.codes import message, registry
+from jamsos_cli.texts import Lang, catalogue, resolve, say
 
 # Fields whose values are masked on screen, in logs and in JSON reports (SPEC §8).
 NIK_FIELDS = frozenset({"nik", "family_head_nik"})
@@ -94,10 +96,10 @@ _PARTS = ("value", "detail", "column")
 @cache
 def _codes_quoting(lang: Lang) -> dict[str, list[str]]:
     """part (value, detail, column) → the codes whose ``lang`` template quotes it."""
-    reg = registry()
+    texts = catalogue(lang)
     used = {
-        code: {f for _, f, _, _ in Formatter().parse(spec.id if lang == "id" else spec.en) if f}
-        for code, spec in reg.items()
+        code: {f for _, f, _, _ in Formatter().parse(texts[f"finding.{code}"]) if f}
+        for code in registry()
     }
     return {part: [c for c, fields in used.items() if part in fields] for part in _PARTS}
 
@@ -106,7 +108,6 @@ def with_messages(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
     """Add the clerk-facing message; templates are per code, so render per distinct tuple
     of the parts the code's template quotes (NIK_OUTSIDE_CITY does not quote the NIK: one
     message for all its rows, not one Python call per NIK)."""
-    reg = registry()
     quoting = _codes_quoting(lang)
     keys = [f"_m_{p}" for p in _PARTS]
     keyed = findings.with_columns(
@@ -115,10 +116,11 @@ def with_messages(findings: pl.DataFrame, lang: Lang) -> pl.DataFrame:
     )
     distinct = keyed.select("code", *keys).unique()
     msgs = [
-        reg[c].message(
+        message(
+            c,
             lang,
             value=_quoted(v),
-            detail=d if d is not None else "",
+            detail=resolve(d, lang) if d is not None else "",
             column=col or "",
         )
         for c, v, d, col in distinct.iter_rows()
@@ -209,55 +211,33 @@ def issues_for_output(findings: pl.DataFrame, lang: Lang, show_pii: bool) -> pl.
     )
 
 
-def json_report(
+def json_doc(
     summary: Summary,
     findings: pl.DataFrame,
     lang: Lang,
     show_pii: bool,
     extra: dict[str, Any] | None = None,
-) -> str:
+) -> dict[str, Any]:
+    """The validate ``--format json`` document: ``summary`` (with ``extra``) and ``issues``."""
     doc: dict[str, Any] = {"summary": summary.as_dict()}
     if extra:
         doc["summary"].update(extra)
     doc["issues"] = issues_for_output(findings, lang, show_pii).to_dicts()
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    return doc
+
+
+def as_of_line(lang: Lang, as_of: date, decree: str | None) -> str:
+    """validate's heading: the day age is judged on, and the decree."""
+    if decree:
+        return say("report.as_of_decree", lang, day=as_of.isoformat(), decree=decree)
+    return say("report.as_of", lang, day=as_of.isoformat())
+
+
+def rejects_line(lang: Lang, path: Path) -> str:
+    return say("report.rejects_written", lang, path=path)
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-_LABELS = {
-    "id": {
-        "file": "Berkas",
-        "rows": "Baris",
-        "accepted": "Diterima",
-        "rejected": "Ditolak",
-        "warnings": "Peringatan",
-        "code": "Kode",
-        "count": "Jumlah",
-        "row": "Baris",
-        "column": "Kolom",
-        "message": "Keterangan",
-        "severity": "Tingkat",
-        "more": "… {n} temuan lain tidak ditampilkan; gunakan --format json atau --rejects.",
-        "none": "Tidak ada temuan.",
-        "unusable": "tidak dapat diproses",
-    },
-    "en": {
-        "file": "File",
-        "rows": "Rows",
-        "accepted": "Accepted",
-        "rejected": "Rejected",
-        "warnings": "Warnings",
-        "code": "Code",
-        "count": "Count",
-        "row": "Row",
-        "column": "Column",
-        "message": "Message",
-        "severity": "Severity",
-        "more": "… {n} more findings not shown; use --format json or --rejects.",
-        "none": "No findings.",
-        "unusable": "could not be processed",
-    },
-}
 
 
 def render_text(
@@ -273,7 +253,6 @@ def render_text(
     from rich.table import Table
     from rich.text import Text
 
-    L = _LABELS[lang]
     for line in heading:
         console.print(line, highlight=False)
     # messages only for the findings shown (a million-row run has hundreds of thousands)
@@ -291,22 +270,22 @@ def render_text(
             column = f"[{row['column']}] " if row["column"] else ""
             lines.append(f"{where}: ")
             lines.append(row["code"], style=_SEVERITY_STYLE[sev])
-            lines.append(f" {sev} {column}{row['message']}\n")
+            lines.append(f" {say(f'report.severity.{sev}', lang)} {column}{row['message']}\n")
         console.print(lines, highlight=False, soft_wrap=True, end="")
         if findings.height > MAX_TEXT_ISSUES:
-            console.print(L["more"].format(n=findings.height - MAX_TEXT_ISSUES))
+            console.print(say("report.more", lang, n=findings.height - MAX_TEXT_ISSUES))
     else:
-        console.print(L["none"])
+        console.print(say("report.none", lang))
     files = Table(title=None, box=None)
     for key in ("file", "rows", "accepted", "rejected", "warnings"):
-        files.add_column(L[key], justify="left" if key == "file" else "right")
+        files.add_column(say(f"report.{key}", lang), justify="left" if key == "file" else "right")
     for f in summary.by_file:
-        name = f["file"] + (f" ({L['unusable']})" if f["unusable"] else "")
+        name = f["file"] + (f" ({say('report.unusable', lang)})" if f["unusable"] else "")
         files.add_row(
             name, str(f["rows"]), str(f["accepted"]), str(f["rejected"]), str(f["warnings"])
         )
     files.add_row(
-        f"[bold]{'Total' if lang == 'en' else 'Jumlah'}[/]",
+        f"[bold]{say('report.total', lang)}[/]",
         str(summary.rows),
         str(summary.accepted),
         str(summary.rejected),
@@ -316,8 +295,8 @@ def render_text(
     console.print(files)
     if summary.by_code:
         codes = Table(box=None)
-        codes.add_column(L["code"])
-        codes.add_column(L["count"], justify="right")
+        codes.add_column(say("report.code", lang))
+        codes.add_column(say("report.count", lang), justify="right")
         for code, n in summary.by_code.items():
             codes.add_row(code, str(n))
         console.print()

@@ -13,38 +13,26 @@ import contextlib
 import io
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import polars as pl
 
-from jamsos_cli.neardup import PAIR_SCHEMA, render_reasons
+from jamsos_cli.errors import JamsosError
+from jamsos_cli.neardup import PAIR_SCHEMA
+from jamsos_cli.render.reasons import render_reasons
+from jamsos_cli.texts import LANGS, Lang, say
 
-# Review columns: key -> (Indonesian header, English header). read_decisions accepts both.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "pair": ("PASANGAN", "PAIR"),
-    "kind": ("JENIS", "KIND"),
-    "score": ("SKOR", "SCORE"),
-    "reasons": ("ALASAN", "REASONS"),
-    "a_file": ("BERKAS A", "FILE A"),
-    "a_row": ("BARIS A", "ROW A"),
-    "a_nik": ("NIK A", "NIK A"),
-    "a_name": ("NAMA A", "NAME A"),
-    "a_birth_date": ("TGL LAHIR A", "BIRTH DATE A"),
-    "a_phone": ("HP A", "PHONE A"),
-    "a_address": ("ALAMAT A", "ADDRESS A"),
-    "b_file": ("BERKAS B", "FILE B"),
-    "b_row": ("BARIS B", "ROW B"),
-    "b_nik": ("NIK B", "NIK B"),
-    "b_name": ("NAMA B", "NAME B"),
-    "b_birth_date": ("TGL LAHIR B", "BIRTH DATE B"),
-    "b_phone": ("HP B", "PHONE B"),
-    "b_address": ("ALAMAT B", "ADDRESS B"),
-    "decision": ("KEPUTUSAN (SAMA/BEDA)", "DECISION (SAMA/BEDA)"),
-    # both NIKs as one text cell: Excel opening the CSV turns a bare 16-digit NIK into a
-    # number and saves it back as 2.17E+15; this cell survives, so decisions stay keyed.
-    "key": ("KUNCI (JANGAN DIUBAH)", "KEY (DO NOT EDIT)"),
-}
-_KIND_TEXT = {"near": ("NIK mirip", "near"), "exact": ("NIK sama", "exact")}
+# The review file's columns in order; their headers are ``review.column.<key>`` in the
+# catalogue, and read_decisions accepts them in every language. ``key`` holds both NIKs as
+# one text cell: Excel opening the CSV turns a bare 16-digit NIK into a number and saves it
+# back as 2.17E+15; this cell survives, so decisions stay keyed.
+COLUMNS = (
+    "pair", "kind", "score", "reasons",
+    "a_file", "a_row", "a_nik", "a_name", "a_birth_date", "a_phone", "a_address",
+    "b_file", "b_row", "b_nik", "b_name", "b_birth_date", "b_phone", "b_address",
+    "decision", "key",
+)  # fmt: skip
 SAME, DIFFERENT = "SAMA", "BEDA"
 # What a clerk may type in the decision column (upper-cased, trimmed).
 DECISION_WORDS: dict[str, str] = {
@@ -59,6 +47,15 @@ DECISION_WORDS: dict[str, str] = {
     "TIDAK": "different",
 }
 _FORMULA_START = r"^[=+\-@\t\r]"
+
+
+class DecisionsError(JamsosError):
+    """A decisions file that cannot be used (exit 2): names the file, and the row."""
+
+
+def header(key: str, lang: Lang) -> str:
+    """The header of review column ``key`` in ``lang``."""
+    return say(f"review.column.{key}", lang)
 
 
 def _person_columns(frame: pl.DataFrame, rid: str) -> pl.DataFrame:
@@ -132,8 +129,7 @@ def review_frame(
     text = render_reasons(pairs.get_column("reasons"), lang) if pairs.height else None
     sides = _sides(pairs.with_columns(reasons_text=text), records, known)
     kind = pl.col("kind") if "kind" in pairs.columns else pl.lit("near")
-    header = 0 if lang != "en" else 1
-    kind = kind.replace({k: v[header] for k, v in _KIND_TEXT.items()})
+    kind = kind.replace({k: say(f"pairs.kind.{k}", lang) for k in ("near", "exact")})
     decided = pl.when(pl.col("decision") == "same").then(pl.lit(SAME))
     table = sides.select(
         pair=pl.int_range(1, pl.len() + 1).cast(pl.Utf8),
@@ -144,7 +140,7 @@ def review_frame(
         decision=decided,
         key=pl.format("{} / {}", "a_nik", "b_nik"),
     )
-    return table.select(_guard(pl.col(k)).alias(names[header]) for k, names in COLUMNS.items())
+    return table.select(_guard(pl.col(k)).alias(header(k, lang)) for k in COLUMNS)
 
 
 _SIDE = ("file", "row", "nik", "name", "birth_date", "phone", "address")
@@ -168,7 +164,7 @@ def write_review(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"{path}: review file must be .csv or .xlsx")
+        raise DecisionsError("error.file.table_name", path=path)
     table = review_frame(pairs, records, lang, known)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -193,7 +189,7 @@ def _write_xlsx(table: pl.DataFrame, path: str, lang: str) -> None:
 
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
     try:
-        ws = wb.add_worksheet("Review" if lang == "en" else "Tinjau")
+        ws = wb.add_worksheet(say("review.sheet", lang))
         bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         text = wb.add_format({"num_format": "@"})
         ws.write_row(0, 0, table.columns, bold)
@@ -202,7 +198,7 @@ def _write_xlsx(table: pl.DataFrame, path: str, lang: str) -> None:
                 if value is not None:
                     ws.write_string(r, c, value, text)
         last = table.width - 1
-        decision = list(COLUMNS).index("decision")
+        decision = COLUMNS.index("decision")
         widths = [6, 10, 6, 60, 18, 6, 18, 24, 12, 14, 28, 18, 6, 18, 24, 12, 14, 28, 22, 36]
         for c, width in enumerate(widths[: table.width]):
             ws.set_column(c, c, width, text)
@@ -214,11 +210,9 @@ def _write_xlsx(table: pl.DataFrame, path: str, lang: str) -> None:
             {
                 "validate": "list",
                 "source": [SAME, DIFFERENT],
-                "input_title": "KEPUTUSAN" if lang != "en" else "DECISION",
-                "input_message": "SAMA = orang yang sama, BEDA = orang berbeda"
-                if lang != "en"
-                else "SAMA = same person, BEDA = different people",
-                "error_message": "SAMA / BEDA",
+                "input_title": say("review.decision_title", lang),
+                "input_message": say("review.decision_help", lang),
+                "error_message": f"{SAME} / {DIFFERENT}",
             },
         )
         ws.freeze_panes(1, 0)
@@ -234,14 +228,17 @@ def _norm_header(text: object) -> str:
     return "".join(ch for ch in str(text or "").upper() if ch.isalnum())
 
 
-_HEADER_KEYS = {
-    _norm_header(name): key
-    for key, names in COLUMNS.items()
-    if key in ("a_nik", "b_nik", "decision", "key")
-    for name in names
-}
-# also the bare words, for a clerk who shortened the header
-_HEADER_KEYS |= {"KEPUTUSAN": "decision", "DECISION": "decision", "KUNCI": "key", "KEY": "key"}
+@cache
+def _header_keys() -> dict[str, str]:
+    """Normalised header → column, in every language; the bare words too ("KEPUTUSAN"),
+    for a clerk who shortened the header."""
+    keys = {}
+    for lang in LANGS:
+        for key in ("a_nik", "b_nik", "decision", "key"):
+            keys[_norm_header(header(key, lang))] = key
+        for key in ("decision", "key"):
+            keys[_norm_header(say(f"review.short.{key}", lang))] = key
+    return keys
 
 
 def _read_table(path: Path) -> tuple[list[str], list[list[object]], int]:
@@ -266,10 +263,10 @@ def _read_table(path: Path) -> tuple[list[str], list[list[object]], int]:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         rows = sheet.to_python(skip_empty_area=False)
         for i, row in enumerate(rows):  # the header: the first row naming the decision column
-            if any(_HEADER_KEYS.get(_norm_header(c)) == "decision" for c in row):
+            if any(_header_keys().get(_norm_header(c)) == "decision" for c in row):
                 return [str(c or "") for c in row], [list(r) for r in rows[i + 1 :]], i + 2
         return [], [], 2
-    raise ValueError(f"{path}: decisions file must be .csv or .xlsx")
+    raise DecisionsError("error.file.table_name", path=path)
 
 
 def _cell_text(value: object) -> str | None:
@@ -286,25 +283,23 @@ def read_decisions(path: str | os.PathLike) -> pl.DataFrame:
     """The clerk's decisions as ``nik_a``, ``nik_b`` (sorted, so order-independent) and
     ``decision`` ("same"/"different"). Rows with an empty decision are ignored.
 
-    Raises ``ValueError`` naming the file (and row) for a file that cannot be read, lacks the
-    NIK or decision columns, has an unknown decision word or a decided row without both NIKs,
-    or decides one NIK pair both ways.
+    Raises ``DecisionsError`` naming the file (and row) for a file that cannot be read,
+    lacks the NIK or decision columns, has an unknown decision word or a decided row without
+    both NIKs, or decides one NIK pair both ways.
     """
     path = Path(path)
     try:
-        header, rows, first_row = _read_table(path)
-    except ValueError:
+        headers, rows, first_row = _read_table(path)
+    except DecisionsError:
         raise
     except Exception as exc:  # unreadable, not a spreadsheet, ...
-        raise ValueError(f"{path}: cannot read the decisions file ({exc})") from exc
-    where = {_HEADER_KEYS.get(_norm_header(h)): i for i, h in enumerate(header)}
+        raise DecisionsError("error.decisions.unreadable", path=path, reason=exc) from exc
+    keys = _header_keys()
+    where = {keys.get(_norm_header(h)): i for i, h in enumerate(headers)}
     needed = ("decision",) if "key" in where else ("a_nik", "b_nik", "decision")
-    missing = [COLUMNS[k][0] for k in needed if k not in where]
+    missing = [header(k, "id") for k in needed if k not in where]
     if missing:
-        raise ValueError(
-            f"{path}: kolom/column {', '.join(missing)} tidak ditemukan/not found "
-            "(use the review file written by jamsos dedupe --review)"
-        )
+        raise DecisionsError("error.decisions.columns", path=path, columns=", ".join(missing))
 
     def column(key: str) -> list[str | None]:  # the per-cell pass of reading a sheet
         i = where.get(key)
@@ -333,25 +328,19 @@ def read_decisions(path: str | os.PathLike) -> pl.DataFrame:
     unknown = decided.filter(pl.col("decision").is_null())
     if unknown.height:
         line, word = unknown.item(0, "line"), unknown.item(0, "word")
-        raise ValueError(
-            f"{path}, baris/row {line}: keputusan tidak dikenal {word!r}; isi {SAME} atau "
-            f"{DIFFERENT} / unknown decision, use {SAME} or {DIFFERENT}"
+        raise DecisionsError(
+            "error.decisions.word", path=path, row=line, word=word, same=SAME, different=DIFFERENT
         )
     no_nik = decided.filter(pl.col("a").is_null() | pl.col("b").is_null())
     if no_nik.height:
-        raise ValueError(
-            f"{path}, baris/row {no_nik.item(0, 'line')}: NIK A dan NIK B harus terisi / "
-            "both NIKs are needed"
-        )
+        raise DecisionsError("error.decisions.niks", path=path, row=no_nik.item(0, "line"))
     mangled = decided.filter(~(pl.col("a") + pl.col("b")).str.contains(r"^\d+$"))
     if mangled.height:
         from jamsos_cli.report import mask_nik  # the message goes to the screen (SPEC §8)
 
         a, b = (mask_nik(mangled.item(0, side)) for side in ("a", "b"))
-        raise ValueError(
-            f"{path}, baris/row {mangled.item(0, 'line')}: NIK tidak utuh "
-            f"({a} / {b}); Excel mengubahnya menjadi angka? "
-            "/ a NIK is not whole digits (changed into a number by Excel?)"
+        raise DecisionsError(
+            "error.decisions.mangled", path=path, row=mangled.item(0, "line"), a=a, b=b
         )
     both_ways = (
         decided.group_by("nik_a", "nik_b")
@@ -360,10 +349,7 @@ def read_decisions(path: str | os.PathLike) -> pl.DataFrame:
     )
     if both_ways.height:
         lines = " & ".join(str(n) for n in sorted(both_ways.item(0, "line")))
-        raise ValueError(
-            f"{path}, baris/row {lines}: pasangan NIK yang sama diputuskan dua kali berbeda / "
-            "the same NIK pair is decided both ways"
-        )
+        raise DecisionsError("error.decisions.both_ways", path=path, rows=lines)
     return decided.unique(subset=["nik_a", "nik_b"], keep="first", maintain_order=True).select(
         "nik_a", "nik_b", "decision"
     )

@@ -229,11 +229,11 @@ class RosterRowRules(BaseModel):
 
     @model_validator(mode="after")
     def _row_rules(self) -> RosterRowRules:
-        from jamsos_cli.codes import spec
+        from jamsos_cli.codes import message as code_message
 
         errors = []
         for code, field, value, detail in _row_findings(self):
-            message = spec(code).message("en", value=value or "", detail=detail or "")
+            message = code_message(code, "en", value=value or "", detail=detail or "")
             ctx = {"message": message, "detail": detail}
             errors.append(
                 InitErrorDetails(

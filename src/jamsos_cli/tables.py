@@ -14,28 +14,42 @@ from pathlib import Path
 import polars as pl
 
 from jamsos_cli.errors import JamsosError
+from jamsos_cli.texts import DEFAULT_LANG, ref, say
 
 
 class RosterReadError(JamsosError):
-    """An input that cannot be processed at all (exit 2): unreadable, empty, binary..."""
+    """An input that cannot be processed at all (exit 2): unreadable, empty, binary...
+
+    ``key`` (``read.<what>``) and its values say why; ``file``, ``sheet``, ``row`` and
+    ``column`` where. ``reason()`` is the why alone, as a ``texts.ref`` (the file-level
+    finding's detail); ``message(lang)`` the whole line."""
 
     def __init__(
         self,
         file: str,
-        message: str,
+        key: str,
+        /,
         *,
         sheet: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        **values: object,
     ) -> None:
+        super().__init__(key, **values)
         self.file, self.sheet, self.row, self.column = file, sheet, row, column
-        self.message = message
-        where = file + (f" [{sheet}]" if sheet else "")
-        if row is not None:
-            where += f", baris/row {row}"
-        if column:
-            where += f", kolom/column {column!r}"
-        super().__init__(f"{where}: {message}")
+
+    def reason(self) -> str:
+        """Why, and on which row when there is one, to render later."""
+        why = ref(self.key, **self.values)
+        return why if self.row is None else ref("read.at_row", row=self.row, reason=why)
+
+    def message(self, lang: str = DEFAULT_LANG) -> str:
+        where = self.file + (f" [{self.sheet}]" if self.sheet else "")
+        if self.row is not None:
+            where = say("read.where_row", lang, where=where, row=self.row)
+        if self.column:
+            where = say("read.where_column", lang, where=where, column=self.column)
+        return say("read.where", lang, where=where, reason=say(self.key, lang, **self.values))
 
 
 @dataclass

@@ -17,16 +17,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jamsos_cli.decrees import Decree, city_name, city_places
-from jamsos_cli.errors import UsageError
+from jamsos_cli.errors import UsageError, problem
 from jamsos_cli.outputs import write_atomic
 from jamsos_cli.resources import schema_file
 from jamsos_cli.schema import FIELDS, field_extra
-
-
-class _Validation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    title: str = Field(max_length=32)
-    message: str = Field(max_length=255)
+from jamsos_cli.texts import DEFAULT_LANG, Lang, say
 
 
 class TemplateSpec(BaseModel):
@@ -34,23 +29,20 @@ class TemplateSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sheet: str = Field(max_length=31)
-    instructions_sheet: str = Field(max_length=31)
-    lists_sheet: str = Field(max_length=31)
     rows: int = Field(gt=0, le=1_000_000)
     fields: list[str]
     text_fields: list[str]
     list_fields: list[str]
     sexes: list[str]
-    instructions: list[str]
-    validation: _Validation
 
     @field_validator("fields", "text_fields", "list_fields")
     @classmethod
     def _known(cls, value: list[str]) -> list[str]:
         unknown = [f for f in value if f not in FIELDS]
         if unknown:
-            raise ValueError(f"unknown roster field(s): {', '.join(unknown)}")
+            raise problem(
+                "error.data.unknown_fields", unknown=", ".join(unknown), known=", ".join(FIELDS)
+            )
         return value
 
 
@@ -73,9 +65,10 @@ def template_fields(decree: Decree) -> list[str]:
     return fields[:at] + extras + fields[at:]
 
 
-def instructions(decree: Decree) -> list[str]:
+def instructions(decree: Decree, lang: Lang = DEFAULT_LANG) -> list[str]:
     """The instruction sheet's lines, filled in for this decree."""
     values = {
+        "sheet": say("template.sheet", lang),
         "title": decree.title,
         "group": decree.group or decree.id,
         "city": city_name(decree.city_code) or decree.city_code,
@@ -89,7 +82,7 @@ def instructions(decree: Decree) -> list[str]:
         "age_max": decree.age.max,
         "excluded": ", ".join(g.label for g in decree.exclusion_groups()),
     }
-    return [line.format(**values) for line in spec().instructions]
+    return say("template.instructions", lang, **values).split("\n")
 
 
 def choice_lists(decree: Decree) -> dict[str, list[str]]:
@@ -110,7 +103,14 @@ def _col_letter(index: int) -> str:
     return xl_col_to_name(index)
 
 
-def write_template(decree: Decree, target: Path, *, force: bool = False, mode: int = 0o644) -> Path:
+def write_template(
+    decree: Decree,
+    target: Path,
+    *,
+    force: bool = False,
+    mode: int = 0o644,
+    lang: Lang = DEFAULT_LANG,
+) -> Path:
     """Write the empty roster for ``decree`` to ``target`` (.xlsx), atomically.
 
     An existing file is kept unless ``force``: a filled-in roster must never be overwritten
@@ -118,24 +118,25 @@ def write_template(decree: Decree, target: Path, *, force: bool = False, mode: i
     """
     target = Path(target)
     if target.suffix.lower() != ".xlsx":
-        raise UsageError(f"{target}: the template is an Excel file; give a name ending in .xlsx")
+        raise UsageError("error.template.name", path=target)
     if target.is_dir():
-        raise UsageError(f"{target}: is a folder")
+        raise UsageError("error.file.is_folder", path=target)
     if target.exists() and not force:
-        raise UsageError(f"{target}: file exists; use --force to replace it")
+        raise UsageError("error.template.exists", path=target)
     s = spec()
     fields = template_fields(decree)
     lists = choice_lists(decree)
-    lines = instructions(decree)
+    lines = instructions(decree, lang)
+    sheet, lists_sheet = say("template.sheet", lang), say("template.lists_sheet", lang)
 
     def write(tmp: Path) -> None:
         import xlsxwriter
 
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False})
         wb.set_properties({"created": datetime(2000, 1, 1), "title": decree.title})
-        data = wb.add_worksheet(s.sheet)
-        guide = wb.add_worksheet(s.instructions_sheet)
-        hidden = wb.add_worksheet(s.lists_sheet)
+        data = wb.add_worksheet(sheet)
+        guide = wb.add_worksheet(say("template.instructions_sheet", lang))
+        hidden = wb.add_worksheet(lists_sheet)
         bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         text = wb.add_format({"num_format": "@"})
 
@@ -145,7 +146,7 @@ def write_template(decree: Decree, target: Path, *, force: bool = False, mode: i
             hidden.write_string(0, j, header(field))
             for i, choice in enumerate(choices, start=1):
                 hidden.write_string(i, j, choice)
-            list_cols[field] = f"='{s.lists_sheet}'!${col}$2:${col}${len(choices) + 1}"
+            list_cols[field] = f"='{lists_sheet}'!${col}$2:${col}${len(choices) + 1}"
         hidden.hide()
 
         for j, field in enumerate(fields):
@@ -166,8 +167,8 @@ def write_template(decree: Decree, target: Path, *, force: bool = False, mode: i
                         "validate": "list",
                         "source": list_cols[field],
                         "error_type": "warning",
-                        "error_title": s.validation.title,
-                        "error_message": s.validation.message,
+                        "error_title": say("template.choose_title", lang),
+                        "error_message": say("template.choose_message", lang),
                     },
                 )
         data.freeze_panes(1, 0)

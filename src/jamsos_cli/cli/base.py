@@ -1,0 +1,314 @@
+"""What every ``jamsos`` command shares: the click classes (``--help`` from the text
+catalogue; a user's mistake as one line and its exit code), the session, the common options.
+
+Language: ``--lang`` on the command line, else ``lang`` in the config file (``--config`` or
+``JAMSOS_CONFIG``), else Indonesian. ``--help`` and error lines follow the same rule as every
+report; the locale (``LANG``, ``LC_*``) is not read: a server's locale says nothing about who
+reads the report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tomllib
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+import typer.core
+
+from jamsos_cli.errors import JamsosError, UsageError
+from jamsos_cli.texts import DEFAULT_LANG, LANGS, Lang, catalogue, say
+
+if TYPE_CHECKING:
+    from jamsos_cli.decrees import Decree
+
+PROG = "jamsos"
+log = logging.getLogger(PROG)
+
+_ARGS = "jamsos.args"  # ctx.meta: the command line's arguments, for the language
+
+
+# --------------------------------------------------------------------------- language
+
+
+def _option_value(args: Sequence[str], name: str) -> str | None:
+    """The value of ``name`` on a command line (``--lang en`` or ``--lang=en``)."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def language(args: Sequence[str]) -> Lang:
+    """The language a command line asks for (see the module docstring). Never fails: a
+    config file that cannot be read is the command's to report, not the help's."""
+    lang = _option_value(args, "--lang")
+    if lang in LANGS:
+        return lang  # type: ignore[return-value]
+    config = _option_value(args, "--config") or os.environ.get("JAMSOS_CONFIG")
+    if config:
+        try:
+            lang = tomllib.loads(Path(config).read_text(encoding="utf-8")).get("lang")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            lang = None
+        if lang in LANGS:
+            return lang  # type: ignore[return-value]
+    return DEFAULT_LANG
+
+
+def _args(ctx: typer.Context) -> list[str]:
+    return ctx.meta.get(_ARGS, [])
+
+
+# --------------------------------------------------------------------------- help
+
+
+def help_key(path: Sequence[str], name: str) -> str:
+    """The catalogue key of a command's (``name`` = ``command``) or option's help:
+    ``help.<command path>.<name>``, else ``help.common.<name>``."""
+    own = ".".join(["help", *(path or ["jamsos"]), name])
+    if own in catalogue(DEFAULT_LANG) or name == "command":
+        return own
+    return f"help.common.{name}"
+
+
+def localise(command: Any, path: list[str], ctx: typer.Context, lang: Lang) -> None:
+    """Give ``command``, its options and its subcommands their help in ``lang``."""
+    command.help = say(help_key(path, "command"), lang)
+    for param in command.get_params(ctx):
+        param.help = say(help_key(path, param.name), lang)
+    for name, sub in getattr(command, "commands", {}).items():
+        localise(sub, [*path, name], ctx, lang)
+
+
+_MARKERS = ("default", "required", "env var")  # what click adds to an option's help
+
+
+class _Catalogue:
+    """Help texts from the catalogue, headings and markers included, in the command line's
+    language; the command line is kept (``parse_args``) before ``--help`` shows anything."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGS] = [*_args(ctx), *args]
+        return super().parse_args(ctx, args)  # type: ignore[misc]
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        lang = language(_args(ctx))
+        localise(self, ctx.command_path.split()[1:], ctx, lang)
+        formatter.write_usage(
+            ctx.command_path,
+            " ".join(self.collect_usage_pieces(ctx)),  # type: ignore[attr-defined]
+            prefix=say("help.heading.usage", lang) + " ",
+        )
+        self.format_help_text(ctx, formatter)  # type: ignore[attr-defined]
+        self._sections(ctx, formatter, lang)
+
+    def _sections(self, ctx: typer.Context, formatter: Any, lang: Lang) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {"arguments": [], "options": []}
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            record = param.get_help_record(ctx)
+            if record is not None:
+                kind = "arguments" if param.param_type_name == "argument" else "options"
+                sections[kind].append((record[0], _markers(record[1], lang)))
+        commands = {n: c for n, c in getattr(self, "commands", {}).items() if not c.hidden}
+        limit = formatter.width - 6 - max(map(len, commands), default=0)
+        sections["commands"] = [(n, c.get_short_help_str(limit)) for n, c in commands.items()]
+        for kind, rows in sections.items():
+            if rows:
+                with formatter.section(say(f"help.heading.{kind}", lang)):
+                    formatter.write_dl(rows)
+
+
+def _markers(text: str, lang: Lang) -> str:
+    """click's ``[default: 1000; required]`` in ``lang``."""
+    head, bracket, rest = text.rpartition("  [")
+    if not bracket:
+        if not (text.startswith("[") and text.endswith("]")):
+            return text
+        head, rest = "", text[1:]
+    for marker in _MARKERS:
+        rest = rest.replace(marker, say(f"help.marker.{marker.replace(' ', '_')}", lang))
+    return f"{head}  [{rest}" if head else f"[{rest}"
+
+
+class JamsosCommand(_Catalogue, typer.core.TyperCommand):
+    """A jamsos command: help from the catalogue."""
+
+
+class JamsosGroup(_Catalogue, typer.core.TyperGroup):
+    """The jamsos command groups: help from the catalogue; a user's mistake
+    (``JamsosError``) becomes one line on stderr in the user's language and its exit code,
+    wherever the command runs (console script, ``python -m``, or a test's CliRunner)."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JamsosError as err:
+            typer.echo(f"{PROG}: {err.message(language(_args(ctx)))}", err=True)
+            raise typer.Exit(err.exit_code) from None
+
+
+def command(app: typer.Typer, name: str, function: Any) -> None:
+    """Register ``function`` as the command ``name`` of ``app``."""
+    app.command(name, cls=JamsosCommand)(function)
+
+
+def group() -> typer.Typer:
+    """A jamsos command group (the app, ``ledger``)."""
+    return typer.Typer(
+        cls=JamsosGroup,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+
+# --------------------------------------------------------------------------- options
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Language(StrEnum):
+    id = "id"
+    en = "en"
+
+
+class BatchFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+# Options many commands share (SPEC §2 "Common options"); their help: help.common.<name>.
+RostersArg = Annotated[list[str], typer.Argument()]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q")]
+LogFileOpt = Annotated[Path | None, typer.Option("--log-file")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="JAMSOS_CONFIG")]
+ShowPiiOpt = Annotated[bool, typer.Option("--show-pii")]
+LangOpt = Annotated[Language | None, typer.Option("--lang")]
+DecreesDirOpt = Annotated[Path | None, typer.Option("--decrees")]
+LedgerOpt = Annotated[Path | None, typer.Option("--ledger")]
+RoleOpt = Annotated[str | None, typer.Option("--role")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet")]
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class Session:
+    """What one command invocation needs: config, consoles, language, logging."""
+
+    def __init__(
+        self,
+        *,
+        config: Path | None,
+        lang: Language | None = None,
+        quiet: bool = False,
+        log_file: Path | None = None,
+        show_pii: bool = False,
+        fmt: OutputFormat = OutputFormat.text,
+    ) -> None:
+        from rich.console import Console
+
+        from jamsos_cli.config import load_config
+
+        self.config = load_config(config)
+        self.lang: Lang = (lang.value if lang else None) or self.config.lang  # type: ignore[assignment]
+        self.quiet = quiet
+        self.show_pii = show_pii
+        self.format = fmt
+        # The report goes to stdout; colour and progress to stderr, off when not a TTY.
+        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+        self.err = Console(file=sys.stderr, highlight=False)
+        self.file_mode = 0o640 if self.config.group_readable else 0o600
+        if log_file is not None:
+            _setup_log(log_file, self.file_mode)
+
+    def say(self, key: str, **values: object) -> None:
+        """A progress/status line on stderr (not in quiet mode): the text of ``key``."""
+        if not self.quiet:
+            self.err.print(say(key, self.lang, **values), highlight=False)
+
+    def show(self, key: str, **values: object) -> None:
+        """A report line on stdout: the text of ``key``."""
+        self.out.print(say(key, self.lang, **values), highlight=False)
+
+    def json(self, doc: dict[str, Any], *, indent: int | None = 2) -> None:
+        """The one JSON document of a ``--format json`` run, on stdout."""
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=indent) + "\n")
+
+    def ledger_path(self, option: Path | None) -> Path:
+        from jamsos_cli.ledger import default_ledger_path
+
+        return absolute(option or self.config.ledger or default_ledger_path())
+
+    def decree(self, decree_id: str | None, decrees_dir: Path | None) -> Decree | None:
+        """The decree ``--decree`` names (quota from the config), or None."""
+        if decree_id is None:
+            return None
+        from jamsos_cli.decrees import load_decree
+
+        rules = load_decree(
+            decree_id,
+            decrees_dir or self.config.decrees_dir,
+            quota=self.config.quotas.get(decree_id),
+        )
+        if rules.overrides is not None:
+            self.say(
+                "cli.decree_overrides",
+                decree=decree_id,
+                source=rules.source,
+                shipped=rules.overrides,
+            )
+        return rules
+
+
+def _setup_log(path: Path, mode: int = 0o600) -> None:
+    try:
+        # created owner-only like every file jamsos writes (the umask would make it 0644)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError("error.file.log", path=path, reason=exc.strerror) from None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    for old in list(log.handlers):  # one run, one log: an earlier in-process run's file is closed
+        log.removeHandler(old)
+        old.close()
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def parse_date(value: str | None, option: str) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError("error.option.date", option=option, value=value) from None
+
+
+def absolute(path: Path) -> Path:
+    """Absolute and tidy (``etc/../var`` → ``var``), without resolving symlinks."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def log_findings(findings: Any) -> None:
+    """The log gets the counts, never the values (they may be personal data)."""
+    if not log.handlers:
+        return
+    for code, n in findings.group_by("code").len().sort("code").iter_rows():
+        log.info("finding %s: %d", code, n)
+    log.info("findings total: %d", findings.height)

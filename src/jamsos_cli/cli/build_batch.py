@@ -1,0 +1,102 @@
+"""``jamsos build-batch``: wiring only (the run is ``build.build_batch``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jamsos_cli.cli.base import (
+    BatchFormat,
+    ConfigOpt,
+    DecreesDirOpt,
+    FormatOpt,
+    LangOpt,
+    LedgerOpt,
+    LogFileOpt,
+    OutputFormat,
+    QuietOpt,
+    RoleOpt,
+    RostersArg,
+    Session,
+    SheetOpt,
+    ShowPiiOpt,
+    absolute,
+    log,
+    log_findings,
+)
+from jamsos_cli.errors import UsageError
+from jamsos_cli.texts import resolve, say
+
+
+def build_batch(
+    rosters: RostersArg,
+    decree: Annotated[str, typer.Option("--decree")],
+    start: Annotated[str, typer.Option("--start")],
+    end: Annotated[str | None, typer.Option("--end")] = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    batch_format: Annotated[BatchFormat | None, typer.Option("--batch-format")] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows")] = 1000,
+    ledger: LedgerOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    layout: Annotated[Path | None, typer.Option("--layout")] = None,
+    role: RoleOpt = None,
+    sheet: SheetOpt = None,
+    decrees_dir: DecreesDirOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Validate, deduplicate, apply the decree and write a new batch folder with its manifest."""
+    from jamsos_cli import build, report
+    from jamsos_cli.batch import load_layout
+    from jamsos_cli.ledger import Period
+
+    session = Session(
+        config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
+    )
+    period = Period.parse(start, end)
+    out_dir = out or session.config.out_dir
+    if out_dir is None:
+        raise UsageError("error.option.out_missing")
+    request = build.BuildRequest(
+        rosters=rosters,
+        decree=session.decree(decree, decrees_dir),
+        period=period,
+        out=absolute(out_dir),
+        ledger=session.ledger_path(ledger),
+        layout=load_layout(layout),
+        batch_format=(batch_format.value if batch_format else session.config.batch_format),
+        max_rows=max_rows,
+        dry_run=dry_run,
+        role=role,
+        sheet=sheet,
+        city_code=session.config.city,
+        file_mode=session.file_mode,
+        lang=session.lang,
+    )
+    log.info("build-batch %s decree=%s %s..%s", rosters, decree, start, period.end_label)
+
+    def progress(key: str, **values: object) -> None:
+        if fmt is OutputFormat.text:
+            session.say(key, **values)
+        else:
+            log.info("%s", say(key, "en", **values))
+
+    result = build.build_batch(request, progress=progress)
+    log_findings(result.findings)
+    for note in result.recovered:
+        log.info("recovery: %s", resolve(note, "en"))
+    log.info("ledger %s; batch %s", request.ledger, result.batch and result.batch["folder"])
+    if fmt is OutputFormat.json:
+        session.json(build.json_doc(result, session.lang, show_pii))
+    elif not quiet:
+        heading, footer = build.report_lines(result, session.lang)
+        report.render_text(
+            session.out, result.summary, result.findings, session.lang, show_pii, heading, footer
+        )
+    raise typer.Exit(result.exit_code)
