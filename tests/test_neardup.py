@@ -169,32 +169,6 @@ def test_name_variants_of_one_person_are_the_same_name(first, second):
     assert pair["score"] >= 90
 
 
-@pytest.mark.parametrize(
-    ("raw", "normalised"),
-    [
-        ("Hj. Siti Aminah, S.Pd.", "ST AMINAH"),
-        ("MUH. RIZKY", "M RIZKI"),
-        ("Muhammad Rizki", "M RIZKI"),
-        ("Drs. H. Abdul Rahman M.Si", "ABD RAHMAN"),
-        ("BUDI SANTOSO S. Pd. M.Pd.", "BUDI SANTOSO"),
-        ("BUDI SANTOSO S.Pd. M.Pd. M.Si", "BUDI SANTOSO"),
-        ("Ir. Soekarno", "SUKARNO"),
-        ("Ma'ruf Amin", "MARUF AMIN"),
-        ("ANDI SE", "ANDI"),
-        ("ST. AMINAH", "ST AMINAH"),
-        ("AMINAH BINTI YUSUF", "AMINAH"),
-        ("Hj.Nur Aini A.Md.Kep", "NUR AINI"),
-        ("  ", None),
-        (None, None),
-    ],
-)
-def test_normalise_name(raw, normalised):
-    out = pl.DataFrame({"n": [raw]}, schema={"n": pl.Utf8}).select(
-        neardup.normalise_name(pl.col("n"))
-    )
-    assert out.item() == normalised
-
-
 def test_one_letter_typo_in_the_name_still_matches():
     recs = records(
         person(NIK, "KHAIRUL ANWAR", BORN, phone="081233334444", kelurahan="Belian"),

@@ -296,8 +296,10 @@ def test_names_are_trimmed_and_keyed_for_identity():
         "Budi Santoso", "H. Ahmad Ma'ruf, S.Pd", "Hj. SITI aminah", "Nur-Hayati", None,
         "Tengku Rizal",
     ]  # fmt: skip
+    # the one name identity (names.identity_key): titles, degrees and spaces dropped, spelling
+    # variants unified; Tengku is part of the name (schemas/names.toml)
     assert records.get_column("name_key").to_list() == [
-        "BUDI SANTOSO", "AHMAD MARUF", "SITI AMINAH", "NUR HAYATI", None, "TENGKU RIZAL"
+        "BUDISANTOSO", "AHMADMARUF", "STAMINAH", "NURHAYATI", None, "TGKRIZAL"
     ]  # fmt: skip
 
 

@@ -235,10 +235,10 @@ def _record(req: DedupeRequest, decided: pl.DataFrame) -> int:
 
 
 def _name_key(name: pl.Expr) -> pl.Expr:
-    """A name as the exact-duplicate check compares it (spaces ignored, as duplicates.py)."""
-    from jamsos_cli.normalise import name_key_expr
+    """A name as the exact-duplicate check compares it (the one name identity)."""
+    from jamsos_cli.names import identity_key
 
-    return name_key_expr(name).str.replace_all(" ", "", literal=True)
+    return identity_key(name)
 
 
 def _exact_reasons() -> pl.Expr:

@@ -1,11 +1,12 @@
 """Exact NIK duplicates and conflicts across the whole run.
 
 Only rows not already rejected count (``exclude_rids``). Rows with the same NIK are one person
-when their identity agrees: the same ``name_key`` (spaces ignored: "Nur Hayati" = "Nurhayati")
-and the same birth date. Then the first occurrence (files in command-line order, rows in
-order: ``_rid``) is kept and each later one is NIK_DUPLICATE naming the kept one. When the
-occurrences are different people, none can be trusted: each is NIK_CONFLICT listing the
-others.
+when their identity agrees (the one name identity, ``names.py``): the same ``name_key``
+("Hjh. Siti Aminah" = "SITI AMINAH", "Nur Hayati" = "Nurhayati"), no two different fathers'
+names (bin/binti) and the same birth date. Then the first occurrence (files in command-line
+order, rows in order: ``_rid``) is kept and each later one is NIK_DUPLICATE naming the kept
+one. When the occurrences are different people, none can be trusted: each is NIK_CONFLICT
+listing the others.
 
 Cost: one group_by on the Int64 NIK over the whole frame to find NIKs seen twice, then a
 semi-join; everything else runs on those few rows (PERFORMANCE-NOTES).
@@ -33,7 +34,17 @@ def duplicate_checks(records: pl.DataFrame, exclude_rids: pl.Series) -> pl.DataF
     """NIK_DUPLICATE / NIK_CONFLICT findings (``findings.CHECK_SCHEMA``)."""
     base = (
         records.lazy()
-        .select("_rid", "nik_int", "raw_nik", "name_key", "birth_date", "_file", "_sheet", "_row")
+        .select(
+            "_rid",
+            "nik_int",
+            "raw_nik",
+            "name_key",
+            "father_key",
+            "birth_date",
+            "_file",
+            "_sheet",
+            "_row",
+        )  # fmt: skip
         .filter(pl.col("nik_int").is_not_null())
         .join(pl.LazyFrame({"_rid": exclude_rids.cast(pl.Int64)}), on="_rid", how="anti")
     )
@@ -42,13 +53,14 @@ def duplicate_checks(records: pl.DataFrame, exclude_rids: pl.Series) -> pl.DataF
         base.join(repeated, on="nik_int", how="semi")
         .with_columns(
             location_expr().alias("_loc"),
-            pl.struct(
-                pl.col("name_key").str.replace_all(" ", "", literal=True), "birth_date"
-            ).alias("_who"),
+            pl.struct("name_key", "birth_date").alias("_who"),
         )
         .sort("_rid")
         .with_columns(
-            (pl.col("_who").n_unique().over("nik_int") > 1).alias("_conflict"),
+            (
+                (pl.col("_who").n_unique().over("nik_int") > 1)
+                | (pl.col("father_key").drop_nulls().n_unique().over("nik_int") > 1)
+            ).alias("_conflict"),
             pl.col("_loc").first().over("nik_int").alias("_first_loc"),
             (pl.col("_rid") == pl.col("_rid").min().over("nik_int")).alias("_is_first"),
         )

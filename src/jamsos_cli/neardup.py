@@ -31,7 +31,8 @@ How (the work grows about linearly with the rows, never with their square):
 2. **Signals**, computed for the kept pairs in vectorised batches (rapidfuzz
    ``process.cpdist``): how the NIKs differ, roster birth dates, the birth date inside each
    NIK against its roster date, name similarity after Indonesian normalisation
-   (``normalise_name``, rules in ``schemas/names.toml``), the father's name after bin/binti,
+   (``names.normalise_name``: the one name identity, ``schemas/names.toml``), the father's
+   name after bin/binti,
    phone, address, kelurahan, sex.
 3. **Score**: the points of the signals plus name points (``schemas/neardup.toml``), clipped
    to 0..100. Reasons are built only for the pairs reported.
@@ -60,7 +61,6 @@ millions of one-digit-apart NIK pairs to pre-filter): 8.7 s wall, 10 s CPU, 1.1 
 
 from __future__ import annotations
 
-import re
 import tomllib
 from functools import cache
 from typing import Any, Literal
@@ -68,6 +68,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from jamsos_cli import names
 from jamsos_cli.resources import schema_file
 
 DEFAULT_MIN_SCORE = 70.0
@@ -101,24 +102,6 @@ IDENTITY: dict[str, pl.DataType] = {
 # --------------------------------------------------------------------------- data files
 
 
-class _TokenGroup(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    canonical: str
-    words: list[str]
-
-
-class _NameRules(BaseModel):
-    """``schemas/names.toml``: how names are normalised."""
-
-    model_config = ConfigDict(extra="forbid")
-    leading_titles: list[str]
-    dotted_degrees: list[str]
-    undotted_degrees: list[str]
-    patronymic_particles: list[str]
-    rewrites: list[tuple[str, str]]
-    token_groups: list[_TokenGroup]
-
-
 class _Engine(BaseModel):
     """``schemas/neardup.toml``: points per signal, name curve, thresholds (the reasons'
     words are the text catalogue's ``reason.<key>``, rendered by ``render.reasons``)."""
@@ -130,93 +113,9 @@ class _Engine(BaseModel):
 
 
 @cache
-def _names() -> dict[str, Any]:
-    with schema_file("names.toml").open("rb") as fh:
-        return _NameRules.model_validate(tomllib.load(fh)).model_dump()
-
-
-@cache
 def _engine() -> dict[str, Any]:
     with schema_file("neardup.toml").open("rb") as fh:
         return _Engine.model_validate(tomllib.load(fh)).model_dump()
-
-
-def _words_re(words: list[str]) -> str:
-    """Alternation of literal words, longest first (Rust regex takes the first that fits)."""
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-
-
-def _dotted_re(degree: str) -> str:
-    """'S.Pd' -> 'S\\.\\s?PD': the dots required (keeps 'ST' = SITI safe), a space allowed."""
-    groups = [re.escape(g.upper()) for g in degree.split(".") if g]
-    return r"\.\s?".join(groups)
-
-
-@cache
-def _name_patterns() -> dict[str, Any]:
-    cfg = _names()
-    dotted = sorted(cfg["dotted_degrees"], key=len, reverse=True)
-    titles = [re.escape(t).replace(r"\ ", r"\.?\s*") for t in cfg["leading_titles"]]
-    titles.sort(key=len, reverse=True)
-    particles = _words_re(cfg["patronymic_particles"])
-    return {
-        # a run of dotted degrees after the first word, each with an optional final dot
-        "dotted": r"(?:\s(?:" + "|".join(_dotted_re(d) for d in dotted) + r")\.?)+(?:\s|$)",
-        "undotted": r"\s(?:" + _words_re(cfg["undotted_degrees"]) + r")(?-u:\b)",
-        "titles": r"^(?:(?:" + "|".join(titles) + r")(?:\.\s*|\s+))+",
-        "patronym_drop": r"\s(?:" + particles + r")\s.*$",
-        "patronym_take": r"\s(?:" + particles + r")\s+(.*)$",
-        "groups": [
-            (r"(?-u:\b)(?:" + _words_re(g["words"]) + r")(?-u:\b)", g["canonical"])
-            for g in cfg["token_groups"]
-        ],
-        "rewrites": [(a, b) for a, b in cfg["rewrites"]],
-    }
-
-
-# --------------------------------------------------------------------------- names
-
-
-def _clean_name(expr: pl.Expr) -> pl.Expr:
-    """Upper case, no degrees, no leading titles, letters and single spaces only."""
-    p = _name_patterns()
-    e = expr.str.to_uppercase().str.replace(r",.*$", "")
-    e = e.str.replace_all(p["dotted"], " ")
-    e = e.str.replace_all(p["undotted"], " ")
-    e = e.str.strip_chars().str.replace(p["titles"], "")
-    e = e.str.replace_all(r"['`\u2018\u2019]", "").str.replace_all(r"[^A-Z]+", " ")
-    return e.str.strip_chars()
-
-
-def _canonical(expr: pl.Expr) -> pl.Expr:
-    """Token groups, spelling rewrites, doubled letters: variants of one name agree."""
-    p = _name_patterns()
-    e = expr
-    for pattern, canonical in p["groups"]:
-        e = e.str.replace_all(pattern, canonical)
-    for old, new in p["rewrites"]:
-        e = e.str.replace_all(old, new, literal=True)
-    letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
-    e = e.str.replace_many([c + c for c in letters], letters)
-    e = e.str.replace_all(r"Y(?-u:\b)", "I")
-    return e.str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
-
-
-def normalise_name(expr: pl.Expr) -> pl.Expr:
-    """A name as compared for identity: no titles, degrees or bin/binti part, variants unified.
-
-    "Hj. Siti Aminah, S.Pd." -> "ST AMINAH"; "MUH. RIZKY" and "Muhammad Rizki" -> "M RIZKI";
-    "AHMAD BIN SALIM" -> "AHMAD" (the father's name is compared separately). Rules:
-    ``schemas/names.toml``. Null for an empty result.
-    """
-    p = _name_patterns()
-    return _canonical(_clean_name(expr).str.replace(p["patronym_drop"], ""))
-
-
-def father_name(expr: pl.Expr) -> pl.Expr:
-    """The normalised name after "bin"/"binti", or null."""
-    p = _name_patterns()
-    return _canonical(_clean_name(expr).str.extract(p["patronym_take"], 1))
 
 
 # --------------------------------------------------------------------------- identity frame
@@ -254,8 +153,7 @@ def _name_table(everyone: pl.LazyFrame) -> pl.LazyFrame:
     normalised name (blocking on birth date + name) and cheap keys for the pre-filter (null
     when nothing is left after trimming). Names repeat a lot (tens of thousands for a million
     records): the regexes run once per name, never per record."""
-    clean = _clean_name(pl.col("name"))
-    p = _name_patterns()
+    clean = names.clean_name(pl.col("name"))
     name_n = pl.col("name_n")
 
     def key(expr: pl.Expr) -> pl.Expr:
@@ -267,8 +165,8 @@ def _name_table(everyone: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(_trim(["_typed"])[0].alias("name"), _h=pl.col("_typed").hash())
         .with_columns(_clean=clean)
         .with_columns(
-            name_n=_canonical(pl.col("_clean").str.replace(p["patronym_drop"], "")),
-            father=_canonical(pl.col("_clean").str.extract(p["patronym_take"], 1)),
+            name_n=names.given_name(pl.col("_clean")),
+            father=names.father_of(pl.col("_clean")),
             name_u=pl.col("name").str.to_uppercase().str.replace_all(r"\s+", " "),
         )
         .with_columns(

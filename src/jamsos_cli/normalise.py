@@ -3,9 +3,10 @@
 Vectorised Polars over the run's rows (in batches: ``normalise_batches``), staged so that
 each shared intermediate (cleaned NIK, the NIK as an integer and its DDMMYY parts, the parsed
 birth date) is computed once and the checks (``checks.py``) are built on it. The rules
-(month names, sex variants, phone and NIK cleanup patterns, honorifics) are data:
-``schemas/normalise.toml``; region names are matched through ``regions.py``. Nothing is
-reported here: ``checks.row_checks`` reads these columns.
+(month names, sex variants, phone and NIK cleanup patterns) are data:
+``schemas/normalise.toml``; region names are matched through ``regions.py``, names keyed by
+the one name identity (``names.py``). Nothing is reported here: ``checks.row_checks`` reads
+these columns.
 
 Columns beyond ``tables.RECORD_COLUMNS`` that the checks rely on:
 
@@ -31,6 +32,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from jamsos_cli import names
 from jamsos_cli.resources import schema_file
 from jamsos_cli.schema import FIELDS
 from jamsos_cli.tables import RosterTable
@@ -64,10 +66,6 @@ class PhoneRules(_Rules):
     blank: str
 
 
-class NameRules(_Rules):
-    honorifics: list[str]
-
-
 class NormaliseRules(BaseModel):
     """``schemas/normalise.toml``, validated; also the regexes both engines share.
 
@@ -82,7 +80,6 @@ class NormaliseRules(BaseModel):
     months: dict[str, int]
     sex: dict[Literal["L", "P"], list[str]]
     phone: PhoneRules
-    name: NameRules
 
     @cached_property
     def sex_lookup(self) -> dict[str, str]:
@@ -106,11 +103,6 @@ class NormaliseRules(BaseModel):
     ttl_place_strip: str = " ,;/-"
     # A combined RT/RW cell: "001/002", "01-02", "RT 01 RW 02".
     rtrw_pattern: str = r"^[^0-9]*(?P<rt>[0-9]+)[^0-9]+(?P<rw>[0-9]+)[^0-9]*$"
-
-    @cached_property
-    def honorific_pattern(self) -> str:
-        words = "|".join(sorted(self.name.honorifics, key=len, reverse=True))
-        return rf"^(?:(?:{words}) +)+"
 
     @property
     def epoch_days(self) -> int:
@@ -156,14 +148,6 @@ def collapse_ws(expr: pl.Expr) -> pl.Expr:
     that change (two or more, or one tab, line break, no-break space...): the single spaces
     between words are left alone, which makes it about twice as fast."""
     return expr.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
-
-
-def name_key_expr(name: pl.Expr) -> pl.Expr:
-    """Identity form of a name (see normalise.toml [name])."""
-    r = rules()
-    e = name.str.to_uppercase().str.replace_all(r",.*$|['‘’`]", "")
-    e = e.str.replace_all(r"[^\p{L}]+", " ").str.strip_chars(" ")
-    return e.str.replace(r.honorific_pattern, "")
 
 
 def parse_dates(lf: pl.LazyFrame, text: str, out: str) -> pl.LazyFrame:
@@ -472,7 +456,11 @@ def _text_values() -> dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]]:
     name = collapse_ws(pl.col("raw_name"))
     name = pl.when(name.str.contains(r"\p{L}")).then(name)
     return {
-        "raw_name": _adding(name.alias("name"), name_key_expr(name).alias("name_key")),
+        "raw_name": _adding(
+            name.alias("name"),
+            names.identity_key(name).alias("name_key"),
+            names.father_key(name).alias("father_key"),
+        ),
         "raw_birth_date": lambda lf: parse_dates(lf, "raw_birth_date", "_cell_birth_date"),
         "raw_sex": _adding(sex.alias("_sex")),
         "raw_role": _adding(collapse_ws(pl.col("raw_role")).alias("_role")),
@@ -518,7 +506,7 @@ def _output_columns() -> list[str]:
     raws = [f"raw_{n}" for n in FIELDS]
     values = [
         "nik", "nik_numeric", "nik_scientific", "nik_int", "nik_day", "nik_month", "nik_yy",
-        "name", "name_key", "birth_place", "birth_date_text", "birth_date", "sex",
+        "name", "name_key", "father_key", "birth_place", "birth_date_text", "birth_date", "sex",
         "sex_from_nik", "nik_birth_date", "nik_sex", "phone", "phone_numeric", "address", "rt",
         "rw", "kecamatan", "kecamatan_code", "kelurahan", "kelurahan_code", "city_code", "role",
         "occupation", "mother_name", "work_location", "kusuka_number", "email",

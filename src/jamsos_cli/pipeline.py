@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 BATCH_ROWS = 500_000
 # The records columns the steps after the row checks read (duplicates, quota, finding
 # locations, summary, rejects), besides the near-duplicate engine's ``neardup.IDENTITY``.
-RUN_WIDE_COLUMNS = ["_rid", "_src", "_file", "_sheet", "_row", "raw_nik", "nik_int", "name_key"]
+RUN_WIDE_COLUMNS = [
+    "_rid", "_src", "_file", "_sheet", "_row", "raw_nik", "nik_int", "name_key", "father_key"
+]  # fmt: skip
 
 
 @dataclass

@@ -109,7 +109,9 @@ RECORD_COLUMNS: dict[str, str] = {
     "nik_month": "Int32",
     "nik_yy": "Int32 — two-digit year of the NIK",
     "name": "Utf8 — trimmed, inner whitespace collapsed",
-    "name_key": "Utf8 — name for identity comparison (upper case, letters and spaces only)",
+    "name_key": "Utf8 — the name as identity compares it (names.identity_key: no titles, "
+    "degrees or spaces, spelling variants unified), null when no letters",
+    "father_key": "Utf8 — the father's name after bin/binti, keyed alike (names.father_key)",
     "birth_place": "Utf8",
     "birth_date": "Date — parsed birth date (null if missing/unparseable)",
     "sex": "Utf8 — 'L' or 'P' (from the column, else from the NIK), null if invalid",
