@@ -16,7 +16,6 @@ from jamsos_cli.batch import (
     batch_frame,
     folder_name,
     load_layout,
-    make_private_dir,
     publish,
     remove_stale_staging,
     staging_path,
@@ -25,6 +24,7 @@ from jamsos_cli.batch import (
 from jamsos_cli.decrees import load_decree
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger import Period
+from jamsos_cli.writing import new_private_dir
 from tests.helpers import refused
 from tests.rosters import make_nik
 
@@ -213,13 +213,13 @@ def test_staging_is_private_published_once_and_cleaned_when_stale(tmp_path: Path
     out = tmp_path / "out"
     out.mkdir()
     name = folder_name("perwako-batam-49-2025", Period.parse("2025-06", None), 1)
-    staged = make_private_dir(staging_path(out, name), 0o600)
+    staged = new_private_dir(staging_path(out, name), 0o600)
     assert staged.name.startswith(f".{name}.tmp-")
     assert oct(staged.stat().st_mode & 0o777) == "0o700"
     (staged / "a.csv").write_text("x")
     publish(staged, out / name)
     assert (out / name / "a.csv").exists() and not staged.exists()
-    again = make_private_dir(staging_path(out, name), 0o600)
+    again = new_private_dir(staging_path(out, name), 0o600)
     with refused(UsageError, "already exists"):
         publish(again, out / name)
     # a killed run's staging folder goes; everything else stays

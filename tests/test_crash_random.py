@@ -211,9 +211,10 @@ def test_publish_fsyncs_files_and_folders(tmp_path: Path, monkeypatch) -> None:
     out, folder = tmp_path / "out", tmp_path / "out" / f"{NAME}_001"
     files = sorted(p.name for p in folder.iterdir())
     assert len(files) == 3  # the batch file, the rejects file, the manifest
-    synced = [Path(p).name for kind, p in events if kind == "fsync"]
-    for name in files:  # written as ".<name>.<random>.tmp", fsynced, then renamed
-        assert any(s.startswith(f".{name}.") and s.endswith(".tmp") for s in synced), name
+    synced = [Path(p) for kind, p in events if kind == "fsync"]
+    for name in files:  # written in a private ".<name>.<random>.tmp/" folder, fsynced, renamed
+        here = [s for s in synced if s.name == name and s.parent.name.startswith(f".{name}.")]
+        assert [s for s in here if s.parent.name.endswith(".tmp")], name
     rename_at = events.index(("rename", str(folder)))
     staging = [p for kind, p in events[:rename_at] if kind == "fsync_dir" and ".tmp-" in p]
     assert staging, events  # the staged folder's entries are durable before the rename

@@ -19,7 +19,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from jamsos_cli.outputs import FORMULA_PREFIXES, neutralise, neutralise_expr, write_csv, write_xlsx
+from jamsos_cli.writing import FORMULA_PREFIXES, neutralise, neutralise_expr, write_csv, write_xlsx
 from tests.conftest import examples
 from tests.rosters import write_csv as roster_csv
 from tests.test_build_batch import HEADERS, RT, person
@@ -100,7 +100,7 @@ def test_written_files_neutralise_and_keep_every_value(
     suffix: str,
     encoding: str,
 ) -> None:
-    """``outputs.write_csv`` / ``write_xlsx`` (every jamsos csv/xlsx goes through them): header
+    """``writing.write_csv`` / ``write_xlsx`` (every jamsos csv/xlsx goes through them): header
     and values neutralised, each value recovered exactly, one record per row."""
     if suffix == ".xlsx":  # xml holds no other control characters: not a value a roster has
         assume(all(map(xml_text, [*values, header])))

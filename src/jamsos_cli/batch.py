@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from jamsos_cli.errors import JamsosError, UsageError, data_problems, problem
 from jamsos_cli.ledger import Period, crash_point, sha256_file
-from jamsos_cli.outputs import (
+from jamsos_cli.resources import schema_file
+from jamsos_cli.writing import (
     fsync_dir,
     neutralise,
     neutralise_frame,
@@ -39,7 +40,6 @@ from jamsos_cli.outputs import (
     write_new,
     write_xlsx,
 )
-from jamsos_cli.resources import schema_file
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
@@ -291,7 +291,7 @@ def write_batch_files(
 def _write_csv_parts(
     frame: pl.DataFrame, folder: Path, names: list[str], *, max_rows: int, mode: int
 ) -> list[dict[str, Any]]:
-    """The CSV parts, byte for byte what ``outputs.write_csv`` writes for each slice, with
+    """The CSV parts, byte for byte what ``writing.write_csv`` writes for each slice, with
     the per-file work done once: the whole frame formula-neutralised in one go, each part
     hashed from its bytes instead of read back, and written straight into the staging folder
     (published whole, so no temporary file per part) with the fsyncs in the background. At a
@@ -347,19 +347,8 @@ def folder_name(decree_id: str, period: Period, seq: int) -> str:
     return f"{decree_id}_{period.start_label}_{period.end_label}_{seq:03d}"
 
 
-def dir_mode(file_mode: int) -> int:
-    """Folders holding personal data: owner only, or owner + group like the files."""
-    return 0o750 if file_mode & 0o040 else 0o700
-
-
 def staging_path(out: Path, name: str) -> Path:
     return out / f".{name}.tmp-{os.getpid()}"
-
-
-def make_private_dir(path: Path, file_mode: int) -> Path:
-    path.mkdir()
-    os.chmod(path, dir_mode(file_mode))
-    return path
 
 
 def remove_stale_staging(out: Path) -> list[Path]:

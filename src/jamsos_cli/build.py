@@ -37,7 +37,6 @@ inserted, transaction open), ``ledger-committed`` (before the rename), ``publish
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,10 +53,8 @@ from jamsos_cli.batch import (
     Layout,
     batch_frame,
     check_out_dir,
-    dir_mode,
     discard,
     folder_name,
-    make_private_dir,
     publish,
     remove_stale_staging,
     staging_path,
@@ -77,6 +74,7 @@ from jamsos_cli.ledger import (
 )
 from jamsos_cli.report import Summary, summarise
 from jamsos_cli.texts import ref, resolve, say
+from jamsos_cli.writing import new_private_dir, private_folder
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
@@ -146,7 +144,7 @@ def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
     from jamsos_cli.locks import run_locks
 
     for folder in (req.ledger.parent, req.out):
-        _make_folder(folder, req.file_mode)
+        private_folder(folder, req.file_mode)
     with (
         run_locks(req.ledger, req.out, mode=req.file_mode),
         Ledger.open(req.ledger, mode=req.file_mode) as ledger,
@@ -154,17 +152,6 @@ def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
         recovered = ledger.recover()
         recovered += [ref("build.removed_staging", path=p) for p in remove_stale_staging(req.out)]
         return _run(req, ledger, recovered, progress)
-
-
-def _make_folder(folder: Path, file_mode: int) -> None:
-    """The ledger's and the output folder, created private when missing."""
-    if folder.is_dir():
-        return
-    try:
-        folder.mkdir(parents=True)
-        os.chmod(folder, dir_mode(file_mode))
-    except OSError as exc:
-        raise UsageError("error.file.folder", path=folder, reason=exc.strerror) from None
 
 
 def _run(
@@ -334,7 +321,7 @@ def _publish(
     }
     if req.dry_run:
         return info
-    staging = make_private_dir(staging_path(req.out, name), req.file_mode)
+    staging = new_private_dir(staging_path(req.out, name), req.file_mode)
     try:
         frame = batch_frame(people, req.layout, _context(req))
         progress("build.writing", n=people.height, folder=final)

@@ -148,7 +148,12 @@ def dedupe(req: DedupeRequest) -> DedupeResult:
         from jamsos_cli.review import write_review
 
         result.review = write_review(
-            result.pairs, result.run.records, req.review, req.lang, known=result.known
+            result.pairs,
+            result.run.records,
+            req.review,
+            req.lang,
+            known=result.known,
+            mode=req.file_mode,
         )
     return result
 
@@ -208,15 +213,10 @@ def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
     ledger is refused untouched (exit 2); a missing folder is created private."""
     from jamsos_cli.ledger import check_file
     from jamsos_cli.locks import exclusive, ledger_lock_path, ledger_what
+    from jamsos_cli.writing import private_folder
 
     check_file(req.ledger)
-    folder = req.ledger.parent
-    if not folder.is_dir():
-        try:
-            folder.mkdir(parents=True)
-            os.chmod(folder, 0o750 if req.file_mode & 0o040 else 0o700)
-        except OSError as exc:
-            raise UsageError("error.file.folder", path=folder, reason=exc.strerror) from None
+    private_folder(req.ledger.parent, req.file_mode)
     with exclusive(ledger_lock_path(req.ledger), ledger_what(req.ledger), mode=req.file_mode):
         yield
 

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -349,32 +350,21 @@ class Ledger:
         self.close()
 
     def _materialise(self) -> None:
-        """Create the ledger file: built under a temporary name, then renamed into place, so a
-        killed run never leaves a half-initialised ledger."""
+        """Create the ledger file through the one write path: built under a temporary name in
+        a private folder, then renamed into place, so a killed run never leaves a
+        half-initialised ledger."""
         if self.exists:
             return
-        parent = self.path.parent
-        if not parent.exists():
-            parent.mkdir(parents=True)
-            os.chmod(parent, 0o750 if self.mode & 0o040 else 0o700)
-        tmp = parent / f".{self.path.name}.new-{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        from jamsos_cli.writing import atomic_path
+
         try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, self.mode))
-            os.chmod(tmp, self.mode)
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            conn.execute("PRAGMA journal_mode = DELETE")
-            _migrate(conn)
-            conn.close()
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
+            with atomic_path(self.path, self.mode) as tmp:
+                conn = sqlite3.connect(tmp, isolation_level=None)
+                conn.execute("PRAGMA journal_mode = DELETE")
+                _migrate(conn)
+                conn.close()
         except (OSError, sqlite3.Error) as exc:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
             raise LedgerError("error.ledger.create", path=self.path, reason=exc) from None
-        os.replace(tmp, self.path)
-        _fsync_dir(parent)
         self.conn.close()
         self.conn = _open_checked(self.path, writable=True)
         self.exists = True
@@ -412,10 +402,9 @@ class Ledger:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-        if self.writable:
-            for leftover in self.path.parent.glob(f".{self.path.name}.new-*"):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+        if self.writable:  # a killed run's half-built ledger (writing.atomic_path's folder)
+            for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                shutil.rmtree(leftover, ignore_errors=True)
         return notes
 
     def _delete_batch(self, batch_id: int) -> None:
@@ -824,12 +813,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
             raise
 
 
-def _fsync_dir(path: Path) -> None:
-    from jamsos_cli.outputs import fsync_dir
-
-    fsync_dir(path)
-
-
 # --- export and rendering (jamsos ledger ...) ---------------------------------------------
 
 EXPORT_TEXT_COLUMNS = {"nik", "phone"}
@@ -859,8 +842,8 @@ def export_frame(ledger: Ledger, *, include_voided: bool = False) -> pl.DataFram
 
 def write_export(frame: pl.DataFrame, target: Path, *, mode: int, lang: Lang) -> Path:
     """csv or xlsx by the file's extension, headers and status words in ``lang``;
-    owner-only and formula-neutralised (outputs.py)."""
-    from jamsos_cli.outputs import write_csv, write_xlsx
+    owner-only and formula-neutralised (writing.py)."""
+    from jamsos_cli.writing import write_csv, write_xlsx
 
     frame = frame.with_columns(
         pl.col("status").replace({s: say(f"ledger.status.{s}", lang) for s in STATUSES})

@@ -9,10 +9,8 @@ survives the rows being renumbered or the lists being merged differently on a la
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from jamsos_cli.errors import JamsosError
 from jamsos_cli.neardup import PAIR_SCHEMA
 from jamsos_cli.render.reasons import render_reasons
 from jamsos_cli.texts import LANGS, Lang, say
+from jamsos_cli.writing import workbook, write_atomic, write_csv
 
 # The review file's columns in order; their headers are ``review.column.<key>`` in the
 # catalogue, and read_decisions accepts them in every language. ``key`` holds both NIKs as
@@ -150,11 +149,13 @@ def write_review(
     pairs: pl.DataFrame,
     records: pl.DataFrame,
     path: str | os.PathLike,
-    lang: str = "id",
+    lang: Lang = "id",
     *,
     known: pl.DataFrame | None = None,
+    mode: int = 0o600,
 ) -> Path:
-    """Write the review file (``.csv`` or ``.xlsx`` by extension), atomically, mode 0600.
+    """Write the review file (``.csv`` or ``.xlsx`` by extension) through the one write path
+    (``writing``: atomic, private with ``mode``, temporary files in a private folder).
 
     CSV: UTF-8 with BOM, ``;``-separated (what Indonesian Excel opens directly). XLSX: every
     cell text (NIKs and phones keep their digits), a SAMA/BEDA drop-down on the decision column.
@@ -166,28 +167,13 @@ def write_review(
     if suffix not in (".csv", ".xlsx"):
         raise DecisionsError("error.file.table_name", path=path)
     table = review_frame(pairs, records, lang, known)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o600)
-        if suffix == ".csv":
-            table.write_csv(tmp, separator=";", include_bom=True)
-        else:
-            _write_xlsx(table, tmp, lang)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    if suffix == ".csv":
+        return write_csv(table, path, mode=mode, encoding="utf-8-sig", delimiter=";")
+    return write_atomic(path, lambda tmp: _write_xlsx(table, tmp, lang), mode)
 
 
-def _write_xlsx(table: pl.DataFrame, path: str, lang: str) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False})
+def _write_xlsx(table: pl.DataFrame, path: Path, lang: Lang) -> None:
+    wb = workbook(path)
     try:
         ws = wb.add_worksheet(say("review.sheet", lang))
         bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

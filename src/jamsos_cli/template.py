@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jamsos_cli.decrees import Decree, city_name, city_places
 from jamsos_cli.errors import UsageError, problem
-from jamsos_cli.outputs import write_atomic
 from jamsos_cli.resources import schema_file
 from jamsos_cli.schema import FIELDS, field_extra
 from jamsos_cli.texts import DEFAULT_LANG, Lang, say
+from jamsos_cli.writing import check_target, workbook, write_atomic
 
 
 class TemplateSpec(BaseModel):
@@ -119,8 +119,7 @@ def write_template(
     target = Path(target)
     if target.suffix.lower() != ".xlsx":
         raise UsageError("error.template.name", path=target)
-    if target.is_dir():
-        raise UsageError("error.file.is_folder", path=target)
+    check_target(target)  # a symlink or a folder at that name is refused (writing.py)
     if target.exists() and not force:
         raise UsageError("error.template.exists", path=target)
     s = spec()
@@ -130,9 +129,7 @@ def write_template(
     sheet, lists_sheet = say("template.sheet", lang), say("template.lists_sheet", lang)
 
     def write(tmp: Path) -> None:
-        import xlsxwriter
-
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False})
+        wb = workbook(tmp)
         wb.set_properties({"created": datetime(2000, 1, 1), "title": decree.title})
         data = wb.add_worksheet(sheet)
         guide = wb.add_worksheet(say("template.instructions_sheet", lang))

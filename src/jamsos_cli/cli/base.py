@@ -25,6 +25,7 @@ import typer.core
 
 from jamsos_cli.errors import JamsosError, UsageError
 from jamsos_cli.texts import DEFAULT_LANG, LANGS, Lang, catalogue, say
+from jamsos_cli.writing import file_mode
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
@@ -233,7 +234,7 @@ class Session:
         # The report goes to stdout; colour and progress to stderr, off when not a TTY.
         self.out = Console(file=sys.stdout, highlight=False, soft_wrap=False)
         self.err = Console(file=sys.stderr, highlight=False)
-        self.file_mode = 0o640 if self.config.group_readable else 0o600
+        self.file_mode = file_mode(self.config.group_readable)
         if log_file is not None:
             _setup_log(log_file, self.file_mode)
 
@@ -277,9 +278,11 @@ class Session:
 
 
 def _setup_log(path: Path, mode: int = 0o600) -> None:
+    from jamsos_cli.writing import open_append
+
+    # created owner-only like every file jamsos writes (the umask would make it 0644)
+    open_append(path, mode)
     try:
-        # created owner-only like every file jamsos writes (the umask would make it 0644)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:
         raise UsageError("error.file.log", path=path, reason=exc.strerror) from None

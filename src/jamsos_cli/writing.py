@@ -1,0 +1,323 @@
+"""The one write path: every file jamsos writes goes through here (batches, rejects, review
+files, exports, the manifest, the ledger file when it is created, the log file, the
+template).
+
+- **Atomic.** A file is written in a private temporary folder made inside the target's own
+  folder (``.<name>.<random>.tmp/``, 0700), fsynced, then renamed over the target, and the
+  folder fsynced: a reader never sees half a file, a killed run leaves no partial one.
+  Spreadsheet writers keep their own temporary files in that private folder too, never in
+  the system temp folder (``workbook``).
+- **Private.** Files 0600, or 0640 with config ``group_readable`` (``file_mode``); folders
+  jamsos creates 0700 / 0750 (``dir_mode``), whatever the umask. The template, which holds
+  no personal data, is the one file written readable by others.
+- **Formula-safe.** A value a spreadsheet would run as a formula gets a leading ``'``
+  (``neutralise``, SPEC §6).
+- **No writing through links.** One rule for the name being written: a regular file there
+  is replaced; a symlink, a folder or anything else is refused (``WriteRefused``, exit 2),
+  left untouched. A folder jamsos created is checked to be that folder (not a symlink put in
+  its place) before anything is written into it; temporary files are created exclusively
+  (``O_EXCL``) without following links (``O_NOFOLLOW``).
+
+Files inside a batch's private staging folder skip the temporary name (``write_new``): the
+folder itself is published by one rename once every file in it is durable (``batch.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jamsos_cli.errors import JamsosError
+
+if TYPE_CHECKING:  # imported where a frame is written: every command imports this module,
+    import polars as pl  # and `jamsos decrees` starts without Polars
+    import xlsxwriter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = r"^[=+\-@\t\r]"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class WriteRefused(JamsosError):
+    """The name to write is a symlink, a folder or another special file: refused (exit 2),
+    nothing written and nothing it points to touched."""
+
+
+# --------------------------------------------------------------------------- modes
+
+
+def file_mode(group_readable: bool = False) -> int:
+    """Owner read/write; group read too where the config allows it (SPEC §8)."""
+    return 0o640 if group_readable else 0o600
+
+
+def dir_mode(mode: int) -> int:
+    """Folders holding personal data: owner only, or owner + group like the files."""
+    return 0o750 if mode & 0o040 else 0o700
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def neutralise(value: str | None) -> str | None:
+    """A value a spreadsheet would run as a formula gets a leading ``'`` (SPEC §6)."""
+    if value and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def neutralise_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised ``neutralise`` for a Utf8 column."""
+    import polars as pl
+
+    return pl.when(expr.str.contains(_FORMULA_PATTERN)).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    text = [c for c, t in frame.schema.items() if t == pl.Utf8]
+    return frame.with_columns([neutralise_expr(pl.col(c)).alias(c) for c in text])
+
+
+# --------------------------------------------------------------------------- names and folders
+
+
+def check_target(target: Path) -> None:
+    """The one rule for the name being written: nothing there, or a regular file (replaced).
+    A symlink (wherever it points), a folder or a special file is refused."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise WriteRefused("error.file.symlink", path=target)
+    if not stat.S_ISREG(info.st_mode):
+        raise WriteRefused("error.file.not_regular", path=target)
+
+
+def _check_own_folder(folder: Path) -> None:
+    """A folder jamsos created is still a real folder (not a symlink put in its place)."""
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise WriteRefused("error.file.symlink", path=folder)
+
+
+def private_folder(folder: Path, mode: int = 0o600) -> list[Path]:
+    """``folder`` and its missing parents, the new ones created private (``dir_mode``)
+    whatever the umask: they hold files with personal data. Returns the folders created."""
+    folder = Path(folder)
+    missing: list[Path] = []
+    probe = folder
+    while not os.path.lexists(probe):
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            pass  # made meanwhile by another run: checked below like our own
+        except OSError as exc:
+            raise JamsosError("error.file.folder", path=path, reason=exc.strerror) from None
+        _check_own_folder(path)
+        os.chmod(path, dir_mode(mode))
+    return missing
+
+
+def new_private_dir(path: Path, mode: int = 0o600) -> Path:
+    """Create the folder ``path`` (it must not exist yet), private."""
+    path = Path(path)
+    path.mkdir()
+    _check_own_folder(path)
+    os.chmod(path, dir_mode(mode))
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    """Make a written file's bytes durable (opened for writing: Windows refuses a read-only
+    handle)."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
+    """Yield a temporary path in a private folder beside ``target``; on success it replaces
+    ``target`` (the naming rule of ``check_target`` is checked before and at the rename)."""
+    target = Path(target)
+    check_target(target)
+    for folder in private_folder(target.parent, mode):
+        _check_own_folder(folder)  # still ours when we write into it
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise JamsosError("error.file.write", path=target, reason=exc.strerror) from None
+    try:
+        tmp = work / target.name
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode))
+        os.chmod(tmp, mode)
+        yield tmp
+        fsync_file(tmp)
+        os.chmod(tmp, mode)  # the umask, or a writer that replaced the file, may have changed it
+        check_target(target)
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write_atomic(target: Path, write: Callable[[Path], None], mode: int = 0o600) -> Path:
+    """``write(tmp)`` writes the file; it then replaces ``target`` (``atomic_path``)."""
+    with atomic_path(target, mode) as tmp:
+        write(tmp)
+    return Path(target)
+
+
+def write_new(target: Path, data: bytes, mode: int = 0o600) -> Path:
+    """Create ``target`` (it must not exist yet) holding ``data``, not yet fsynced.
+
+    Only for files inside a private staging folder that is published whole by one rename
+    (``batch.publish``): a killed run leaves the folder hidden and the next run removes it, so
+    these files need no temporary name of their own; ``sync_in_background`` makes them durable
+    before anything refers to them."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
+    fd = os.open(target, flags, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(target, mode)  # the umask may have narrowed a group-readable mode
+    return Path(target)
+
+
+def open_append(target: Path, mode: int = 0o600) -> Path:
+    """Create ``target`` private if missing, for appending (the log file); the naming rule
+    holds for it too (a symlink there is refused)."""
+    target = Path(target)
+    check_target(target)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, mode)
+    except OSError as exc:
+        raise JamsosError("error.file.log", path=target, reason=exc.strerror) from None
+    os.close(fd)
+    return target
+
+
+@contextlib.contextmanager
+def sync_in_background(workers: int = 4) -> Iterator[Callable[[Path], None]]:
+    """Yield ``sync(path)``, which fsyncs a file in a background thread; every file handed
+    over is durable when the block exits (an fsync error is raised there).
+
+    A batch is a thousand small files: fsynced one by one, each waits for its own journal
+    commit (about 2 s per thousand); fsyncs in flight together share commits, and they wait
+    on the disk while the caller goes on making the next file."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fsync") as pool:
+        pending: list[Future[None]] = []
+        yield lambda path: pending.append(pool.submit(fsync_file, path))
+        for done in pending:
+            done.result()
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def workbook(tmp: Path, **options: Any) -> xlsxwriter.Workbook:
+    """An xlsxwriter workbook at ``tmp`` (an ``atomic_path``): no cell is ever a formula,
+    number or link unless written as one, its temporary files stay in ``tmp``'s private
+    folder (never the system temp folder), and the same data gives the same bytes."""
+    from datetime import datetime
+
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(
+        str(tmp),
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            **options,
+            "tmpdir": str(Path(tmp).parent),
+        },
+    )
+    wb.set_properties({"created": datetime(2000, 1, 1)})
+    return wb
+
+
+def write_csv(
+    frame: pl.DataFrame,
+    target: Path,
+    *,
+    mode: int = 0o600,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+) -> Path:
+    """A CSV file of text columns, formula-neutralised (the header row too: a rejects file
+    repeats the sender's headers), in the given encoding (``utf-8-sig``: with a BOM) and
+    delimiter."""
+    import polars as pl
+
+    body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
+    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
+    safe = pl.concat([header, body])
+
+    def write(tmp: Path) -> None:
+        if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+            safe.write_csv(tmp, separator=delimiter, include_header=False)
+            return
+        text = safe.write_csv(separator=delimiter, include_header=False)
+        tmp.write_bytes(text.encode(encoding, errors="replace"))
+
+    return write_atomic(target, write, mode)
+
+
+def write_xlsx(
+    frame: pl.DataFrame,
+    target: Path,
+    *,
+    mode: int = 0o600,
+    sheet: str = "Sheet1",
+    text_columns: set[str] | None = None,
+    column_widths: dict[str, int] | None = None,
+) -> Path:
+    """An xlsx file where every cell is written as a string; ``text_columns`` (NIK, phone...)
+    are also formatted as Text (``@``) so Excel does not turn them into numbers on edit."""
+    import polars as pl
+
+    safe = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
+    text_columns = text_columns or set()
+
+    def write(tmp: Path) -> None:
+        wb = workbook(tmp, constant_memory=True)
+        ws = wb.add_worksheet(sheet[:31])
+        bold = wb.add_format({"bold": True})
+        text = wb.add_format({"num_format": "@"})
+        for j, name in enumerate(safe.columns):
+            fmt = text if name in text_columns else None
+            width = (column_widths or {}).get(name, max(10, min(40, len(name) + 2)))
+            ws.set_column(j, j, width, fmt)
+            ws.write_string(0, j, neutralise(name), bold)
+        for i, row in enumerate(safe.iter_rows(), start=1):
+            for j, value in enumerate(row):
+                if value is not None:
+                    ws.write_string(i, j, value, text if safe.columns[j] in text_columns else None)
+        wb.close()
+
+    return write_atomic(target, write, mode)
