@@ -68,3 +68,60 @@ def test_exit_codes_are_defined_once() -> None:
                 if fn is not None:
                     bad.append(where(path, node))
     assert not bad, "exit status not from exitcodes.ExitCode: " + ", ".join(bad)
+
+
+# ------------------------------------------------------------------------- the ledger store
+
+
+def _store_methods() -> set[str]:
+    from jamsos_cli.ledger.store import LedgerStore
+
+    attributes = set(LedgerStore.__annotations__)  # location, exists
+    return {n for n in dir(LedgerStore) if not n.startswith("_")} | attributes
+
+
+def test_the_ledger_rules_use_the_store_interface_only() -> None:
+    """book.py (record, recover, void, decisions, people, stats, export) speaks to storage
+    through ``LedgerStore`` alone: no driver, no SQL, no store method outside the
+    interface, so a PostgreSQL store can take SQLite's place."""
+    path = SRC / "ledger" / "book.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    } | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {"sqlite3", "psycopg"} & imported
+    sql = [
+        where(path, node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and any(w in node.value for w in ("SELECT ", "INSERT ", "UPDATE ", "DELETE "))
+    ]
+    assert not sql, sql
+    used = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "store"
+    }
+    assert used, "book.py no longer reaches its store as self.store"
+    assert used <= _store_methods(), used - _store_methods()
+
+
+def test_sql_lives_in_the_ledger_stores_only() -> None:
+    """Only ledger/store.py (the shared SQL) and ledger/sqlite.py (the dialect) hold SQL."""
+    homes = {SRC / "ledger" / "store.py", SRC / "ledger" / "sqlite.py"}
+    found = [
+        where(path, node)
+        for path, tree in modules()
+        if path not in homes
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and any(w in node.value for w in ("SELECT ", "INSERT INTO", "UPDATE batches"))
+    ]
+    assert not found, found

@@ -12,7 +12,6 @@ import pytest
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger import (
-    APPLICATION_ID,
     MIGRATIONS,
     SCHEMA_VERSION,
     BatchRecord,
@@ -24,10 +23,11 @@ from jamsos_cli.ledger import (
     export_frame,
     month_index,
     opened,
-    sha256_file,
-    write_export,
 )
+from jamsos_cli.ledger.sqlite import APPLICATION_ID
+from jamsos_cli.render.ledger import write_export
 from jamsos_cli.texts import resolve
+from jamsos_cli.writing import sha256_file
 from tests.helpers import refused
 from tests.test_build_batch import build, ledger_rows, nik, roster
 
@@ -267,7 +267,9 @@ def test_export_is_owner_only_and_formula_safe(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite"
     with Ledger.open(path) as ledger:
         record(ledger, tmp_path / "o" / "e_001", (NIK_A, NIK_B))
-        ledger.conn.execute("UPDATE people SET name = '=HYPERLINK(\"x\")' WHERE nik = ?", (NIK_B,))
+        ledger.store.conn.execute(
+            "UPDATE people SET name = '=HYPERLINK(\"x\")' WHERE nik = ?", (NIK_B,)
+        )
         frame = export_frame(ledger)
     target = write_export(frame, tmp_path / "export.csv", mode=0o600, lang="en")
     assert oct(target.stat().st_mode & 0o777) == "0o600"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from jamsos_cli.errors import LockHeld
-from jamsos_cli.locks import exclusive, folder_lock_path, ledger_lock_path, run_locks
+from jamsos_cli.ledger import lock as ledger_lock
+from jamsos_cli.locks import exclusive, folder_lock, folder_lock_path, ledger_lock_path
 from tests.helpers import refused
 
 HOLDER = """
@@ -56,6 +58,13 @@ def test_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
     assert lock.exists()  # the file stays, but the kernel dropped the lock
     with exclusive(lock, "the output folder"):
         pass
+
+
+@contextlib.contextmanager
+def run_locks(ledger: Path, out: Path):
+    """The locks of one build-batch run, in its order: the ledger's, then the folder's."""
+    with ledger_lock(ledger), folder_lock(out):
+        yield
 
 
 def test_run_locks_cover_ledger_and_output_folder(tmp_path: Path) -> None:

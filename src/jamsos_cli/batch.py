@@ -29,12 +29,14 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from jamsos_cli.errors import JamsosError, UsageError, data_problems, problem
-from jamsos_cli.ledger import Period, crash_point, sha256_file
+from jamsos_cli.ledger import Period
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
+    crash_point,
     fsync_dir,
     neutralise,
     neutralise_frame,
+    sha256_file,
     sync_in_background,
     write_atomic,
     write_new,

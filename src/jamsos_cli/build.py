@@ -4,7 +4,8 @@ A run, in order (SPEC §2, §6, §7):
 
 1. everything checkable up front: period, decree, layout, output folder, the ledger file
    (a foreign or corrupt one is refused untouched) — exit 2, nothing written;
-2. the locks of the ledger and the output folder (``locks.py``; held elsewhere → exit 3);
+2. the locks of the ledger (its store's) and the output folder (``locks.py``); held
+   elsewhere → exit 3;
 3. recovery of a killed run: the ledger settles its ``committing`` batch, staging folders
    in the output folder are removed;
 4. ``pipeline.run_checks`` (age judged on the first day of ``--start``, near-duplicates also
@@ -17,8 +18,8 @@ A run, in order (SPEC §2, §6, §7):
 
    a. every file (batch parts, rejects, ``manifest.json``) is written and fsynced into the
       hidden staging folder ``OUT/.<folder>.tmp-<pid>/``;
-   b. one SQLite transaction records the batch (status ``committing``, with the manifest's
-      sha256), its inputs and its people;
+   b. one ledger transaction (``store.transaction()``) records the batch (status
+      ``committing``, with the manifest's sha256), its inputs and its people;
    c. the staging folder is renamed to ``OUT/<folder>/`` and ``OUT`` fsynced;
    d. the batch is marked ``done``.
 
@@ -63,18 +64,11 @@ from jamsos_cli.batch import (
 )
 from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
-from jamsos_cli.ledger import (
-    BatchRecord,
-    Ledger,
-    Period,
-    check_file,
-    crash_point,
-    folder_basename,
-    sha256_file,
-)
+from jamsos_cli.ledger import BatchRecord, Ledger, Period, check_file, folder_basename
+from jamsos_cli.ledger import lock as ledger_lock
 from jamsos_cli.report import Summary, summarise
 from jamsos_cli.texts import ref, resolve, say
-from jamsos_cli.writing import new_private_dir, private_folder
+from jamsos_cli.writing import crash_point, new_private_dir, private_folder, sha256_file
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
@@ -141,12 +135,15 @@ def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
             recovered = ledger.recover()  # on the private copy only
             return _run(req, ledger, recovered, progress)
     check_file(req.ledger)
-    from jamsos_cli.locks import run_locks
+    from jamsos_cli.locks import folder_lock
 
     for folder in (req.ledger.parent, req.out):
         private_folder(folder, req.file_mode)
+    # the ledger's lock, then the output folder's: the same order in every run, and neither
+    # waits, so there is no deadlock
     with (
-        run_locks(req.ledger, req.out, mode=req.file_mode),
+        ledger_lock(req.ledger, req.file_mode),
+        folder_lock(req.out, mode=req.file_mode),
         Ledger.open(req.ledger, mode=req.file_mode) as ledger,
     ):
         recovered = ledger.recover()

@@ -211,13 +211,12 @@ def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
     """The ledger's lock, for a run that records decisions: taken first, so a run that
     cannot record (another run holds it → exit 3) does no work; a foreign or corrupt
     ledger is refused untouched (exit 2); a missing folder is created private."""
-    from jamsos_cli.ledger import check_file
-    from jamsos_cli.locks import exclusive, ledger_lock_path, ledger_what
+    from jamsos_cli.ledger import check_file, lock
     from jamsos_cli.writing import private_folder
 
     check_file(req.ledger)
     private_folder(req.ledger.parent, req.file_mode)
-    with exclusive(ledger_lock_path(req.ledger), ledger_what(req.ledger), mode=req.file_mode):
+    with lock(req.ledger, req.file_mode):
         yield
 
 

@@ -81,12 +81,7 @@ def exclusive(lock_file: Path, what: str, *, mode: int = 0o600) -> Iterator[Path
         os.close(fd)  # closing the descriptor releases the lock
 
 
-@contextlib.contextmanager
-def run_locks(ledger: Path, out: Path | None, *, mode: int = 0o600) -> Iterator[None]:
-    """The locks of one build-batch run: the ledger's, then the output folder's (same order
-    in every run; neither waits, so there is no deadlock)."""
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(exclusive(ledger_lock_path(ledger), ledger_what(ledger), mode=mode))
-        if out is not None:
-            stack.enter_context(exclusive(folder_lock_path(out), folder_what(out), mode=mode))
-        yield
+def folder_lock(folder: Path, *, mode: int = 0o600) -> contextlib.AbstractContextManager[Path]:
+    """The lock of an output folder (the ledger's own is the ledger store's: ``ledger.lock``,
+    which for an SQLite ledger is ``exclusive`` on ``ledger_lock_path``)."""
+    return exclusive(folder_lock_path(folder), folder_what(folder), mode=mode)

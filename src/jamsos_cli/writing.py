@@ -141,6 +141,28 @@ def new_private_dir(path: Path, mode: int = 0o600) -> Path:
     return path
 
 
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file (a manifest lists its files by it; the ledger records the
+    manifest's)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def crash_point(name: str) -> None:
+    """Test-only hook: ``JAMSOS_TEST_CRASH_AT=<name>`` kills the process right here with
+    SIGKILL, to prove a run killed at any step of a write leaves every file and the ledger
+    consistent (``build.py`` names the points)."""
+    if os.environ.get("JAMSOS_TEST_CRASH_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)

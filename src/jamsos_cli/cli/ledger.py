@@ -27,6 +27,7 @@ app = group()
 def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
     """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
     from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import ledger as show
 
     session = Session(config=config, lang=lang)
     path = session.ledger_path(ledger)
@@ -37,9 +38,9 @@ def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key
     if fmt is OutputFormat.json:
         session.json({"ledger": str(path), key: rows})
     elif key == "batches":
-        ldg.render_batches(session.out, path, rows, session.lang)
+        show.render_batches(session.out, path, rows, session.lang)
     else:
-        ldg.render_stats(session.out, path, rows, session.lang)
+        show.render_stats(session.out, path, rows, session.lang)
 
 
 def ledger_list(
@@ -72,6 +73,7 @@ def ledger_export(
 ) -> None:
     """Write everyone in the ledger (real NIKs: the file is created owner-only)."""
     from jamsos_cli import ledger as ldg
+    from jamsos_cli.render.ledger import write_export
 
     session = Session(config=config, lang=lang, quiet=quiet)
     path = session.ledger_path(ledger)
@@ -79,7 +81,7 @@ def ledger_export(
         raise UsageError("error.file.table_name", path=target)
     with ldg.opened(path, mode=session.file_mode) as book:
         frame = ldg.export_frame(book, include_voided=include_voided)
-    ldg.write_export(frame, target, mode=session.file_mode, lang=session.lang)
+    write_export(frame, target, mode=session.file_mode, lang=session.lang)
     session.say("ledger.exported", n=frame.height, path=target, ledger=path)
 
 

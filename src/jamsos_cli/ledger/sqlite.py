@@ -1,0 +1,286 @@
+"""The embedded ledger: one SQLite file (default ``<user data dir>/jamsos/ledger.sqlite``).
+
+Created and migrated by the tool: ``PRAGMA application_id`` marks it as ours (a foreign or
+corrupt file is refused, untouched), ``PRAGMA user_version`` and the ``schema_version``
+table record its schema; ``MIGRATIONS`` is its history, one step per version. The lock is
+an ``flock`` on ``<ledger>.lock`` beside it (``locks.py``). A reader works on a private
+in-memory copy (``open(write=False)``): it never waits for a cron run and never needs write
+access. A writer's transaction is ``BEGIN IMMEDIATE`` (the write lock from the start) on a
+rollback journal with ``synchronous = FULL``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from jamsos_cli.ledger.store import LedgerError, SqlStore
+
+APPLICATION_ID = 0x4A4D534F  # "JMSO": marks an SQLite file as a jamsos ledger
+
+# MIGRATIONS[i] takes a ledger from schema version i to i + 1.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL,
+            tool_version TEXT NOT NULL)""",
+        """CREATE TABLE batches (
+            id INTEGER PRIMARY KEY,
+            decree TEXT NOT NULL,
+            start_month INTEGER NOT NULL,
+            end_month INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            folder TEXT NOT NULL,
+            participants INTEGER NOT NULL,
+            premium_per_person_month INTEGER NOT NULL,
+            total_premium INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('committing', 'done', 'voided')),
+            manifest_sha256 TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            voided_at TEXT,
+            UNIQUE (decree, start_month, end_month, seq))""",
+        """CREATE TABLE batch_inputs (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (batch_id, position))""",
+        """CREATE TABLE people (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            nik TEXT NOT NULL,
+            name TEXT,
+            birth_date TEXT,
+            sex TEXT,
+            phone TEXT,
+            kelurahan TEXT,
+            kelurahan_code TEXT,
+            source TEXT,
+            PRIMARY KEY (batch_id, nik))""",
+        "CREATE INDEX people_nik ON people (nik)",
+        "CREATE INDEX batches_period ON batches (status, start_month, end_month)",
+    ],
+    [
+        # near-duplicate pairs a clerk reviewed (jamsos dedupe --decisions), keyed by the NIK
+        # pair in sorted order: they hold for every later run on this ledger
+        """CREATE TABLE decisions (
+            nik_a TEXT NOT NULL,
+            nik_b TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
+            source TEXT,
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (nik_a, nik_b),
+            CHECK (nik_a < nik_b))""",
+    ],
+    [
+        # people without the (batch_id, nik) key and the NIK index: no query looks a person
+        # up (the checks read whole batches and join in Polars), and keeping two B-trees on
+        # NIK text in roster order made recording a million people cost ~10 s of random
+        # page writes; appended in roster order the rows cost a third of that. A batch's NIKs
+        # are unique before it is recorded (``record_batch`` refuses otherwise). Rows are
+        # copied in their order (rowid): readers order a batch's people by rowid.
+        """CREATE TABLE people_v3 (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            nik TEXT NOT NULL,
+            name TEXT,
+            birth_date TEXT,
+            sex TEXT,
+            phone TEXT,
+            kelurahan TEXT,
+            kelurahan_code TEXT,
+            source TEXT)""",
+        """INSERT INTO people_v3 (batch_id, nik, name, birth_date, sex, phone, kelurahan,
+            kelurahan_code, source)
+            SELECT batch_id, nik, name, birth_date, sex, phone, kelurahan, kelurahan_code,
+            source FROM people ORDER BY rowid""",
+        "DROP TABLE people",
+        "ALTER TABLE people_v3 RENAME TO people",
+    ],
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def default_ledger_path() -> Path:
+    """The platform's user data folder (``~/.local/share/jamsos/ledger.sqlite`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("jamsos", appauthor=False)) / "ledger.sqlite"
+
+
+def now() -> str:
+    """When something is recorded, as the ledger stores it (UTC, seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SQLiteStore(SqlStore):
+    """A ledger in one SQLite file. Until ``open``, only ``check`` and ``lock`` work."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.conn: sqlite3.Connection | None = None
+        self.exists = self.path.exists()
+        self.mode = 0o600
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def check(self) -> None:
+        if self.path.exists():
+            _open_checked(self.path, writable=False).close()
+
+    def lock(self, mode: int = 0o600) -> contextlib.AbstractContextManager[None]:
+        from jamsos_cli.locks import exclusive, ledger_lock_path, ledger_what
+
+        return exclusive(ledger_lock_path(self.path), ledger_what(self.path), mode=mode)
+
+    def open(self, *, write: bool, mode: int = 0o600) -> None:
+        self.mode = mode
+        self.exists = self.path.exists()
+        if not self.exists:
+            self.conn = _memory_with_schema()  # nothing stored until the first change
+        elif write:
+            self.conn = _open_checked(self.path, writable=True)
+            with self._errors():
+                _migrate(self.conn)
+            self._remove_half_built()
+        else:  # a private copy: reading and recovering it never touches the file
+            src = _open_checked(self.path, writable=False)
+            self.conn = sqlite3.connect(":memory:", isolation_level=None)
+            with self._errors():
+                src.backup(self.conn)
+            src.close()
+            with self._errors():
+                _migrate(self.conn)
+
+    def create(self) -> None:
+        """Build the file through the one write path (``writing.atomic_path``): in a private
+        temporary folder, renamed into place, so a killed run never leaves a half-made
+        ledger."""
+        if self.exists:
+            return
+        from jamsos_cli.writing import atomic_path
+
+        try:
+            with atomic_path(self.path, self.mode) as tmp:
+                conn = sqlite3.connect(tmp, isolation_level=None)
+                conn.execute("PRAGMA journal_mode = DELETE")
+                _migrate(conn)
+                conn.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError("error.ledger.create", path=self.path, reason=exc) from None
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = _open_checked(self.path, writable=True)
+        self.exists = True
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _remove_half_built(self) -> None:
+        """A killed first run's half-made ledger (``create``'s temporary folder): removed by
+        the next writer, which holds the lock."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    # -- the dialect -----------------------------------------------------------------
+
+    def _begin(self) -> None:
+        self._run("BEGIN IMMEDIATE")
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError("error.ledger.unusable", path=self.path, reason=exc) from None
+
+
+# --- opening and migrating ------------------------------------------------------------
+
+
+def _memory_with_schema() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    _migrate(conn)
+    return conn
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode={mode}"
+
+
+def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
+    """Open an existing file and make sure it is a jamsos ledger (before anything is written).
+
+    A reader opens it read-write too when it may, with ``query_only`` set: SQLite must roll
+    back the journal a killed writer left (restoring the last committed state) before anyone
+    can read, and that needs write access; the reader itself cannot change anything.
+    """
+    if path.is_dir():
+        raise LedgerError("error.ledger.folder", path=path)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise LedgerError("error.ledger.read", path=path, reason=exc.strerror) from None
+    if magic and magic != _SQLITE_MAGIC:
+        raise LedgerError("error.ledger.not_sqlite", path=path)
+    mode = "rw" if writable or os.access(path, os.W_OK) else "ro"
+    try:
+        conn = sqlite3.connect(_uri(path, mode), uri=True, isolation_level=None)
+        if not writable:
+            conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as exc:
+        raise LedgerError("error.ledger.open", path=path, reason=exc) from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        n_objects = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise LedgerError("error.ledger.damaged", path=path, reason=exc) from None
+    if app_id == 0 and n_objects == 0:
+        return conn  # an empty database (e.g. a 0-byte file): initialised by _migrate
+    if app_id != APPLICATION_ID:
+        conn.close()
+        raise LedgerError("error.ledger.foreign", path=path)
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise LedgerError("error.ledger.newer", path=path, version=version, known=SCHEMA_VERSION)
+    conn.execute("PRAGMA foreign_keys = ON")
+    if writable:
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``, one version per transaction."""
+    from jamsos_cli import __version__
+
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    while version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            version += 1
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at, tool_version) VALUES (?, ?, ?)",
+                (version, now(), __version__),
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,397 @@
+"""Where a ledger lives, behind one interface: ``LedgerStore``.
+
+The domain operations (``book.Ledger``: record a batch, recover, void, decisions, the people
+of periods, stats, the export frame) are written against this interface only, so SQLite now
+(``sqlite.SQLiteStore``) and PostgreSQL later share every rule above it. A store gives:
+
+- its lifecycle: ``check`` (a foreign or damaged store is refused before anything is
+  locked or written), ``lock`` (exclusive, never waits: held elsewhere → ``LockHeld``,
+  exit 3), ``open`` (to write: migrated; to read: a private view that never waits for a
+  writer and never changes the store), ``create`` (the store is made when the first thing
+  is recorded), ``close``;
+- ONE transaction primitive, ``with store.transaction(): ...`` (like sqlite-utils'
+  ``Database.atomic()``): every change is made inside one, all or nothing;
+- the queries the domain needs, returning Polars frames or plain rows.
+
+``SqlStore`` implements the queries in SQL that SQLite and PostgreSQL both speak, over a
+DB-API connection; what differs is isolated in a few methods a dialect overrides: the
+placeholder, how a write transaction starts, storage order, the bulk insert of people and
+locking. The upsert of decisions (``INSERT ... ON CONFLICT ... DO UPDATE ... WHERE``) is the
+same in both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from jamsos_cli.errors import JamsosError
+from jamsos_cli.ledger.period import Period
+
+STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
+STATUSES = (STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED)
+
+# The people of batches, as the checks and the exports read them: the person's own columns
+# (people table) and the fields of the batch the person is in.
+PEOPLE_SCHEMA: dict[str, pl.DataType] = {
+    "nik": pl.Utf8,
+    "name": pl.Utf8,
+    "birth_date": pl.Utf8,
+    "sex": pl.Utf8,
+    "phone": pl.Utf8,
+    "kelurahan": pl.Utf8,
+    "kelurahan_code": pl.Utf8,
+    "source": pl.Utf8,
+    "batch_id": pl.Int64,
+    "folder": pl.Utf8,
+    "decree": pl.Utf8,
+    "start_month": pl.Int64,
+    "end_month": pl.Int64,
+    "status": pl.Utf8,
+}
+PERSON_COLUMNS = ("nik", "name", "birth_date", "sex", "phone", "kelurahan", "kelurahan_code")
+PERSON_COLUMNS += ("source",)
+BATCH_FIELDS = {  # people column -> batches column
+    "batch_id": "id",
+    "folder": "folder",
+    "decree": "decree",
+    "start_month": "start_month",
+    "end_month": "end_month",
+    "status": "status",
+}
+DECISION_SCHEMA: dict[str, pl.DataType] = {"nik_a": pl.Utf8, "nik_b": pl.Utf8, "decision": pl.Utf8}
+_FETCH_ROWS = 100_000  # people per fetch: bounds the Python tuples alive at once
+
+
+class LedgerError(JamsosError):
+    """The ledger cannot be used (foreign, corrupt, newer, unwritable): exit 2, untouched."""
+
+
+@dataclass
+class BatchRecord:
+    """What the ledger keeps about one batch (its people and inputs come separately)."""
+
+    id: int
+    decree: str
+    period: Period
+    seq: int
+    folder: Path
+    participants: int
+    premium_per_person_month: int
+    total_premium: int
+    manifest_sha256: str
+    tool_version: str
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """Which batches a query reads: these statuses, overlapping ``period``, of ``decree``."""
+
+    statuses: tuple[str, ...] = (STATUS_DONE,)
+    period: Period | None = None
+    decree: str | None = None
+
+
+class LedgerStore(ABC):
+    """One ledger's storage. ``location`` is what the user reads (a path, later a URL)."""
+
+    location: str
+    exists: bool  # there is a stored ledger (else ``create`` makes it on the first change)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @abstractmethod
+    def check(self) -> None:
+        """Refuse a foreign, damaged or newer store before anything is locked or written."""
+
+    @abstractmethod
+    def lock(self, mode: int) -> contextlib.AbstractContextManager[None]:
+        """Hold the ledger's exclusive lock (never waits: ``LockHeld``, exit 3)."""
+
+    @abstractmethod
+    def open(self, *, write: bool, mode: int = 0o600) -> None:
+        """Connect: to write (call under ``lock``; the schema is migrated), or to read: a
+        private view that never waits for a writer and whose changes are never stored."""
+
+    @abstractmethod
+    def create(self) -> None:
+        """Make the store, empty and migrated (a writer, on its first change)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- the one transaction primitive -------------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """``with store.transaction(): ...``: every change inside commits together, or none
+        does (an exception rolls it back and goes on)."""
+
+    # -- reading -----------------------------------------------------------------------
+
+    @abstractmethod
+    def batches(self, chosen: Chosen) -> pl.DataFrame:
+        """The chosen batches' ``BATCH_FIELDS`` (as ``PEOPLE_SCHEMA`` names them)."""
+
+    @abstractmethod
+    def people(self, chosen: Chosen, columns: Sequence[str]) -> pl.DataFrame:
+        """``batch_id`` + ``columns`` (of ``PERSON_COLUMNS``) of the chosen batches' people,
+        in storage order (a batch's people in roster order)."""
+
+    @abstractmethod
+    def pending(self) -> list[tuple[int, str, str]]:
+        """(id, folder, manifest sha256) of the batches left ``committing``."""
+
+    @abstractmethod
+    def batch_rows(self) -> list[tuple]:
+        """Every batch, oldest first: id, folder, decree, start_month, end_month,
+        participants, total_premium, status, created_at."""
+
+    @abstractmethod
+    def stats_rows(self) -> list[tuple]:
+        """Per decree and period, live batches only: decree, start_month, end_month,
+        batches, people, total premium."""
+
+    @abstractmethod
+    def decisions(self) -> pl.DataFrame:
+        """Reviewed pairs (``DECISION_SCHEMA``), ``nik_a`` < ``nik_b``."""
+
+    @abstractmethod
+    def max_batch_id(self) -> int: ...
+
+    @abstractmethod
+    def max_seq(self, decree: str, period: Period) -> int: ...
+
+    # -- changing (inside ``transaction``) -----------------------------------------------
+
+    @abstractmethod
+    def insert_batch(self, batch: BatchRecord, status: str, created_at: str) -> None: ...
+
+    @abstractmethod
+    def insert_inputs(self, batch_id: int, inputs: list[dict[str, Any]]) -> None: ...
+
+    @abstractmethod
+    def insert_people(self, batch_id: int, people: pl.DataFrame) -> None:
+        """Append a batch's people (``PERSON_COLUMNS``) in their order."""
+
+    @abstractmethod
+    def set_status(
+        self, batch_id: int, status: str, *, only_from: str | None = None, at: str | None = None
+    ) -> None:
+        """A batch's new status (only when it is ``only_from``); ``at``: when it was voided."""
+
+    @abstractmethod
+    def delete_batch(self, batch_id: int) -> None: ...
+
+    @abstractmethod
+    def upsert_decisions(
+        self, rows: list[tuple[str, str, str]], source: str | None, at: str
+    ) -> int:
+        """Record (nik_a, nik_b, decision) pairs; a pair decided before takes the new
+        decision. Returns how many were new or changed."""
+
+
+class SqlStore(LedgerStore):
+    """The queries in SQL both SQLite and PostgreSQL speak, over a DB-API connection. A
+    dialect sets ``conn`` and overrides what differs: ``PARAM``, ``STORAGE_ORDER``,
+    ``_begin``, ``insert_people``, ``lock``, the lifecycle, and ``_errors`` (its driver's
+    errors as ``LedgerError``)."""
+
+    PARAM = "?"  # the driver's placeholder (PostgreSQL: %s)
+    STORAGE_ORDER = "rowid"  # the order rows were appended in (PostgreSQL: an identity column)
+    conn: Any
+
+    # -- what a dialect provides -------------------------------------------------------
+
+    @abstractmethod
+    def _begin(self) -> None:
+        """Start a write transaction that holds the write lock from its first statement."""
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The driver's errors as one clear ``LedgerError`` (exit 2), never a traceback."""
+        yield
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _sql(self, text: str) -> str:
+        return text if self.PARAM == "?" else text.replace("?", self.PARAM)
+
+    def _run(self, text: str, params: Sequence[object] = ()) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(text), tuple(params))
+        return cur
+
+    def _run_many(self, text: str, rows: Any) -> int:
+        cur = self.conn.cursor()
+        cur.executemany(self._sql(text), rows)
+        return cur.rowcount
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._errors():
+            self._begin()
+            try:
+                yield
+            except BaseException:
+                self._run("ROLLBACK")
+                raise
+            self._run("COMMIT")
+
+    # -- reading -----------------------------------------------------------------------
+
+    @staticmethod
+    def _where(chosen: Chosen) -> tuple[str, list[object]]:
+        where = [f"status IN ({', '.join('?' * len(chosen.statuses))})"]
+        params: list[object] = list(chosen.statuses)
+        if chosen.period is not None:
+            where.append("start_month <= ? AND end_month >= ?")
+            params += [chosen.period.end, chosen.period.start]
+        if chosen.decree is not None:
+            where.append("decree = ?")
+            params.append(chosen.decree)
+        return " AND ".join(where), params
+
+    def batches(self, chosen: Chosen) -> pl.DataFrame:
+        where, params = self._where(chosen)
+        with self._errors():
+            rows = self._run(
+                f"SELECT {', '.join(BATCH_FIELDS.values())} FROM batches WHERE {where}", params
+            ).fetchall()
+        schema = {c: PEOPLE_SCHEMA[c] for c in BATCH_FIELDS}
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def people(self, chosen: Chosen, columns: Sequence[str]) -> pl.DataFrame:
+        """Fetched in chunks so a million people never exist as Python tuples at once."""
+        where, params = self._where(chosen)
+        schema = {"batch_id": pl.Int64} | {c: PEOPLE_SCHEMA[c] for c in columns}
+        chunks = [pl.DataFrame(schema=schema)]
+        with self._errors():
+            cur = self._run(
+                f"SELECT {', '.join(schema)} FROM people"
+                f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
+                f" ORDER BY {self.STORAGE_ORDER}",
+                params,
+            )
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
+        return pl.concat(chunks, rechunk=True)
+
+    def pending(self) -> list[tuple[int, str, str]]:
+        with self._errors():
+            return self._run(
+                "SELECT id, folder, manifest_sha256 FROM batches WHERE status = ? ORDER BY id",
+                (STATUS_COMMITTING,),
+            ).fetchall()
+
+    def batch_rows(self) -> list[tuple]:
+        with self._errors():
+            return self._run(
+                "SELECT id, folder, decree, start_month, end_month, participants,"
+                " total_premium, status, created_at FROM batches ORDER BY id"
+            ).fetchall()
+
+    def stats_rows(self) -> list[tuple]:
+        with self._errors():
+            return self._run(
+                "SELECT decree, start_month, end_month, COUNT(*), SUM(participants),"
+                " SUM(total_premium) FROM batches WHERE status = ?"
+                " GROUP BY decree, start_month, end_month ORDER BY decree, start_month, end_month",
+                (STATUS_DONE,),
+            ).fetchall()
+
+    def decisions(self) -> pl.DataFrame:
+        with self._errors():
+            rows = self._run(
+                "SELECT nik_a, nik_b, decision FROM decisions ORDER BY nik_a, nik_b"
+            ).fetchall()
+        return pl.DataFrame(rows, schema=DECISION_SCHEMA, orient="row")
+
+    def max_batch_id(self) -> int:
+        with self._errors():
+            return int(self._run("SELECT COALESCE(MAX(id), 0) FROM batches").fetchone()[0])
+
+    def max_seq(self, decree: str, period: Period) -> int:
+        with self._errors():
+            (seq,) = self._run(
+                "SELECT COALESCE(MAX(seq), 0) FROM batches"
+                " WHERE decree = ? AND start_month = ? AND end_month = ?",
+                (decree, period.start, period.end),
+            ).fetchone()
+        return int(seq)
+
+    # -- changing ----------------------------------------------------------------------
+
+    def insert_batch(self, batch: BatchRecord, status: str, created_at: str) -> None:
+        self._run(
+            "INSERT INTO batches (id, decree, start_month, end_month, seq, folder,"
+            " participants, premium_per_person_month, total_premium, status,"
+            " manifest_sha256, tool_version, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                batch.id,
+                batch.decree,
+                batch.period.start,
+                batch.period.end,
+                batch.seq,
+                str(batch.folder),
+                batch.participants,
+                batch.premium_per_person_month,
+                batch.total_premium,
+                status,
+                batch.manifest_sha256,
+                batch.tool_version,
+                created_at,
+            ),
+        )
+
+    def insert_inputs(self, batch_id: int, inputs: list[dict[str, Any]]) -> None:
+        self._run_many(
+            "INSERT INTO batch_inputs (batch_id, position, name, rows, sha256)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(batch_id, i, x["name"], x["rows"], x["sha256"]) for i, x in enumerate(inputs)],
+        )
+
+    def insert_people(self, batch_id: int, people: pl.DataFrame) -> None:
+        """Rows straight from Polars (batch id included), appended in roster order."""
+        cols = ", ".join(PERSON_COLUMNS)
+        self._run_many(
+            f"INSERT INTO people (batch_id, {cols})"
+            f" VALUES ({', '.join('?' * (len(PERSON_COLUMNS) + 1))})",
+            people.select(pl.lit(batch_id, pl.Int64), *PERSON_COLUMNS).iter_rows(),
+        )
+
+    def set_status(
+        self, batch_id: int, status: str, *, only_from: str | None = None, at: str | None = None
+    ) -> None:
+        sets, params = ["status = ?"], [status]
+        if at is not None:
+            sets.append("voided_at = ?")
+            params.append(at)
+        where, extra = "id = ?", [batch_id]
+        if only_from is not None:
+            where += " AND status = ?"
+            extra.append(only_from)
+        self._run(f"UPDATE batches SET {', '.join(sets)} WHERE {where}", [*params, *extra])
+
+    def delete_batch(self, batch_id: int) -> None:
+        for table, key in (("people", "batch_id"), ("batch_inputs", "batch_id"), ("batches", "id")):
+            self._run(f"DELETE FROM {table} WHERE {key} = ?", (batch_id,))
+
+    def upsert_decisions(
+        self, rows: list[tuple[str, str, str]], source: str | None, at: str
+    ) -> int:
+        return self._run_many(
+            "INSERT INTO decisions (nik_a, nik_b, decision, source, decided_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (nik_a, nik_b) DO UPDATE SET"
+            " decision = excluded.decision, source = excluded.source,"
+            " decided_at = excluded.decided_at"
+            " WHERE decisions.decision != excluded.decision",
+            [(lo, hi, d, source, at) for lo, hi, d in rows],
+        )
