@@ -1,4 +1,4 @@
-"""The row-rules model (schema.RosterRowRules) and the vectorised checks agree, row by row.
+"""The row-rules model (rowrules.RosterRowRules) and the vectorised checks agree, row by row.
 
 Hypothesis generates rosters of raw rows as senders type them — valid and mangled NIKs
 (spaces, dots, quotes, ".0", scientific notation, numeric cells, bad regions, dates, serials),
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from jamsos_cli import regions as reg
 from jamsos_cli.checks import row_checks
 from jamsos_cli.normalise import normalise
-from jamsos_cli.schema import RosterRowRules, rule_codes
+from jamsos_cli.rowrules import RosterRowRules, rule_codes
 from tests.test_normalise import roster_table
 
 settings.register_profile(

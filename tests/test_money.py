@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from jamsos_cli import money
 from jamsos_cli.decrees import load_decree
 from jamsos_cli.ledger import Period
+from jamsos_cli.render import numbers
 
 
 def test_batam_premium_is_16800_per_person_month() -> None:
@@ -81,9 +82,9 @@ def test_jht_when_the_decree_includes_it() -> None:
 
 
 def test_formatting_for_people() -> None:
-    assert money.format_rupiah(2_721_600_000, "id") == "Rp 2.721.600.000"
-    assert money.format_rupiah(16_800, "en") == "Rp 16,800"
-    assert money.format_rate(100) == "1%"
-    assert money.format_rate(24, "id") == "0,24%"
-    assert money.format_rate(24, "en") == "0.24%"
-    assert money.format_rate(150, "en") == "1.5%"
+    assert numbers.format_rupiah(2_721_600_000, "id") == "Rp 2.721.600.000"
+    assert numbers.format_rupiah(16_800, "en") == "Rp 16,800"
+    assert numbers.format_rate(100) == "1%"
+    assert numbers.format_rate(24, "id") == "0,24%"
+    assert numbers.format_rate(24, "en") == "0.24%"
+    assert numbers.format_rate(150, "en") == "1.5%"

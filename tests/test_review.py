@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from jamsos_cli.neardup import find_near_duplicates
-from jamsos_cli.review import DecisionsError, read_decisions, write_review
+from jamsos_cli.render.review import write_review
+from jamsos_cli.review import DecisionsError, read_decisions
 from tests.rosters import make_nik
 from tests.test_neardup import BORN, NIK, person, records, replace
 

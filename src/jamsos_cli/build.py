@@ -64,10 +64,10 @@ from jamsos_cli.batch import (
 )
 from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
+from jamsos_cli.findings import Summary, summarise
 from jamsos_cli.ledger import BatchRecord, Ledger, Period, check_file, folder_basename
 from jamsos_cli.ledger import lock as ledger_lock
-from jamsos_cli.report import Summary, summarise
-from jamsos_cli.texts import ref, resolve, say
+from jamsos_cli.texts import ref
 from jamsos_cli.writing import crash_point, new_private_dir, private_folder, sha256_file
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def _publish(
 ) -> dict[str, Any]:
     """Steps 6a–6d of the module docstring; returns what the summary shows of the batch."""
     from jamsos_cli import __version__, money
-    from jamsos_cli.rejects import write_rejects
+    from jamsos_cli.render.rejects import write_rejects
 
     seq = ledger.next_seq(req.decree.id, req.period)
     while (req.out / folder_name(req.decree.id, req.period, seq)).exists():
@@ -398,84 +398,3 @@ def _publish(
 
 
 # --- what the clerk reads -----------------------------------------------------------------
-
-
-def report_lines(result: BuildResult, lang: str) -> tuple[list[str], list[str]]:
-    """Heading and footer lines of the text report (the ledger path is always shown)."""
-    from jamsos_cli.money import format_number, format_rupiah
-
-    req = result.request
-    path = req.ledger
-    if not result.ledger_new:
-        ledger_line = "build.ledger"
-    elif result.batch and result.batch["written"]:
-        ledger_line = "build.ledger_new"
-    elif req.dry_run and result.batch:
-        ledger_line = "build.ledger_would"
-    else:
-        ledger_line = "build.ledger_none"
-    heading = [say("build.recovered", lang, note=n) for n in result.recovered]
-    heading.append(say(ledger_line, lang, path=path))
-    heading.append(
-        say(
-            "build.period",
-            lang,
-            decree=req.decree.id,
-            start=req.period.start_label,
-            end=req.period.end_label,
-            months=req.period.months,
-            day=req.period.first_day.isoformat(),
-        )
-    )
-    footer: list[str] = []
-    if result.fatal:
-        return heading, [say("build.fatal", lang)]
-    if result.already_submitted:
-        footer.append(say("build.again", lang, n=format_number(result.already_submitted, lang)))
-    batch = result.batch
-    if batch is None:
-        footer.append(say("build.nobody", lang))
-        return heading, footer
-    written = "build.written" if batch["written"] else "build.would"
-    footer.append(say(written, lang, folder=batch["folder"]))
-    footer.append(
-        say(
-            "build.money",
-            lang,
-            n=format_number(batch["participants"], lang),
-            months=batch["months"],
-            per=format_rupiah(batch["premium_per_person_month"], lang),
-            total=format_rupiah(batch["total_premium"], lang),
-        )
-    )
-    return heading, footer
-
-
-def json_doc(result: BuildResult, lang: str, show_pii: bool) -> dict[str, Any]:
-    """The ``--format json`` document: the validate report's ``summary`` (plus the batch's
-    facts) and ``issues``, and ``batch``."""
-    from jamsos_cli.report import issues_for_output
-
-    return {
-        "summary": {**result.summary.as_dict(), **_json_extra(result, lang)},
-        "issues": issues_for_output(result.findings, lang, show_pii).to_dicts(),
-        "batch": result.batch,
-    }
-
-
-def _json_extra(result: BuildResult, lang: str) -> dict[str, Any]:
-    """What build-batch adds to the validate JSON ``summary``."""
-    req = result.request
-    return {
-        "decree": req.decree.id,
-        "start": req.period.start_label,
-        "end": req.period.end_label,
-        "months": req.period.months,
-        "as_of": req.period.first_day.isoformat(),
-        "ledger": str(req.ledger),
-        "ledger_new": result.ledger_new,
-        "dry_run": req.dry_run,
-        "submitted": result.submitted,
-        "already_submitted": result.already_submitted,
-        "recovered": [resolve(note, lang) for note in result.recovered],
-    }

@@ -4,7 +4,7 @@ Stage 1 computes one Boolean mask per rule on the whole frame (shared intermedia
 ``normalise``: ``nik``, ``nik_int``, the NIK's DDMMYY parts, ``birth_date``); stage 2 turns
 each mask into findings with ``findings.flag``. Details that need a lookup (region
 suggestions) are computed once per distinct value, never per row. The same rules exist one
-row at a time in ``schema.RosterRowRules``; ``tests/test_model_agreement.py`` keeps the two
+row at a time in ``rowrules.RosterRowRules``; ``tests/test_model_agreement.py`` keeps the two
 in agreement.
 
 Scope notes:

@@ -17,9 +17,11 @@ A run, in order:
 
 Decisions hold for likely duplicates (two different NIKs). "different": the pair is never
 raised again. "same": the pair stays in the report, marked, and the pipeline rejects the
-later record with ``SAME_PERSON`` (``same_person_checks``) so the person is not paid twice.
+later record with ``SAME_PERSON`` (``duplicates.same_person_checks``) so the person is not
+paid twice.
 Exact pairs ignore decisions: one NIK cannot be two people, so one of them must be re-typed
-at the source.
+at the source. What the clerk reads of a run (the pairs table, the JSON document) is
+``render.dedupe`` / ``render.documents``'.
 """
 
 from __future__ import annotations
@@ -29,15 +31,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
 from jamsos_cli.neardup import DEFAULT_MIN_SCORE
-from jamsos_cli.render.reasons import render_reasons
-from jamsos_cli.texts import say
 
 if TYPE_CHECKING:
     from jamsos_cli.pipeline import RunResult
@@ -56,7 +56,6 @@ PAIRS_SCHEMA: dict[str, pl.DataType] = {
 }
 EXACT_SCORE = 100.0
 REVIEW_SUFFIXES = (".csv", ".xlsx")
-MAX_TEXT_PAIRS = 1000
 
 
 @dataclass
@@ -145,7 +144,7 @@ def dedupe(req: DedupeRequest) -> DedupeResult:
             result.decisions_recorded = _record(req, decided)
             result.ledger_created = not result.ledger_exists and req.ledger.exists()
     if req.review is not None:
-        from jamsos_cli.review import write_review
+        from jamsos_cli.render.review import write_review
 
         result.review = write_review(
             result.pairs,
@@ -335,232 +334,3 @@ def all_pairs(run: RunResult, known: pl.DataFrame | None) -> pl.DataFrame:
         .sort(order, "a_rid", "b_rid", "b_ref", nulls_last=True, maintain_order=True)
         .select(list(PAIRS_SCHEMA))
     )
-
-
-# --------------------------------------------------------------------------- SAME_PERSON
-
-
-def same_person_checks(
-    pairs: pl.DataFrame, records: pl.DataFrame, rejected: pl.Series
-) -> pl.DataFrame:
-    """``SAME_PERSON`` (error) for pairs a clerk decided "same": one of the two is paid.
-
-    Two run records: the later one is rejected, naming the earlier, unless only the earlier
-    one is already rejected for another reason (then the later one is the one paid, and the
-    earlier one is told so). A run record and a ledger person: the run record, naming the
-    ledger batch. ``rejected``: rids with an error so far.
-    """
-    from jamsos_cli.duplicates import location_expr
-    from jamsos_cli.findings import CHECK_SCHEMA, empty_checks
-
-    if pairs.height == 0:
-        return empty_checks()
-    where = records.select("_rid", at=location_expr())
-    bad = rejected.cast(pl.Int64).unique().to_frame("_rid").with_columns(bad=pl.lit(True))
-    p = (
-        pairs.select("a_rid", "b_rid", "b_ref", "a_nik", "b_nik")
-        .join(where.rename({"_rid": "a_rid", "at": "a_at"}), on="a_rid", how="left")
-        .join(where.rename({"_rid": "b_rid", "at": "b_at"}), on="b_rid", how="left")
-        .join(bad.rename({"_rid": "a_rid", "bad": "a_bad"}), on="a_rid", how="left")
-        .join(bad.rename({"_rid": "b_rid", "bad": "b_bad"}), on="b_rid", how="left")
-    )
-    flag_a = pl.col("b_rid").is_null() | (
-        pl.col("a_bad").fill_null(False) & ~pl.col("b_bad").fill_null(False)
-    )
-    out = p.select(
-        rid=pl.when(flag_a).then("a_rid").otherwise("b_rid"),
-        code=pl.lit("SAME_PERSON"),
-        field=pl.lit("nik"),
-        value=pl.when(flag_a).then("a_nik").otherwise("b_nik"),
-        detail=pl.when(flag_a).then(pl.coalesce("b_at", "b_ref")).otherwise("a_at"),
-    )
-    return (
-        out.unique(subset=["rid", "detail"], keep="first", maintain_order=True)
-        .select(pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items())
-        .sort("rid", maintain_order=True)
-    )
-
-
-# --------------------------------------------------------------------------- output
-
-
-def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
-    """The pairs with both sides spelled out (file, sheet, row, name, NIK masked unless
-    ``show_pii``) and the reasons rendered in ``lang``."""
-    from jamsos_cli.report import mask_nik_expr
-
-    pairs = result.pairs
-    recs = result.run.records.select("_rid", file="_file", sheet="_sheet", row="_row", name="name")
-    p = pairs.join(
-        recs.select(pl.all().name.prefix("a_")).rename({"a__rid": "a_rid"}),
-        on="a_rid",
-        how="left",
-        maintain_order="left",
-    ).join(
-        recs.select(pl.all().name.prefix("b_")).rename({"b__rid": "b_rid"}),
-        on="b_rid",
-        how="left",
-        maintain_order="left",
-    )
-    if result.known is not None and result.known.height:
-        people = result.known.select(k_ref="ref", k_nik="nik", k_name="name").unique(
-            subset=["k_ref", "k_nik"], keep="first", maintain_order=True
-        )
-        p = p.join(
-            people,
-            left_on=["b_ref", "b_nik"],
-            right_on=["k_ref", "k_nik"],
-            how="left",
-            maintain_order="left",
-        ).with_columns(b_name=pl.coalesce("b_name", "k_name"))
-    explanation = (
-        render_reasons(pairs.get_column("reasons"), lang)
-        if pairs.height
-        else pl.Series("reasons", [], pl.Utf8)
-    )
-
-    def nik(col: str) -> pl.Expr:
-        return pl.col(col) if show_pii else mask_nik_expr(pl.col(col))
-
-    return p.with_columns(explanation=explanation).select(
-        "kind",
-        score=pl.col("score").round(0).cast(pl.Int64),
-        a_file="a_file",
-        a_sheet="a_sheet",
-        a_row="a_row",
-        a_name="a_name",
-        a_nik=nik("a_nik"),
-        b_file=pl.coalesce("b_file", "b_ref"),
-        b_sheet="b_sheet",
-        b_row="b_row",
-        b_name="b_name",
-        b_nik=nik("b_nik"),
-        reasons="reasons",
-        explanation="explanation",
-        decision="decision",
-    )
-
-
-def json_doc(result: DedupeResult, lang: str, show_pii: bool) -> dict[str, Any]:
-    """``{"summary", "pairs", "issues"}``: ``pairs[i]`` holds ``a``/``b`` (file, sheet, row,
-    name, nik), ``kind``, ``score``, ``reasons`` (stable keys), ``explanation`` (in ``lang``)
-    and ``decision``; ``issues`` the inputs that could not be used."""
-    from jamsos_cli.report import issues_for_output
-
-    table = pair_table(result, lang, show_pii)
-    side = ("file", "sheet", "row", "name", "nik")
-    pairs = table.select(
-        a=pl.struct(**{k: pl.col(f"a_{k}") for k in side}),
-        b=pl.struct(**{k: pl.col(f"b_{k}") for k in side}),
-        kind="kind",
-        score="score",
-        reasons="reasons",
-        explanation="explanation",
-        decision="decision",
-    )
-    file_level = result.run.findings.filter(pl.col("rid").is_null())
-    return {
-        "summary": summary(result),
-        "pairs": pairs.to_dicts(),
-        "issues": issues_for_output(file_level, lang, show_pii).to_dicts(),
-    }
-
-
-def summary(result: DedupeResult) -> dict[str, Any]:
-    kinds = result.pairs.get_column("kind")
-    req = result.request
-    return {
-        "inputs": result.run.inputs,
-        "rows": result.run.records.height,
-        "pairs": result.pairs.height,
-        "exact": int((kinds == "exact").sum()),
-        "near": int((kinds == "near").sum()),
-        "decided_same": int((result.pairs.get_column("decision") == "same").sum()),
-        "min_score": result.min_score,
-        "ledger": str(req.ledger),
-        "ledger_exists": result.ledger_exists,
-        "ledger_people": 0 if result.known is None else result.known.height,
-        "decisions_read": result.decisions_read,
-        "decisions_recorded": result.decisions_recorded,
-        "decisions_ignored": result.decisions_ignored,
-        "review": None if result.review is None else str(result.review),
-        "unusable": result.fatal,
-    }
-
-
-def _where(file: str | None, sheet: str | None, row: int | None) -> str:
-    at = (file or "") + (f" [{sheet}]" if sheet else "")
-    return at if row is None else f"{at}:{row}"
-
-
-def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> None:
-    """The clerk's report: the ledger and threshold used, a table of pairs, what was written;
-    then the inputs that could not be used, if any."""
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
-    from jamsos_cli.report import issues_for_output
-
-    def line(key: str, **values: object) -> None:
-        console.print(say(f"dedupe.{key}", lang, **values), highlight=False)
-
-    req = result.request
-    if result.known is not None:
-        line("ledger", path=req.ledger, n=result.known.height)
-    elif not result.ledger_created:
-        line("no_ledger", path=req.ledger)
-    line("min_score", score=f"{result.min_score:g}")
-    table = pair_table(result, lang, show_pii)
-    if table.height:
-        out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
-        for head in ("kind", "score", "a", "b", "reasons"):
-            justify = "right" if head == "score" else "left"
-            out.add_column(say(f"dedupe.head.{head}", lang), overflow="fold", justify=justify)
-        for r in table.head(MAX_TEXT_PAIRS).iter_rows(named=True):
-            sides = [
-                "\n".join(
-                    [
-                        _where(r[f"{s}_file"], r[f"{s}_sheet"], r[f"{s}_row"]),
-                        r[f"{s}_name"] or "",
-                        r[f"{s}_nik"] or "",
-                    ]
-                )
-                for s in "ab"
-            ]
-            out.add_row(
-                say(f"pairs.kind.{r['kind']}", lang),
-                str(r["score"]),
-                escape(sides[0]),
-                escape(sides[1]),
-                escape(r["explanation"] or ""),
-            )
-        console.print(out)
-        if table.height > MAX_TEXT_PAIRS:
-            line("more", n=table.height - MAX_TEXT_PAIRS)
-        s = summary(result)
-        line("found", n=s["pairs"], exact=s["exact"], near=s["near"], same=s["decided_same"])
-    else:
-        line("none")
-    unusable = issues_for_output(
-        result.run.findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error"),
-        lang,
-        show_pii,
-    )
-    for row in unusable.iter_rows(named=True):
-        console.print(
-            f"{_where(row['file'], row['sheet'], None)}: {row['code']}: {row['message']}",
-            highlight=False,
-            markup=False,
-        )
-    if result.fatal:
-        line("fatal")
-        return
-    if result.ledger_created:
-        line("created", path=req.ledger)
-    if result.decisions_recorded is not None:
-        line("recorded", path=req.ledger, n=result.decisions_recorded, read=result.decisions_read)
-    if result.decisions_ignored:
-        line("ignored", n=result.decisions_ignored)
-    if result.review is not None:
-        line("review", path=result.review)

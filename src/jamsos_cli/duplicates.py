@@ -8,6 +8,9 @@ order, rows in order: ``_rid``) is kept and each later one is NIK_DUPLICATE nami
 one. When the occurrences are different people, none can be trusted: each is NIK_CONFLICT
 listing the others.
 
+``same_person_checks``: SAME_PERSON for near-duplicate pairs a clerk decided "same" (one NIK
+each, one person: only one of the two is paid).
+
 Cost: one group_by on the Int64 NIK over the whole frame to find NIKs seen twice, then a
 semi-join; everything else runs on those few rows (PERFORMANCE-NOTES).
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from jamsos_cli.findings import concat_checks, empty_checks
+from jamsos_cli.findings import CHECK_SCHEMA, concat_checks, empty_checks
 
 MAX_LISTED = 10  # NIK_CONFLICT names at most this many other occurrences
 
@@ -102,3 +105,41 @@ def duplicate_checks(records: pl.DataFrame, exclude_rids: pl.Series) -> pl.DataF
         pl.col("_others").alias("detail"),
     )
     return concat_checks([dup, conflict]).sort("rid", maintain_order=True)
+
+
+def same_person_checks(
+    pairs: pl.DataFrame, records: pl.DataFrame, rejected: pl.Series
+) -> pl.DataFrame:
+    """``SAME_PERSON`` (error) for pairs a clerk decided "same": one of the two is paid.
+
+    Two run records: the later one is rejected, naming the earlier, unless only the earlier
+    one is already rejected for another reason (then the later one is the one paid, and the
+    earlier one is told so). A run record and a ledger person: the run record, naming the
+    ledger batch. ``rejected``: rids with an error so far.
+    """
+    if pairs.height == 0:
+        return empty_checks()
+    where = records.select("_rid", at=location_expr())
+    bad = rejected.cast(pl.Int64).unique().to_frame("_rid").with_columns(bad=pl.lit(True))
+    p = (
+        pairs.select("a_rid", "b_rid", "b_ref", "a_nik", "b_nik")
+        .join(where.rename({"_rid": "a_rid", "at": "a_at"}), on="a_rid", how="left")
+        .join(where.rename({"_rid": "b_rid", "at": "b_at"}), on="b_rid", how="left")
+        .join(bad.rename({"_rid": "a_rid", "bad": "a_bad"}), on="a_rid", how="left")
+        .join(bad.rename({"_rid": "b_rid", "bad": "b_bad"}), on="b_rid", how="left")
+    )
+    flag_a = pl.col("b_rid").is_null() | (
+        pl.col("a_bad").fill_null(False) & ~pl.col("b_bad").fill_null(False)
+    )
+    out = p.select(
+        rid=pl.when(flag_a).then("a_rid").otherwise("b_rid"),
+        code=pl.lit("SAME_PERSON"),
+        field=pl.lit("nik"),
+        value=pl.when(flag_a).then("a_nik").otherwise("b_nik"),
+        detail=pl.when(flag_a).then(pl.coalesce("b_at", "b_ref")).otherwise("a_at"),
+    )
+    return (
+        out.unique(subset=["rid", "detail"], keep="first", maintain_order=True)
+        .select(pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items())
+        .sort("rid", maintain_order=True)
+    )

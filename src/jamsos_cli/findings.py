@@ -5,9 +5,14 @@ for a file-level finding), ``field`` the roster field concerned (a name from
 ``schema.FIELDS``), ``value`` the raw cell as found (unmasked: masking happens at render
 time), ``detail`` the code's extra fact (language-neutral: a date, a suggestion, "file:row").
 The pipeline then attaches file, sheet, row, the header as written in the file, and severity.
+``summarise`` counts a run's rows and findings (accepted, rejected, warnings, by code and
+by file); rendering them is ``render.findings``'.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -90,3 +95,73 @@ def file_finding(
         "value": None,
         "detail": detail,
     }
+
+
+@dataclass
+class Summary:
+    rows: int
+    accepted: int
+    rejected: int
+    warnings: int
+    by_code: dict[str, int]
+    by_file: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "by_code": self.by_code,
+            "files": self.by_file,
+        }
+
+
+def summarise(records: pl.DataFrame, findings: pl.DataFrame, inputs: list[str]) -> Summary:
+    """Counts per run and per file; a row is rejected when it has at least one error."""
+    per_row = (
+        findings.filter(pl.col("rid").is_not_null())
+        .group_by("rid")
+        .agg(
+            (pl.col("severity") == "error").any().alias("rejected"),
+        )
+    )
+    recs = records.select("_rid", "_file").join(per_row, left_on="_rid", right_on="rid", how="left")
+    recs = recs.with_columns(pl.col("rejected").fill_null(False))
+    warn = findings.filter(pl.col("severity") == "warning")
+    by_code = dict(findings.group_by("code").len().sort("code").iter_rows())
+    by_file = []
+    file_rows = dict(
+        recs.group_by("_file")
+        .agg(pl.len(), pl.col("rejected").sum())
+        .select("_file", pl.struct("len", "rejected"))
+        .iter_rows()
+    )
+    file_warn = dict(warn.group_by("file").len().iter_rows())
+    file_err = dict(
+        findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error")
+        .group_by("file")
+        .len()
+        .iter_rows()
+    )
+    for name in inputs:
+        counts = file_rows.get(name, {"len": 0, "rejected": 0})
+        by_file.append(
+            {
+                "file": name,
+                "rows": counts["len"],
+                "accepted": counts["len"] - counts["rejected"],
+                "rejected": counts["rejected"],
+                "warnings": file_warn.get(name, 0),
+                "unusable": bool(file_err.get(name, 0)),
+            }
+        )
+    rejected = int(recs.get_column("rejected").sum())
+    return Summary(
+        rows=recs.height,
+        accepted=recs.height - rejected,
+        rejected=rejected,
+        warnings=warn.height,
+        by_code=by_code,
+        by_file=by_file,
+    )

@@ -14,8 +14,9 @@ Rounding = Literal["down", "up", "half_up"]
 BP = 10_000  # basis points in a whole
 
 
-def _whole(name: str, value: object) -> int:
-    """Money and counts must be ints: a float here would mean a rounding bug upstream."""
+def whole(name: str, value: object) -> int:
+    """Money and counts must be ints: a float here would mean a rounding bug upstream
+    (``TypeError``, a programming error, never the user's)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
     return value
@@ -23,7 +24,7 @@ def _whole(name: str, value: object) -> int:
 
 def share(amount: int, rate_bp: int, rounding: Rounding = "half_up") -> int:
     """``rate_bp`` basis points of ``amount`` rupiah, rounded to a whole rupiah."""
-    amount, rate_bp = _whole("amount", amount), _whole("rate_bp", rate_bp)
+    amount, rate_bp = whole("amount", amount), whole("rate_bp", rate_bp)
     if amount < 0 or rate_bp < 0:
         raise ValueError("amount and rate must not be negative")
     product = amount * rate_bp
@@ -48,8 +49,8 @@ def premium_breakdown(
     """Rupiah per person per month for each program, in the order the decree lists them."""
     amounts = {
         "JKK": lambda: share(declared_income, jkk_rate_bp, rounding),
-        "JKM": lambda: _whole("jkm_flat", jkm_flat),
-        "JHT": lambda: share(declared_income, _whole("jht_rate_bp", jht_rate_bp), rounding),
+        "JKM": lambda: whole("jkm_flat", jkm_flat),
+        "JHT": lambda: share(declared_income, whole("jht_rate_bp", jht_rate_bp), rounding),
     }
     return {p: amounts[p]() for p in programs}
 
@@ -61,38 +62,6 @@ def total_premium(people: int, months: int, per_person_month: int) -> int:
         ("months", months),
         ("per_person_month", per_person_month),
     ):
-        if _whole(name, value) < 0:
+        if whole(name, value) < 0:
             raise ValueError(f"{name} must not be negative")
     return people * months * per_person_month
-
-
-def format_number(value: int, lang: str = "id") -> str:
-    """12872 → '12.872' (Indonesian) or '12,872' (English)."""
-    text = f"{_whole('value', value):,}"
-    return text.replace(",", ".") if lang == "id" else text
-
-
-def format_rupiah(value: int, lang: str = "id") -> str:
-    return "Rp " + format_number(value, lang)
-
-
-def format_rate(rate_bp: int, lang: str = "id") -> str:
-    """100 → '1%', 24 → '0,24%' (Indonesian decimal comma) / '0.24%'."""
-    whole, frac = divmod(_whole("rate_bp", rate_bp), 100)
-    if not frac:
-        return f"{whole}%"
-    sep = "," if lang == "id" else "."
-    return f"{whole}{sep}{frac:02d}".rstrip("0") + "%"
-
-
-def describe_program(
-    program: str, jkk_rate_bp: int, jht_rate_bp: int | None, lang: str = "id"
-) -> str:
-    """How a program's amount is computed, for ``jamsos decrees ID``."""
-    from jamsos_cli.texts import say
-
-    if program == "JKK":
-        return say("money.of_income", lang, rate=format_rate(jkk_rate_bp, lang))
-    if program == "JHT" and jht_rate_bp is not None:
-        return say("money.of_income", lang, rate=format_rate(jht_rate_bp, lang))
-    return say("money.flat", lang)

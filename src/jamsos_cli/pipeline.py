@@ -247,7 +247,7 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     near_pairs = None
     if options.near_duplicates and records.height:
-        from jamsos_cli.dedupe import same_person_checks
+        from jamsos_cli.duplicates import same_person_checks
         from jamsos_cli.neardup import find_near_duplicates, near_duplicate_checks
 
         # every record takes part, rejected ones too: an Excel-truncated NIK is a reason to

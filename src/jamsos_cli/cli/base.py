@@ -9,7 +9,6 @@ reads the report.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -248,8 +247,10 @@ class Session:
         self.out.print(say(key, self.lang, **values), highlight=False)
 
     def json(self, doc: dict[str, Any], *, indent: int | None = 2) -> None:
-        """The one JSON document of a ``--format json`` run, on stdout."""
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=indent) + "\n")
+        """The one JSON document of a ``--format json`` run (``render.documents``)."""
+        from jamsos_cli.render.documents import write
+
+        write(doc, indent=indent)
 
     def ledger_path(self, option: Path | None) -> Path:
         from jamsos_cli.ledger import default_ledger_path

@@ -52,9 +52,12 @@ def build_batch(
     show_pii: ShowPiiOpt = False,
 ) -> None:
     """Validate, deduplicate, apply the decree and write a new batch folder with its manifest."""
-    from jamsos_cli import build, report
+    from jamsos_cli import build
     from jamsos_cli.batch import load_layout
     from jamsos_cli.ledger import Period
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.build import report_lines
+    from jamsos_cli.render.findings import render_text
 
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
@@ -93,10 +96,10 @@ def build_batch(
         log.info("recovery: %s", resolve(note, "en"))
     log.info("ledger %s; batch %s", request.ledger, result.batch and result.batch["folder"])
     if fmt is OutputFormat.json:
-        session.json(build.json_doc(result, session.lang, show_pii))
+        session.json(documents.build_batch(result, session.lang, show_pii))
     elif not quiet:
-        heading, footer = build.report_lines(result, session.lang)
-        report.render_text(
+        heading, footer = report_lines(result, session.lang)
+        render_text(
             session.out, result.summary, result.findings, session.lang, show_pii, heading, footer
         )
     raise typer.Exit(result.exit_code)

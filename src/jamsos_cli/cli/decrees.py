@@ -26,22 +26,24 @@ def decrees(
     config: ConfigOpt = None,
 ) -> None:
     """List the decree rule sets, or show one in full as jamsos understood it."""
-    from jamsos_cli import decrees as dec
+    from jamsos_cli.decrees import all_decrees
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.decrees import render_detail, render_list
 
     session = Session(config=config, lang=lang)
     folder = decrees_dir or session.config.decrees_dir
     if decree_id is None:
-        rules = dec.all_decrees(folder)
+        rules = all_decrees(folder)
         if fmt is OutputFormat.json:
-            session.json({"decrees": [dec.summary(d) for d in rules]})
+            session.json(documents.decrees(rules))
         else:
-            dec.render_list(session.out, rules, session.lang)
+            render_list(session.out, rules, session.lang)
         return
-    rules = session.decree(decree_id, folder)
+    rule = session.decree(decree_id, folder)
     if fmt is OutputFormat.json:
-        session.json(dec.detail(rules))
+        session.json(documents.decree(rule))
     else:
-        dec.render_detail(session.out, rules, session.lang)
+        render_detail(session.out, rule, session.lang)
 
 
 def template(
@@ -55,13 +57,13 @@ def template(
     config: ConfigOpt = None,
 ) -> None:
     """Write an empty roster for senders: the right headers, NIK and phone as Text."""
+    from jamsos_cli.render import documents
     from jamsos_cli.template import template_fields, write_template
 
     session = Session(config=config, lang=lang, quiet=quiet)
     rules = session.decree(decree, decrees_dir)
     written = write_template(rules, path, force=force, lang=session.lang)
     if fmt is OutputFormat.json:
-        doc = {"template": str(written), "decree": rules.id, "fields": template_fields(rules)}
-        session.json(doc, indent=None)
+        session.json(documents.template(written, rules, template_fields(rules)), indent=None)
     elif not quiet:
         session.show("template.written", path=written)

@@ -40,6 +40,8 @@ def dedupe(
 ) -> None:
     """Find the same person twice: the same NIK, or likely the same person with another NIK."""
     from jamsos_cli import dedupe as dd
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.dedupe import render_text
 
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
@@ -61,7 +63,7 @@ def dedupe(
     log.info("dedupe pairs: %d", result.pairs.height)
     log.info("dedupe decisions recorded: %s; review: %s", result.decisions_recorded, result.review)
     if fmt is OutputFormat.json:
-        session.json(dd.json_doc(result, session.lang, show_pii))
+        session.json(documents.dedupe(result, session.lang, show_pii))
     elif not quiet:
-        dd.render_text(session.out, result, session.lang, show_pii)
+        render_text(session.out, result, session.lang, show_pii)
     raise typer.Exit(result.exit_code)

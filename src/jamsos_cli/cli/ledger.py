@@ -27,6 +27,7 @@ app = group()
 def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
     """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
     from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
     from jamsos_cli.render import ledger as show
 
     session = Session(config=config, lang=lang)
@@ -36,7 +37,7 @@ def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key
         with ldg.opened(path, mode=session.file_mode) as book:
             rows = book.batches() if key == "batches" else book.stats()
     if fmt is OutputFormat.json:
-        session.json({"ledger": str(path), key: rows})
+        session.json(documents.ledger(path, key, rows))
     elif key == "batches":
         show.render_batches(session.out, path, rows, session.lang)
     else:
@@ -95,6 +96,7 @@ def ledger_void(
 ) -> None:
     """Withdraw a batch that was never uploaded: its people can be submitted again."""
     from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
     path = session.ledger_path(ledger)
@@ -102,7 +104,7 @@ def ledger_void(
         voided = book.void(batch)
     log.info("voided batch %s in %s", voided["id"], path)
     if fmt is OutputFormat.json:
-        session.json({"ledger": str(path), "voided": voided})
+        session.json(documents.voided(path, voided))
     elif not quiet:
         session.show("ledger.voided", id=voided["id"], folder=voided["folder"])
 

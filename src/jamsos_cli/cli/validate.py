@@ -44,9 +44,11 @@ def validate(
     show_pii: ShowPiiOpt = False,
 ) -> None:
     """Read, normalise and check rosters; report every problem row by row."""
-    from jamsos_cli import report
+    from jamsos_cli.findings import summarise
     from jamsos_cli.pipeline import RunOptions, count_inputs, run_checks
-    from jamsos_cli.rejects import write_rejects
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.findings import as_of_line, rejects_line, render_text
+    from jamsos_cli.render.rejects import write_rejects
 
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
@@ -66,7 +68,7 @@ def validate(
     )
     log.info("validate %s decree=%s as_of=%s", rosters, decree, options.as_of)
     result = run_checks(rosters, options)
-    summary = report.summarise(result.records, result.findings, result.inputs)
+    summary = summarise(result.records, result.findings, result.inputs)
     written = []
     if rejects is not None and result.tables:
         # all the rejects need of the records; the rest is freed before the files are read
@@ -88,11 +90,9 @@ def validate(
     }
     log_findings(result.findings)
     if fmt is OutputFormat.json:
-        session.json(report.json_doc(summary, result.findings, session.lang, show_pii, extra))
+        session.json(documents.validate(summary, result.findings, session.lang, show_pii, extra))
     elif not quiet:
-        heading = [report.as_of_line(session.lang, options.as_of, decree)]
-        footer = [report.rejects_line(session.lang, p) for p in written]
-        report.render_text(
-            session.out, summary, result.findings, session.lang, show_pii, heading, footer
-        )
+        heading = [as_of_line(session.lang, options.as_of, decree)]
+        footer = [rejects_line(session.lang, p) for p in written]
+        render_text(session.out, summary, result.findings, session.lang, show_pii, heading, footer)
     raise typer.Exit(outcome(unusable=result.fatal, rejected=bool(summary.rejected)))

@@ -63,7 +63,7 @@ def render_stats(console, path: Path, stats: list[dict], lang: Lang) -> None:
     """``jamsos ledger stats``: people and premium per decree and period (live batches)."""
     from rich.table import Table
 
-    from jamsos_cli.money import format_number, format_rupiah
+    from jamsos_cli.render.numbers import format_number, format_rupiah
 
     console.print(say("ledger.path", lang, path=path), highlight=False)
     if not stats:

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from jamsos_cli.read import reread
-from jamsos_cli.report import with_messages
+from jamsos_cli.render.findings import with_messages
 from jamsos_cli.tables import RosterTable
 from jamsos_cli.texts import Lang, say
 from jamsos_cli.writing import write_csv, write_xlsx

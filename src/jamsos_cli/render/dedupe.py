@@ -1,0 +1,172 @@
+"""``jamsos dedupe`` as people read it: the pairs side by side (file, row, name, NIK masked
+unless ``--show-pii``), with the score and the reasons in the reader's language; what was
+recorded and written."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from jamsos_cli.render.findings import issues_for_output
+from jamsos_cli.render.mask import mask_nik_expr
+from jamsos_cli.render.reasons import render_reasons
+from jamsos_cli.texts import say
+
+if TYPE_CHECKING:
+    from jamsos_cli.dedupe import DedupeResult
+
+MAX_TEXT_PAIRS = 1000
+
+
+def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
+    """The pairs with both sides spelled out (file, sheet, row, name, NIK masked unless
+    ``show_pii``) and the reasons rendered in ``lang``."""
+    pairs = result.pairs
+    recs = result.run.records.select("_rid", file="_file", sheet="_sheet", row="_row", name="name")
+    p = pairs.join(
+        recs.select(pl.all().name.prefix("a_")).rename({"a__rid": "a_rid"}),
+        on="a_rid",
+        how="left",
+        maintain_order="left",
+    ).join(
+        recs.select(pl.all().name.prefix("b_")).rename({"b__rid": "b_rid"}),
+        on="b_rid",
+        how="left",
+        maintain_order="left",
+    )
+    if result.known is not None and result.known.height:
+        people = result.known.select(k_ref="ref", k_nik="nik", k_name="name").unique(
+            subset=["k_ref", "k_nik"], keep="first", maintain_order=True
+        )
+        p = p.join(
+            people,
+            left_on=["b_ref", "b_nik"],
+            right_on=["k_ref", "k_nik"],
+            how="left",
+            maintain_order="left",
+        ).with_columns(b_name=pl.coalesce("b_name", "k_name"))
+    explanation = (
+        render_reasons(pairs.get_column("reasons"), lang)
+        if pairs.height
+        else pl.Series("reasons", [], pl.Utf8)
+    )
+
+    def nik(col: str) -> pl.Expr:
+        return pl.col(col) if show_pii else mask_nik_expr(pl.col(col))
+
+    return p.with_columns(explanation=explanation).select(
+        "kind",
+        score=pl.col("score").round(0).cast(pl.Int64),
+        a_file="a_file",
+        a_sheet="a_sheet",
+        a_row="a_row",
+        a_name="a_name",
+        a_nik=nik("a_nik"),
+        b_file=pl.coalesce("b_file", "b_ref"),
+        b_sheet="b_sheet",
+        b_row="b_row",
+        b_name="b_name",
+        b_nik=nik("b_nik"),
+        reasons="reasons",
+        explanation="explanation",
+        decision="decision",
+    )
+
+
+def summary(result: DedupeResult) -> dict[str, Any]:
+    kinds = result.pairs.get_column("kind")
+    req = result.request
+    return {
+        "inputs": result.run.inputs,
+        "rows": result.run.records.height,
+        "pairs": result.pairs.height,
+        "exact": int((kinds == "exact").sum()),
+        "near": int((kinds == "near").sum()),
+        "decided_same": int((result.pairs.get_column("decision") == "same").sum()),
+        "min_score": result.min_score,
+        "ledger": str(req.ledger),
+        "ledger_exists": result.ledger_exists,
+        "ledger_people": 0 if result.known is None else result.known.height,
+        "decisions_read": result.decisions_read,
+        "decisions_recorded": result.decisions_recorded,
+        "decisions_ignored": result.decisions_ignored,
+        "review": None if result.review is None else str(result.review),
+        "unusable": result.fatal,
+    }
+
+
+def _where(file: str | None, sheet: str | None, row: int | None) -> str:
+    at = (file or "") + (f" [{sheet}]" if sheet else "")
+    return at if row is None else f"{at}:{row}"
+
+
+def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> None:
+    """The clerk's report: the ledger and threshold used, a table of pairs, what was written;
+    then the inputs that could not be used, if any."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    def line(key: str, **values: object) -> None:
+        console.print(say(f"dedupe.{key}", lang, **values), highlight=False)
+
+    req = result.request
+    if result.known is not None:
+        line("ledger", path=req.ledger, n=result.known.height)
+    elif not result.ledger_created:
+        line("no_ledger", path=req.ledger)
+    line("min_score", score=f"{result.min_score:g}")
+    table = pair_table(result, lang, show_pii)
+    if table.height:
+        out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
+        for head in ("kind", "score", "a", "b", "reasons"):
+            justify = "right" if head == "score" else "left"
+            out.add_column(say(f"dedupe.head.{head}", lang), overflow="fold", justify=justify)
+        for r in table.head(MAX_TEXT_PAIRS).iter_rows(named=True):
+            sides = [
+                "\n".join(
+                    [
+                        _where(r[f"{s}_file"], r[f"{s}_sheet"], r[f"{s}_row"]),
+                        r[f"{s}_name"] or "",
+                        r[f"{s}_nik"] or "",
+                    ]
+                )
+                for s in "ab"
+            ]
+            out.add_row(
+                say(f"pairs.kind.{r['kind']}", lang),
+                str(r["score"]),
+                escape(sides[0]),
+                escape(sides[1]),
+                escape(r["explanation"] or ""),
+            )
+        console.print(out)
+        if table.height > MAX_TEXT_PAIRS:
+            line("more", n=table.height - MAX_TEXT_PAIRS)
+        s = summary(result)
+        line("found", n=s["pairs"], exact=s["exact"], near=s["near"], same=s["decided_same"])
+    else:
+        line("none")
+    unusable = issues_for_output(
+        result.run.findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error"),
+        lang,
+        show_pii,
+    )
+    for row in unusable.iter_rows(named=True):
+        console.print(
+            f"{_where(row['file'], row['sheet'], None)}: {row['code']}: {row['message']}",
+            highlight=False,
+            markup=False,
+        )
+    if result.fatal:
+        line("fatal")
+        return
+    if result.ledger_created:
+        line("created", path=req.ledger)
+    if result.decisions_recorded is not None:
+        line("recorded", path=req.ledger, n=result.decisions_recorded, read=result.decisions_read)
+    if result.decisions_ignored:
+        line("ignored", n=result.decisions_ignored)
+    if result.review is not None:
+        line("review", path=result.review)
