@@ -20,3 +20,19 @@ def refused(error: type[Exception], english: str | None = None, *, key: str | No
     if english is not None:
         line = caught.value.message("en")
         assert re.search(english, line), f"{english!r} not in {line!r}"
+
+
+# A user's decree states its age range and premium figures (nothing is Batam's by default):
+# the tables a test's own rule file adds after its top-level keys.
+DECREE_FIGURES = """
+[age]
+min = 18
+max = 64
+
+[premium]
+programs = ["JKK", "JKM"]
+declared_income = 1_000_000
+jkk_rate_bp = 100
+jkm_flat = 6_800
+rounding = "half_up"
+"""

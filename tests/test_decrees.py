@@ -32,6 +32,13 @@ min = 21
 max = 60
 assumed = false
 
+[premium]
+programs = ["JKK", "JKM"]
+declared_income = 1_000_000
+jkk_rate_bp = 100
+jkm_flat = 6_800
+rounding = "half_up"
+
 [[roles]]
 name = "Marbot masjid"
 aliases = ["Marbot", "Penjaga masjid"]
@@ -47,10 +54,27 @@ title = "Perwako Batam No. 30/2025 (kuota Dishub)"
 city_code = "21.71"
 quota = 6945
 
+[age]
+min = 18
+max = 64
+
+[premium]
+programs = ["JKK", "JKM"]
+declared_income = 1_000_000
+jkk_rate_bp = 100
+jkm_flat = 6_800
+rounding = "half_up"
+
 [[roles]]
 name = "Ojek online"
 aliases = ["Ojol", "Ojek online"]
 """
+
+
+def _without(text: str, table: str) -> str:
+    """``text`` with the TOML ``table`` (its header and keys, up to the next table) removed."""
+    head, _, rest = text.partition(table + "\n")
+    return head + rest[rest.index("\n[") + 1 :]
 
 
 def write_rule(folder: Path, name: str, text: str) -> Path:
@@ -128,7 +152,7 @@ def test_user_folder_adds_a_new_city(tmp_path: Path) -> None:
     decree = load_decree("perwako-tanjungpinang-12-2025", folder)
     assert decree.city_code == "21.72" and decree.quota_limit == 800
     assert (decree.age.min, decree.age.max) == (21, 60)
-    assert decree.premium_per_person_month == 16_800  # the default formula
+    assert decree.premium_per_person_month == 16_800  # as its [premium] states
     assert decree.source == folder / "tanjungpinang.toml" and decree.overrides is None
     assert decrees.city_name(decree.city_code) == "Kota Tanjung Pinang"
     # without the folder it is unknown
@@ -193,6 +217,11 @@ def test_config_file_names_the_folder_and_a_quota(tmp_path: Path) -> None:
             TANJUNGPINANG.replace('aliases = ["Marbot"', 'alias = ["Marbot"'),
             "roles[0].alias: unknown key (a typo?)",
         ),
+        # nothing is Batam's by default: a missing section or figure names the file and key
+        (_without(TANJUNGPINANG, "[premium]"), "premium: Field required"),
+        (_without(TANJUNGPINANG, "[age]"), "age: Field required"),
+        (TANJUNGPINANG.replace("max = 60\n", ""), "age.max: Field required"),
+        (TANJUNGPINANG.replace("jkm_flat = 6_800\n", ""), "premium.jkm_flat: Field required"),
         # not TOML at all
         (TANJUNGPINANG.replace("quota = 800", "quota == 800"), "not valid TOML"),
         # rules that cannot be applied
@@ -214,15 +243,15 @@ def test_config_file_names_the_folder_and_a_quota(tmp_path: Path) -> None:
             "exclusions: unknown group(s) pns",
         ),
         (
-            TANJUNGPINANG.replace("[age]", '[premium]\nprograms = ["JKK"]\n\n[age]'),
+            TANJUNGPINANG.replace('programs = ["JKK", "JKM"]', 'programs = ["JKK"]'),
             "premium.programs: must include JKM",
         ),
         (
-            TANJUNGPINANG.replace("[age]", '[premium]\nprograms = ["JKK", "JKM", "JHT"]\n\n[age]'),
+            TANJUNGPINANG.replace('programs = ["JKK", "JKM"]', 'programs = ["JKK", "JKM", "JHT"]'),
             "premium: jht_rate_bp is required when JHT is in programs",
         ),
         (
-            TANJUNGPINANG.replace("[age]", "[premium]\njkm_flat = 6800.5\n\n[age]"),
+            TANJUNGPINANG.replace("jkm_flat = 6_800", "jkm_flat = 6800.5"),
             "premium.jkm_flat: must be a whole number",
         ),
     ],

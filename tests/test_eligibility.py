@@ -22,6 +22,7 @@ from jamsos_cli.eligibility import (
     quota_checks,
     role_key_expr,
 )
+from tests.helpers import DECREE_FIGURES
 from tests.rosters import make_nik, write_csv, write_xlsx
 
 AS_OF = date(2025, 6, 1)
@@ -534,7 +535,8 @@ def test_user_decree_for_another_city(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "tpi.toml").write_text(
         'id = "perwako-tanjungpinang-12-2025"\ntitle = "Perwako Tanjungpinang No. 12/2025"\n'
-        'city_code = "21.72"\n\n[[roles]]\nname = "Marbot masjid"\naliases = ["Marbot"]\n',
+        f'city_code = "21.72"\n{DECREE_FIGURES}\n[[roles]]\nname = "Marbot masjid"\n'
+        'aliases = ["Marbot"]\n',
         encoding="utf-8",
     )
     headers = ["NIK", "NAMA", "TGL LAHIR", "JK", "KELURAHAN", "KECAMATAN", "JABATAN"]
@@ -584,7 +586,8 @@ def test_user_decree_for_another_city(tmp_path: Path) -> None:
 
 def test_a_user_decree_chooses_its_exclusions(tmp_path: Path) -> None:
     (tmp_path / "kel.toml").write_text(
-        'id = "kel-test"\ntitle = "Uji"\ncity_code = "21.71"\nexclusions = ["asn"]\n\n'
+        'id = "kel-test"\ntitle = "Uji"\ncity_code = "21.71"\nexclusions = ["asn"]\n'
+        f"{DECREE_FIGURES}\n"
         '[[extra_exclusions]]\nid = "perangkat"\nlabel = "Perangkat kelurahan"\n'
         'terms = ["Lurah", "Sekretaris Lurah"]\n\n[[roles]]\nname = "Ketua RT"\n',
         encoding="utf-8",

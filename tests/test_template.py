@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
 from jamsos_cli.schema import aliases
+from tests.helpers import DECREE_FIGURES
 from tests.rosters import make_nik
 
 runner = CliRunner()
@@ -106,7 +107,7 @@ def test_user_decree_template_lists_its_own_city(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "tpi.toml").write_text(
         'id = "tpi-marbot"\ntitle = "Perwako Tanjungpinang No. 12/2025"\ncity_code = "21.72"\n'
-        '\n[[roles]]\nname = "Marbot masjid"\n',
+        f'{DECREE_FIGURES}\n[[roles]]\nname = "Marbot masjid"\n',
         encoding="utf-8",
     )
     path = make(tmp_path, "tpi-marbot", "--decrees", str(folder))

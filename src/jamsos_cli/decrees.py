@@ -64,10 +64,11 @@ class Role(_Strict):
 
 
 class AgeRange(_Strict):
-    """Age in whole years at coverage start (or ``--as-of``), both ends included."""
+    """Age in whole years at coverage start (or ``--as-of``), both ends included. Both ends
+    are stated in the rule file: no city's range is anyone's default."""
 
-    min: int = Field(18, ge=0, le=120)
-    max: int = Field(64, ge=0, le=120)
+    min: int = Field(ge=0, le=120)
+    max: int = Field(ge=0, le=120)
     assumed: bool = Field(
         True, description="The range is an assumption to confirm against the decree text."
     )
@@ -81,17 +82,18 @@ class AgeRange(_Strict):
 
 
 class Premium(_Strict):
-    """Who pays what per person per month, in whole rupiah (integers only)."""
+    """Who pays what per person per month, in whole rupiah (integers only). Every figure is
+    stated in the rule file: a missing one is an error, never Batam's figure by default."""
 
-    programs: list[Program] = Field(default_factory=lambda: ["JKK", "JKM"])
-    declared_income: int = Field(1_000_000, gt=0, description="Declared monthly income (Rp).")
-    jkk_rate_bp: int = Field(100, ge=0, le=10_000, description="JKK, basis points of income.")
-    jkm_flat: int = Field(6_800, ge=0, description="JKM, flat rupiah per month.")
+    programs: list[Program]
+    declared_income: int = Field(gt=0, description="Declared monthly income (Rp).")
+    jkk_rate_bp: int = Field(ge=0, le=10_000, description="JKK, basis points of income.")
+    jkm_flat: int = Field(ge=0, description="JKM, flat rupiah per month.")
     jht_rate_bp: int | None = Field(
         None, ge=0, le=10_000, description="JHT, basis points of income (when JHT is a program)."
     )
     rounding: money.Rounding = Field(
-        "half_up", description="How a fraction of a rupiah is rounded: down, up, half_up."
+        description="How a fraction of a rupiah is rounded: down, up, half_up."
     )
 
     @field_validator("programs")
@@ -167,8 +169,8 @@ class Decree(_Strict):
     quota: int | None = Field(
         None, ge=0, description="Most people covered at once; absent or 0 means unlimited."
     )
-    age: AgeRange = Field(default_factory=AgeRange)
-    premium: Premium = Field(default_factory=Premium)
+    age: AgeRange = Field(description="[age]: min and max, stated in every rule file.")
+    premium: Premium = Field(description="[premium]: every figure, stated in every rule file.")
     roles: list[Role] = Field(min_length=1)
     required_fields: list[str] = Field(
         default_factory=list,
