@@ -48,7 +48,7 @@ TEXT = [
 
 
 def records(*rows: dict) -> pl.DataFrame:
-    """A records frame (tables.RECORD_COLUMNS) of people who pass unless a test says otherwise."""
+    """A records frame (tables.RECORD_SCHEMA) of people who pass unless a test says otherwise."""
     base = {
         "nik": BATAM_NIK,
         "name": "Budi Santoso",

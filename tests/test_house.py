@@ -222,3 +222,41 @@ def test_only_the_presentation_and_the_command_line_render() -> None:
             if any(n == "rich" or n.startswith("rich.") for n in names):
                 bad.append(where(path, node))
     assert not bad, bad
+
+
+# ------------------------------------------------------------------------- finding codes
+
+STEPS = ("read", "pipeline", "checks", "eligibility", "duplicates", "neardup", "build")
+
+
+def _code_literals(path: Path, codes: set[str]) -> set[str]:
+    """The codes a module names outside its ``EMITS`` declaration: the ones it emits."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    declaration = {
+        id(n)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "EMITS" for t in node.targets)
+        for n in ast.walk(node)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in codes and id(node) not in declaration
+    }
+
+
+def test_each_step_declares_the_codes_it_emits_and_together_they_are_codes_toml() -> None:
+    import importlib
+
+    from jamsos_cli.codes import registry
+
+    codes = set(registry())
+    union: set[str] = set()
+    for step in STEPS:
+        declared = set(importlib.import_module(f"jamsos_cli.{step}").EMITS)
+        named = _code_literals(SRC / f"{step}.py", codes)
+        assert named == declared, (step, named ^ declared)
+        assert not union & declared, (step, union & declared)  # one step per code
+        union |= declared
+    assert union == codes, union ^ codes

@@ -1,6 +1,6 @@
 """The near-duplicate engine: the same person typed twice with a different NIK.
 
-Records frames are built directly (the columns of tables.RECORD_COLUMNS the engine reads);
+Records frames are built directly (the columns of tables.RECORD_SCHEMA the engine reads);
 the people are synthetic, their NIKs consistent with their birth date and sex.
 """
 

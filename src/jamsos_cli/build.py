@@ -74,6 +74,15 @@ if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
     from jamsos_cli.pipeline import RunResult
 
+# The finding codes this step emits (the checks against the ledger):
+# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+EMITS = frozenset(
+    {
+        "ALREADY_ENROLLED",
+        "ALREADY_SUBMITTED",
+    }
+)
+
 
 @dataclass
 class BuildRequest:

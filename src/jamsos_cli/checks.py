@@ -24,6 +24,32 @@ import polars as pl
 from jamsos_cli.findings import concat_checks, flag
 from jamsos_cli.normalise import rules
 
+# The finding codes this step emits (every non-decree row rule):
+# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+EMITS = frozenset(
+    {
+        "NIK_MISSING",
+        "NIK_SCIENTIFIC",
+        "NIK_PRECISION_LOST",
+        "NIK_NUMERIC_CELL",
+        "NIK_FORMAT",
+        "NIK_REGION",
+        "NIK_DISTRICT_UNKNOWN",
+        "NIK_BIRTHDATE",
+        "NIK_SERIAL",
+        "NIK_DOB_MISMATCH",
+        "NIK_SEX_MISMATCH",
+        "NAME_MISSING",
+        "DOB_MISSING",
+        "DOB_FORMAT",
+        "SEX_INVALID",
+        "PHONE_FORMAT",
+        "KECAMATAN_UNKNOWN",
+        "KELURAHAN_UNKNOWN",
+        "KELURAHAN_MISMATCH",
+    }
+)
+
 _NIK_DATE_YY = pl.format(
     "{}-{}-{}",
     pl.col("nik_day").cast(pl.Utf8).str.zfill(2),

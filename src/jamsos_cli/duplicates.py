@@ -21,6 +21,16 @@ import polars as pl
 
 from jamsos_cli.findings import CHECK_SCHEMA, concat_checks, empty_checks
 
+# The finding codes this step emits (one NIK twice, and pairs decided the same person):
+# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+EMITS = frozenset(
+    {
+        "NIK_DUPLICATE",
+        "NIK_CONFLICT",
+        "SAME_PERSON",
+    }
+)
+
 MAX_LISTED = 10  # NIK_CONFLICT names at most this many other occurrences
 
 

@@ -22,6 +22,19 @@ from jamsos_cli import findings as fnd
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
 
+# The finding codes this step emits (the decree's rules and its quota):
+# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+EMITS = frozenset(
+    {
+        "ROLE_NOT_ELIGIBLE",
+        "AGE_OUT_OF_RANGE",
+        "OCCUPATION_EXCLUDED",
+        "DECREE_FIELD_MISSING",
+        "NIK_OUTSIDE_CITY",
+        "QUOTA_EXCEEDED",
+    }
+)
+
 NO_OTHER_DECREE = "-"  # ROLE_NOT_ELIGIBLE detail when no loaded decree covers the role
 
 _ALIAS_SCHEMA = {"decree_id": pl.Utf8, "role": pl.Utf8, "key": pl.Utf8, "prefix": pl.Boolean}

@@ -71,6 +71,14 @@ from pydantic import BaseModel, ConfigDict
 from jamsos_cli import names
 from jamsos_cli.resources import schema_file
 
+# The finding codes this step emits (likely the same person with another NIK):
+# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+EMITS = frozenset(
+    {
+        "NEAR_DUPLICATE",
+    }
+)
+
 DEFAULT_MIN_SCORE = 70.0
 DEFAULT_MAX_BLOCK = 200
 _BATCH = 500_000  # candidate pairs scored per rapidfuzz batch (bounds memory)
@@ -675,7 +683,7 @@ def find_near_duplicates(
 ) -> pl.DataFrame:
     """Pairs of records (or a record and a known person) that look like one person.
 
-    ``records``: the run's records frame (``tables.RECORD_COLUMNS``; used: ``_rid``, ``nik``,
+    ``records``: the run's records frame (``tables.RECORD_SCHEMA``; used: ``_rid``, ``nik``,
     ``name``, ``birth_date``, and when present ``sex``, ``phone``, ``address``, ``kelurahan``,
     ``nik_numeric``). ``known``: people already submitted (the ledger), same identity columns
     plus ``ref`` (e.g. "ledger batch 3"). ``decisions``: ``nik_a``, ``nik_b``, ``decision``

@@ -8,7 +8,7 @@ birth date) is computed once and the checks (``checks.py``) are built on it. The
 the one name identity (``names.py``). Nothing is reported here: ``checks.row_checks`` reads
 these columns.
 
-Columns beyond ``tables.RECORD_COLUMNS`` that the checks rely on:
+The records frame is ``tables.RECORD_SCHEMA``; the columns the checks rely on:
 
 - ``nik_int`` (Int64): the NIK as a number when it is 16 digits and trustworthy (not
   scientific, not from a numeric cell ending in 0). The NIK-part checks and the duplicate
@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from jamsos_cli import names
 from jamsos_cli.resources import schema_file
 from jamsos_cli.schema import FIELDS
-from jamsos_cli.tables import RosterTable
+from jamsos_cli.tables import RECORD_SCHEMA, RosterTable
 
 # ---------------------------------------------------------------------------- the rules (data)
 
@@ -381,7 +381,7 @@ def normalise(
     city_code: str = "21.71",
     role_override: str | None = None,
 ) -> pl.DataFrame:
-    """The run-wide records frame (``tables.RECORD_COLUMNS`` plus the columns listed above)."""
+    """The run-wide records frame (``tables.RECORD_SCHEMA``)."""
     return _normalise_rows(_raw(tables, role_override).collect(), regions, city_code, 0)
 
 
@@ -421,9 +421,8 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     from_ttl = frame.filter(pl.col("raw_birth_date").is_null()).get_column("birth_date_text")
     ttl_dates = parse_distinct_dates(from_ttl) if from_ttl.null_count() < from_ttl.len() else None
     frame = _identity_stage(frame.lazy(), ttl_dates).collect()
-    return frame.with_columns(pl.lit(city_code, pl.Utf8).alias("city_code")).select(
-        _output_columns()
-    )
+    frame = frame.with_columns(pl.lit(city_code, pl.Utf8).alias("city_code"))
+    return frame.select(list(RECORD_SCHEMA))  # the declared columns, in order
 
 
 def per_distinct(
@@ -499,16 +498,3 @@ def _empty_raw(role_override: str | None) -> pl.LazyFrame:
         {"nik_numeric": pl.Boolean, "phone_numeric": pl.Boolean, "_role_default": pl.Utf8}
     )
     return pl.LazyFrame(schema=schema)
-
-
-def _output_columns() -> list[str]:
-    head = ["_rid", "_src", "_file", "_sheet", "_row"]
-    raws = [f"raw_{n}" for n in FIELDS]
-    values = [
-        "nik", "nik_numeric", "nik_scientific", "nik_int", "nik_day", "nik_month", "nik_yy",
-        "name", "name_key", "father_key", "birth_place", "birth_date_text", "birth_date", "sex",
-        "sex_from_nik", "nik_birth_date", "nik_sex", "phone", "phone_numeric", "address", "rt",
-        "rw", "kecamatan", "kecamatan_code", "kelurahan", "kelurahan_code", "city_code", "role",
-        "occupation", "mother_name", "work_location", "kusuka_number", "email",
-    ]  # fmt: skip
-    return head + raws + values

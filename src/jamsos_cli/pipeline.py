@@ -28,6 +28,15 @@ from jamsos_cli.tables import RosterReadError, RosterTable
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
 
+# The finding codes this step emits (an input that cannot be used at all):
+# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+EMITS = frozenset(
+    {
+        "FILE_UNREADABLE",
+        "HEADER_MISSING_COLUMN",
+    }
+)
+
 
 # Rows normalised and checked per batch: bounds the memory of the row-by-row steps.
 BATCH_ROWS = 500_000

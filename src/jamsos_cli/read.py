@@ -27,6 +27,16 @@ from jamsos_cli import findings as fnd
 from jamsos_cli.headers import is_header_row, match_headers, reading_rules
 from jamsos_cli.tables import RosterReadError, RosterTable
 
+# The finding codes this step emits: the reader's file-level notes, and SHEET_NOT_FOUND as
+# its error's code (tests/test_house.py holds each step to its list, and all to codes.toml).
+EMITS = frozenset(
+    {
+        "COLUMN_IGNORED",
+        "OTHER_SHEETS_HAVE_DATA",
+        "SHEET_NOT_FOUND",
+    }
+)
+
 KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xls", ".ods": "ods"}
 EXTRA = ("_row", "_nik_numeric", "_phone_numeric")
 # Unicode whitespace (what a plain trim strips, no-break spaces included), for the explicit set.

@@ -3,7 +3,7 @@
 ``RosterTable`` is one input (file, or sheet of a workbook) as it was sent: every original
 column kept as text, in order, so a rejects file can give the sender back their own rows.
 ``records`` (built by ``normalise.py``) is the run-wide frame of people, one row per record,
-with canonical columns; see ``RECORD_COLUMNS`` for the contract.
+with canonical columns; ``RECORD_SCHEMA`` declares them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from jamsos_cli.errors import JamsosError
+from jamsos_cli.schema import FIELDS
 from jamsos_cli.texts import DEFAULT_LANG, ref, say
 
 
@@ -93,45 +94,50 @@ class RosterTable:
         return None if idx is None else f"c{idx}"
 
 
-# The records frame (normalise.normalise): one row per person-record of the whole run.
-RECORD_COLUMNS: dict[str, str] = {
-    "_rid": "Int64 — record id, unique in the run, increasing in input order",
-    "_src": "Int32 — index of the RosterTable in the run",
-    "_file": "Utf8 — file as given",
-    "_sheet": "Utf8 — sheet name or null",
-    "_row": "Int64 — row number as the person sees it",
-    "raw_<field>": "Utf8 — the cell as read, for every schema field (null if absent/empty)",
-    "nik": "Utf8 — cleaned NIK (spaces, dots, dashes, leading ' and trailing .0 removed)",
-    "nik_numeric": "Boolean — NIK cell was numeric in a spreadsheet",
-    "nik_scientific": "Boolean — NIK was written in scientific notation",
-    "nik_int": "Int64 — the NIK when 16 trustworthy digits (not from a numeric cell ending in 0)",
-    "nik_day": "Int32 — the NIK's birth day (women's +40 removed); null if DDMMYY is no date",
-    "nik_month": "Int32",
-    "nik_yy": "Int32 — two-digit year of the NIK",
-    "name": "Utf8 — trimmed, inner whitespace collapsed",
-    "name_key": "Utf8 — the name as identity compares it (names.identity_key: no titles, "
-    "degrees or spaces, spelling variants unified), null when no letters",
-    "father_key": "Utf8 — the father's name after bin/binti, keyed alike (names.father_key)",
-    "birth_place": "Utf8",
-    "birth_date": "Date — parsed birth date (null if missing/unparseable)",
-    "sex": "Utf8 — 'L' or 'P' (from the column, else from the NIK), null if invalid",
-    "sex_from_nik": "Boolean — the roster gave no sex for the row (no column / empty cell)",
-    "birth_date_text": "Utf8 — the text birth_date was read from (own cell or TTL date part)",
-    "nik_birth_date": "Date — birth date encoded in the NIK (century from the roster date)",
-    "nik_sex": "Utf8 — 'L'/'P' from the NIK day",
-    "phone": "Utf8 — 08xx form, null if missing or implausible",
-    "address": "Utf8",
-    "rt": "Utf8",
-    "rw": "Utf8",
-    "kecamatan": "Utf8 — official name when matched, else as typed",
-    "kecamatan_code": "Utf8 — dotted Kemendagri code (21.71.01) when matched, else null",
-    "kelurahan": "Utf8 — official name when matched, else as typed",
-    "kelurahan_code": "Utf8 — dotted code (21.71.01.1001) when matched, else null",
-    "city_code": "Utf8 — the city the names were matched in (21.71)",
-    "role": "Utf8",
-    "occupation": "Utf8",
-    "mother_name": "Utf8",
-    "work_location": "Utf8",
-    "kusuka_number": "Utf8",
-    "email": "Utf8",
-}
+# The records frame (normalise.normalise): one row per person-record of the whole run, a
+# declared schema like the findings table's (findings.FINDING_SCHEMA): normalise returns
+# exactly these columns, in this order, with these types (tests/test_normalise.py).
+RECORD_SCHEMA = pl.Schema(
+    {
+        "_rid": pl.Int64,  # record id, unique in the run, increasing in input order
+        "_src": pl.Int32,  # index of the RosterTable in the run
+        "_file": pl.Utf8,  # file as given
+        "_sheet": pl.Utf8,  # sheet name or null
+        "_row": pl.Int64,  # row number as the person sees it
+        # the cell as read, for every schema field (null if absent or empty)
+        **{f"raw_{name}": pl.Utf8 for name in FIELDS},
+        "nik": pl.Utf8,  # cleaned NIK (spaces, dots, dashes, leading ' and trailing .0 gone)
+        "nik_numeric": pl.Boolean,  # the NIK cell was numeric in a spreadsheet
+        "nik_scientific": pl.Boolean,  # the NIK was written in scientific notation
+        "nik_int": pl.Int64,  # the NIK when 16 trustworthy digits (not numeric ending in 0)
+        "nik_day": pl.Int32,  # the NIK's birth day (women's +40 removed); null: no real date
+        "nik_month": pl.Int32,
+        "nik_yy": pl.Int32,  # two-digit year of the NIK
+        "name": pl.Utf8,  # trimmed, inner whitespace collapsed; null when no letter
+        "name_key": pl.Utf8,  # the name as identity compares it (names.identity_key)
+        "father_key": pl.Utf8,  # the father's name after bin/binti (names.father_key)
+        "birth_place": pl.Utf8,
+        "birth_date_text": pl.Utf8,  # the text birth_date was read from (own cell or TTL)
+        "birth_date": pl.Date,  # null if missing or unreadable
+        "sex": pl.Utf8,  # L or P (the column's, else the NIK's), null if invalid
+        "sex_from_nik": pl.Boolean,  # the roster gave no sex for the row
+        "nik_birth_date": pl.Date,  # the NIK's birth date, century from the roster's date
+        "nik_sex": pl.Utf8,  # L/P from the NIK's day
+        "phone": pl.Utf8,  # 08xx form, null if missing or implausible
+        "phone_numeric": pl.Boolean,
+        "address": pl.Utf8,
+        "rt": pl.Utf8,
+        "rw": pl.Utf8,
+        "kecamatan": pl.Utf8,  # the official name when matched, else as typed
+        "kecamatan_code": pl.Utf8,  # dotted Kemendagri code (21.71.01) when matched
+        "kelurahan": pl.Utf8,  # the official name when matched, else as typed
+        "kelurahan_code": pl.Utf8,  # dotted code (21.71.01.1001) when matched
+        "city_code": pl.Utf8,  # the city the names were matched in (21.71)
+        "role": pl.Utf8,
+        "occupation": pl.Utf8,
+        "mother_name": pl.Utf8,
+        "work_location": pl.Utf8,
+        "kusuka_number": pl.Utf8,
+        "email": pl.Utf8,
+    }
+)
