@@ -5,7 +5,7 @@
     python benchmarks/run.py --sets csv-10m        # add the 10M figure to earlier results
     python benchmarks/run.py --report              # only rewrite docs/benchmarks.md
 
-Data: deterministic synthetic rosters of transport workers (``jamsos_cli.synthetic``: valid
+Data: deterministic synthetic rosters of transport workers (``tests/synthetic.py``: valid
 NIKs consistent with birth date and sex, ~15% issued outside Batam, every date / phone / NIK
 spelling senders use, ~2% planted defects of every SPEC §4 kind, ~1% people typed twice),
 written once to ``benchmarks/data/`` (gitignored) and reused while the generator's parameters
@@ -103,7 +103,7 @@ def _short(n: int) -> str:
 def _generator_stamp(bench: Bench) -> str:
     """What the roster depends on: size, seed, format, and the generator's code and data."""
     h = hashlib.sha256()
-    for p in (ROOT / "src/jamsos_cli/synthetic.py", ROOT / "schemas/synthetic.toml"):
+    for p in (ROOT / "tests/synthetic.py", ROOT / "tests/synthetic.toml"):
         h.update(p.read_bytes())
     h.update(f"{bench.rows}:{bench.fmt}:{SEED}:{GROUP}:{CHUNK}:fresh-serials".encode())
     return h.hexdigest()[:16]
@@ -135,7 +135,8 @@ def _generate(rows: int, fmt: str, path: Path) -> None:
     """Child process: write the roster and its ``.meta.json`` (rows, bytes, planted codes)."""
     import polars as pl
 
-    from jamsos_cli import synthetic as syn
+    sys.path.insert(0, str(ROOT))  # the generator is a test tool: tests/synthetic.py
+    from tests import synthetic as syn
 
     planted: dict[str, int] = {}
 
@@ -506,7 +507,7 @@ def render(results: dict) -> str:
         "command is a whole process (start-up, imports, reading, output), timed from outside: "
         f"wall seconds (median of the runs) and peak RSS ({mach['time_source']}).",
         "",
-        f"Rosters: synthetic transport workers of Kota Batam (`jamsos_cli.synthetic`, seed "
+        f"Rosters: synthetic transport workers of Kota Batam (`tests/synthetic.py`, seed "
         f"{SEED}), ~2% planted defects of every SPEC §4 kind, ~1% people typed twice, ~15% NIKs "
         f"issued outside the city (a `NIK_OUTSIDE_CITY` warning each). `validate` and "
         f"`build-batch` run under `--decree {DECREE}` (no quota) with `--as-of {AS_OF}` / "

@@ -16,8 +16,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from jamsos_cli import synthetic
 from jamsos_cli.resources import schema_file
+from tests import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = date(2025, 6, 1)
@@ -524,7 +524,7 @@ def test_command_line_writes_a_roster_and_its_truth(tmp_path):
         [
             sys.executable,
             "-m",
-            "jamsos_cli.synthetic",
+            "tests.synthetic",
             "roster",
             "--rows",
             "300",
@@ -547,6 +547,7 @@ def test_command_line_writes_a_roster_and_its_truth(tmp_path):
         capture_output=True,
         text=True,
         check=False,
+        cwd=REPO,  # the generator is tests/synthetic.py, run from the repository root
     )
     assert done.returncode == 0, done.stderr
     text = out.read_bytes().decode("cp1252")
@@ -556,9 +557,10 @@ def test_command_line_writes_a_roster_and_its_truth(tmp_path):
     assert facts["row"][0] == 2
     assert facts["code"].drop_nulls().len() > 10
     bad = subprocess.run(
-        [sys.executable, "-m", "jamsos_cli.synthetic", "roster", str(tmp_path / "x.txt")],
+        [sys.executable, "-m", "tests.synthetic", "roster", str(tmp_path / "x.txt")],
         capture_output=True,
         text=True,
         check=False,
+        cwd=REPO,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -1,6 +1,9 @@
 """Synthetic rosters: fictional people, and the messy files senders type, with the ground truth.
 
-Used by tests, benchmarks and the committed ``sample_data/``. Every random draw comes from a
+A test and benchmark tool, not part of the installed package (the wheel does not ship it):
+tests import it as ``tests.synthetic``, ``benchmarks/`` with the repository root on
+``sys.path``, and ``python -m tests.synthetic samples sample_data`` (from the repository root)
+regenerates the committed ``sample_data/``. Every random draw comes from a
 counter-based generator (SplitMix64 of the row index and a stream name, as Polars UInt64
 arithmetic), so a seed gives the same people on every machine, Python and Polars version, and
 nothing loops over rows in Python (a million people take a few seconds).
@@ -12,7 +15,7 @@ nothing loops over rows in Python (a million people take a few seconds).
 - ``write_csv`` / ``write_xlsx`` write a roster as senders do (titles, footers, encodings,
   numeric NIK cells); ``build_samples`` regenerates ``sample_data/``.
 
-The names, spellings, defect kinds and sample recipes are data: ``schemas/synthetic.toml``.
+The names, spellings, defect kinds and sample recipes are data: ``tests/synthetic.toml``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import Any
 import polars as pl
 
 from jamsos_cli.resources import schema_file
+
+DATA = Path(__file__).with_name("synthetic.toml")  # the generator's data, beside it
 
 GROUPS = ("rt_rw", "transport", "fisher", "mixed")
 DATE_FORMATS = ("iso", "dmy_slash", "dmy_dash", "dmy_dot", "d_month_y", "d_mon_y")
@@ -365,7 +370,7 @@ def _on_rows(df: pl.DataFrame, where: pl.Expr, **exprs: pl.Expr) -> pl.DataFrame
 @cache
 def config() -> dict[str, Any]:
     """``schemas/synthetic.toml``."""
-    with schema_file("synthetic.toml").open("rb") as fh:
+    with DATA.open("rb") as fh:
         return tomllib.load(fh)
 
 
@@ -1867,7 +1872,7 @@ def _readme_section(recipe: Mapping[str, Any], messy: pl.DataFrame, first: int) 
 
 
 # ---------------------------------------------------------------------------------------------
-# Command line: python -m jamsos_cli.synthetic roster|samples
+# Command line: python -m tests.synthetic roster|samples (from the repository root)
 
 
 def _cli():  # pragma: no cover - exercised through the tests' subprocess call
