@@ -1,11 +1,22 @@
-"""Helpers the test files share (one place each): what a user's error says."""
+"""Helpers the test files share, one place each: the installed command (``JAMSOS``), the
+build-batch command line, the ledger as its file holds it, another process holding a lock,
+what a user's error says, a user decree's figures."""
 
 from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+from tests.rosters import RT
+
+# The installed entry point, as cron runs it.
+JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 
 
 @contextlib.contextmanager
@@ -36,3 +47,72 @@ jkk_rate_bp = 100
 jkm_flat = 6_800
 rounding = "half_up"
 """
+
+
+def build_args(
+    tmp_path: Path,
+    *rosters: Path,
+    decree: str = RT,
+    start: str = "2025-06",
+    ledger: Path | None = None,
+    out: Path | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The build-batch command line (batches in ``tmp_path/out``, ledger beside it)."""
+    return [
+        "build-batch",
+        *map(str, rosters),
+        "--decree",
+        decree,
+        "--start",
+        start,
+        "--out",
+        str(out or tmp_path / "out"),
+        "--ledger",
+        str(ledger or tmp_path / "ledger.sqlite"),
+        *extra,
+    ]
+
+
+def ledger_batches(ledger: Path, *, check: bool = False) -> list[tuple]:
+    """(id, status, people) per batch as the file holds them, read with plain sqlite3 (no
+    jamsos recovery); ``check``: after an integrity check."""
+    if not ledger.exists():
+        return []
+    conn = sqlite3.connect(ledger)
+    try:
+        if check:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        return conn.execute(
+            "SELECT b.id, b.status, COUNT(p.nik) FROM batches b"
+            " LEFT JOIN people p ON p.batch_id = b.id GROUP BY b.id ORDER BY b.id"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def ledger_rows(path: Path) -> list[tuple]:
+    """(batch id, status, NIK) per person, in ledger order, as the file holds them."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(
+            "SELECT b.id, b.status, p.nik FROM batches b JOIN people p ON p.batch_id = b.id"
+            " ORDER BY b.id, p.rowid"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+HOLDER = (
+    "import sys, time; from pathlib import Path; from jamsos_cli.locks import exclusive\n"
+    "with exclusive(Path(sys.argv[1]), 'x'):\n print('locked', flush=True); time.sleep(60)"
+)
+
+
+def hold(lock: Path) -> subprocess.Popen:
+    """Another process (a cron run) holding ``lock``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder

@@ -1,4 +1,6 @@
-"""Small builders for real roster files in tests (synthetic people only)."""
+"""Small builders for real roster files in tests (synthetic people only): single rows
+(``make_nik``), CSV and xlsx files as senders make them, and the kelurahan list of RT heads
+most build-batch tests use (``roster``)."""
 
 from __future__ import annotations
 
@@ -67,3 +69,124 @@ def write_xlsx(
                 ws.write_string(r, j, value)
     wb.close()
     return path
+
+
+# --- a kelurahan's list of RT heads (the build-batch tests' roster) -----------------------
+
+RT = "perwako-batam-49-2025"
+
+
+OJOL = "perwako-batam-30-2025"
+
+
+HEADERS = [
+    "NO",
+    "NIK",
+    "NAMA LENGKAP",
+    "TEMPAT LAHIR",
+    "TGL LAHIR",
+    "JK",
+    "ALAMAT",
+    "RT",
+    "RW",
+    "KELURAHAN",
+    "KECAMATAN",
+    "NO HP",
+    "JABATAN",
+]
+
+
+FIRST = [
+    "Budi",
+    "Siti",
+    "Andi",
+    "Dewi",
+    "Rudi",
+    "Agus",
+    "Rina",
+    "Joko",
+    "Wati",
+    "Hendra",
+    "Yusuf",
+    "Lina",
+]
+
+
+LAST = [
+    "Santoso",
+    "Aminah",
+    "Wijaya",
+    "Lestari",
+    "Hartono",
+    "Salim",
+    "Marlina",
+    "Susilo",
+    "Ningsih",
+    "Gunawan",
+    "Rahman",
+    "Kusuma",
+]
+
+
+PLACES = [
+    ("Sungai Panas", "Batam Kota"),
+    ("Tembesi", "Sagulung"),
+    ("Sei Lekop", "Sagulung"),
+    ("Belian", "Batam Kota"),
+]
+
+
+def person(i: int, role: str = "Ketua RT") -> list[str]:
+    """Synthetic person number ``i``: a NIK consistent with birth date and sex."""
+    female = i % 2 == 1
+    day, month, year = 1 + (i * 7) % 28, 1 + (i * 5) % 12, 1965 + (i * 3) % 34
+    kel, kec = PLACES[i % len(PLACES)]
+    return [
+        str(i + 1),
+        make_nik("217110", day, month, year, female, 100 + i),
+        f"{FIRST[i % 12]} {LAST[(i * 5 + 3) % 12]}",
+        "Batam",
+        f"{day:02d}-{month:02d}-{year}",
+        "P" if female else "L",
+        f"Jl. Mawar No. {i + 1}",
+        str(1 + i % 9),
+        str(2 + i % 5),
+        kel,
+        kec,
+        f"0812{7000000 + i * 7919:08d}",
+        f"{role} {i % 9 + 1:03d}" if role.startswith("Ketua") else role,
+    ]
+
+
+def nik(i: int) -> str:
+    return person(i)[1]
+
+
+def roster(path: Path, ids, role: str = "Ketua RT", bad: bool = False) -> Path:
+    """A CSV in cp1252 with ';', a title row and a JUMLAH footer, as a kelurahan sends it."""
+    rows = [person(i, role) for i in ids]
+    if bad:  # a NIK that lost digits: rejected with NIK_FORMAT
+        rows.append(
+            [
+                "99",
+                "217110120580",
+                "Réné Saputra",
+                "Batam",
+                "12-05-1980",
+                "L",
+                "Blok C",
+                "1",
+                "1",
+                "Tembesi",
+                "Sagulung",
+                "081300001111",
+                "Ketua RW",
+            ]
+        )
+    return write_csv(
+        path,
+        HEADERS,
+        rows,
+        title_rows=["DAFTAR KETUA RT;;;;;;;;;;;;", ";" * 12],
+        footer_rows=[["", "", "JUMLAH", "", "", "", "", "", "", "", "", "", ""]],
+    )

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -17,143 +15,10 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
-from tests.rosters import make_nik, write_csv, write_xlsx
+from tests.helpers import JAMSOS, build_args, hold, ledger_rows
+from tests.rosters import HEADERS, OJOL, RT, nik, person, roster, write_csv, write_xlsx
 
 runner = CliRunner()
-
-
-RT = "perwako-batam-49-2025"
-OJOL = "perwako-batam-30-2025"
-HEADERS = [
-    "NO",
-    "NIK",
-    "NAMA LENGKAP",
-    "TEMPAT LAHIR",
-    "TGL LAHIR",
-    "JK",
-    "ALAMAT",
-    "RT",
-    "RW",
-    "KELURAHAN",
-    "KECAMATAN",
-    "NO HP",
-    "JABATAN",
-]
-FIRST = [
-    "Budi",
-    "Siti",
-    "Andi",
-    "Dewi",
-    "Rudi",
-    "Agus",
-    "Rina",
-    "Joko",
-    "Wati",
-    "Hendra",
-    "Yusuf",
-    "Lina",
-]
-LAST = [
-    "Santoso",
-    "Aminah",
-    "Wijaya",
-    "Lestari",
-    "Hartono",
-    "Salim",
-    "Marlina",
-    "Susilo",
-    "Ningsih",
-    "Gunawan",
-    "Rahman",
-    "Kusuma",
-]
-PLACES = [
-    ("Sungai Panas", "Batam Kota"),
-    ("Tembesi", "Sagulung"),
-    ("Sei Lekop", "Sagulung"),
-    ("Belian", "Batam Kota"),
-]
-
-
-def person(i: int, role: str = "Ketua RT") -> list[str]:
-    """Synthetic person number ``i``: a NIK consistent with birth date and sex."""
-    female = i % 2 == 1
-    day, month, year = 1 + (i * 7) % 28, 1 + (i * 5) % 12, 1965 + (i * 3) % 34
-    kel, kec = PLACES[i % len(PLACES)]
-    return [
-        str(i + 1),
-        make_nik("217110", day, month, year, female, 100 + i),
-        f"{FIRST[i % 12]} {LAST[(i * 5 + 3) % 12]}",
-        "Batam",
-        f"{day:02d}-{month:02d}-{year}",
-        "P" if female else "L",
-        f"Jl. Mawar No. {i + 1}",
-        str(1 + i % 9),
-        str(2 + i % 5),
-        kel,
-        kec,
-        f"0812{7000000 + i * 7919:08d}",
-        f"{role} {i % 9 + 1:03d}" if role.startswith("Ketua") else role,
-    ]
-
-
-def nik(i: int) -> str:
-    return person(i)[1]
-
-
-def roster(path: Path, ids, role: str = "Ketua RT", bad: bool = False) -> Path:
-    """A CSV in cp1252 with ';', a title row and a JUMLAH footer, as a kelurahan sends it."""
-    rows = [person(i, role) for i in ids]
-    if bad:  # a NIK that lost digits: rejected with NIK_FORMAT
-        rows.append(
-            [
-                "99",
-                "217110120580",
-                "Réné Saputra",
-                "Batam",
-                "12-05-1980",
-                "L",
-                "Blok C",
-                "1",
-                "1",
-                "Tembesi",
-                "Sagulung",
-                "081300001111",
-                "Ketua RW",
-            ]
-        )
-    return write_csv(
-        path,
-        HEADERS,
-        rows,
-        title_rows=["DAFTAR KETUA RT;;;;;;;;;;;;", ";" * 12],
-        footer_rows=[["", "", "JUMLAH", "", "", "", "", "", "", "", "", "", ""]],
-    )
-
-
-def build_args(
-    tmp_path: Path,
-    *rosters: Path,
-    decree: str = RT,
-    start: str = "2025-06",
-    ledger: Path | None = None,
-    out: Path | None = None,
-    extra: tuple[str, ...] = (),
-) -> list[str]:
-    """The build-batch command line (batches in ``tmp_path/out``, ledger beside it)."""
-    return [
-        "build-batch",
-        *map(str, rosters),
-        "--decree",
-        decree,
-        "--start",
-        start,
-        "--out",
-        str(out or tmp_path / "out"),
-        "--ledger",
-        str(ledger or tmp_path / "ledger.sqlite"),
-        *extra,
-    ]
 
 
 def build(tmp_path: Path, *rosters: Path, **kw):
@@ -173,17 +38,6 @@ def issues(doc: dict, code: str) -> list[dict]:
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def ledger_rows(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(
-            "SELECT b.id, b.status, p.nik FROM batches b JOIN people p ON p.batch_id = b.id"
-            " ORDER BY b.id, p.rowid"
-        ).fetchall()
-    finally:
-        conn.close()
 
 
 # --- the batch folder ---------------------------------------------------------------------
@@ -500,24 +354,8 @@ def test_bad_input_exit_2_nothing_written(tmp_path: Path, case: str) -> None:
         assert result.stderr.startswith("jamsos: ")
 
 
-HOLDER = (
-    "import sys, time; from pathlib import Path; from jamsos_cli.locks import exclusive\n"
-    "with exclusive(Path(sys.argv[1]), 'x'):\n print('locked', flush=True); time.sleep(60)"
-)
-
-
-def hold(lock: Path) -> subprocess.Popen:
-    """Another process (a cron run) holding ``lock``."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
 def jamsos(*args: str) -> subprocess.CompletedProcess:
-    exe = str(Path(sys.executable).with_name("jamsos"))
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([JAMSOS, *args], capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("locked", ["ledger", "out"])

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from jamsos_cli.locks import folder_lock_path, ledger_lock_path
-from tests.test_build_batch import RT, nik, roster
+from tests.helpers import JAMSOS, ledger_batches
+from tests.rosters import RT, nik, roster
 
-JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 NAME = f"{RT}_2025-06_2025-12"
 
 # A jamsos process with its modules already imported, started on a line on stdin: the race
@@ -90,17 +90,6 @@ def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-def batches(ledger: Path) -> list[tuple]:
-    conn = sqlite3.connect(ledger)
-    try:
-        return conn.execute(
-            "SELECT b.id, b.status, COUNT(p.nik) FROM batches b"
-            " LEFT JOIN people p ON p.batch_id = b.id GROUP BY b.id ORDER BY b.id"
-        ).fetchall()
-    finally:
-        conn.close()
-
-
 def folders(out: Path) -> list[str]:
     return (
         sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
@@ -133,7 +122,7 @@ def test_second_concurrent_run_exits_3_and_changes_nothing(tmp_path: Path, share
     assert stdout == ""
     assert results[0] == 0, results[2]
     assert json.loads(results[1])["batch"]["participants"] == 200
-    assert folders(out_a) == [f"{NAME}_001"] and batches(ledger_a) == [(1, "done", 200)]
+    assert folders(out_a) == [f"{NAME}_001"] and ledger_batches(ledger_a) == [(1, "done", 200)]
     # the refused run left nothing behind: no batch folder, no ledger
     if shared == "ledger":
         assert folders(out_b) == []
@@ -158,7 +147,7 @@ def test_runs_started_together_never_submit_anyone_twice(tmp_path: Path) -> None
         if code == 3:
             assert "perintah jamsos lain sedang memakai" in err
     assert folders(out) == [f"{NAME}_001"]
-    assert batches(ledger) == [(1, "done", 50)]
+    assert ledger_batches(ledger) == [(1, "done", 50)]
     conn = sqlite3.connect(ledger)
     niks = [r[0] for r in conn.execute("SELECT nik FROM people")]
     conn.close()
@@ -179,5 +168,5 @@ def test_run_killed_while_holding_the_locks_blocks_nobody(tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["batch"]["participants"] == 200
-    assert folders(out) == [f"{NAME}_001"] and batches(ledger) == [(1, "done", 200)]
+    assert folders(out) == [f"{NAME}_001"] and ledger_batches(ledger) == [(1, "done", 200)]
     assert not [p for p in out.iterdir() if ".tmp-" in p.name]  # its staging folder cleaned

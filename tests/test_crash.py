@@ -12,15 +12,14 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_build_batch import RT, nik, roster
-from tests.test_build_batch import build_args as batch_args
+from tests.helpers import JAMSOS, ledger_batches
+from tests.helpers import build_args as batch_args
+from tests.rosters import RT, nik, roster
 
-JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 NAME = f"{RT}_2025-06_2025-12"
 # point -> whether the batch counts as written once the next run has looked at the ledger
 POINTS = {
@@ -51,20 +50,6 @@ def visible(out: Path) -> list[str]:
     return (
         sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
     )
-
-
-def raw_batches(ledger: Path) -> list[tuple]:
-    """The ledger as stored, read with plain sqlite3 (no jamsos recovery)."""
-    if not ledger.exists():
-        return []
-    conn = sqlite3.connect(ledger)
-    try:
-        return conn.execute(
-            "SELECT b.id, b.status, COUNT(p.nik) FROM batches b"
-            " LEFT JOIN people p ON p.batch_id = b.id GROUP BY b.id ORDER BY b.id"
-        ).fetchall()
-    finally:
-        conn.close()
 
 
 def listed(tmp_path: Path) -> list[dict]:
@@ -109,7 +94,7 @@ def test_killed_first_run_is_before_or_after_and_the_next_run_completes(
         [(1, "done", 3)] if after else []
     )
     # as stored: nothing committed before the transaction commits
-    stored = raw_batches(ledger)
+    stored = ledger_batches(ledger)
     if point in ("staged-part", "staged", "ledger-created", "ledger-insert"):
         assert stored == []
     else:
@@ -122,7 +107,7 @@ def test_killed_first_run_is_before_or_after_and_the_next_run_completes(
     assert visible(out) == [f"{NAME}_001"]
     assert [p.name for p in out.iterdir() if ".tmp-" in p.name] == []  # staging cleaned
     assert_complete(out / f"{NAME}_001", 3)
-    assert raw_batches(ledger) == [(1, "done", 3)]
+    assert ledger_batches(ledger) == [(1, "done", 3)]
 
 
 @pytest.mark.parametrize("point", ["staged", "ledger-insert", "ledger-committed", "published"])
@@ -144,13 +129,13 @@ def test_killed_delta_run_keeps_the_earlier_batch(tmp_path: Path, point: str) ->
         [(2, "done")] if after else []
     )
     recorded = point in ("ledger-committed", "published")
-    assert raw_batches(ledger) == [(1, "done", 2)] + ([(2, "committing", 3)] if recorded else [])
+    assert ledger_batches(ledger) == [(1, "done", 2)] + ([(2, "committing", 3)] if recorded else [])
     if not recorded:
         assert ledger.read_bytes() == before
     again = jamsos(*build_args(delta, tmp_path), "--format", "json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert visible(out) == [f"{NAME}_001", f"{NAME}_002"]
-    assert raw_batches(ledger) == [(1, "done", 2), (2, "done", 3)]
+    assert ledger_batches(ledger) == [(1, "done", 2), (2, "done", 3)]
     conn = sqlite3.connect(ledger)
     niks = [r[0] for r in conn.execute("SELECT nik FROM people ORDER BY batch_id, rowid")]
     conn.close()

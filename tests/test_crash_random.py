@@ -17,17 +17,16 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from jamsos_cli.ledger import Ledger
 from tests.conftest import LONG
-from tests.test_build_batch import RT, roster
-from tests.test_build_batch import build_args as batch_args
+from tests.helpers import JAMSOS, ledger_batches
+from tests.helpers import build_args as batch_args
+from tests.rosters import RT, roster
 from tests.test_fuzz import assert_clean, invoke
 
-JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 TRIALS = int(os.environ.get("JAMSOS_KILL_TRIALS", 200 if LONG else 20))
 BUDGET = float(os.environ.get("JAMSOS_KILL_BUDGET", 1e9 if LONG else 60))
 MIN_TRIALS = 8
@@ -42,19 +41,6 @@ def build_args(tmp: Path, src: Path) -> list[str]:
 
 def visible(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-
-
-def stored(ledger: Path) -> list[tuple]:
-    """(id, status, people) per batch as the file holds them, after an integrity check."""
-    conn = sqlite3.connect(ledger)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        return conn.execute(
-            "SELECT b.id, b.status, COUNT(p.nik) FROM batches b"
-            " LEFT JOIN people p ON p.batch_id = b.id GROUP BY b.id ORDER BY b.id"
-        ).fetchall()
-    finally:
-        conn.close()
 
 
 def settled(ledger: Path) -> list[tuple]:
@@ -94,7 +80,7 @@ class Calibration:
         self.total = time.monotonic() - started
         self.code = proc.returncode
         assert self.code in (0, 1), proc.stderr.read()
-        self.after = stored(trial / "ledger.sqlite")
+        self.after = ledger_batches(trial / "ledger.sqlite", check=True)
         self.participants = self.after[-1][2]
         assert visible(trial / "out") == [FIRST, SECOND]
 
@@ -130,7 +116,7 @@ def test_sigkill_at_random_moments_leaves_before_or_after(tmp_path: Path) -> Non
     src = roster(tmp_path / "rt_delta.csv", range(10, 10 + DELTA))
     run = invoke(build_args(base, first))
     assert_clean(run, allowed=(0,))
-    before = stored(base / "ledger.sqlite")
+    before = ledger_batches(base / "ledger.sqlite", check=True)
     assert before == [(1, "done", 5)] and visible(base / "out") == [FIRST]
     cal = Calibration(base, src, tmp_path)
     after = cal.after
@@ -156,7 +142,7 @@ def test_sigkill_at_random_moments_leaves_before_or_after(tmp_path: Path) -> Non
         if published:
             assert_complete(out / SECOND, cal.participants)
         # as stored: never a part of the batch's people, a 'done' batch always published
-        raw = stored(ledger)
+        raw = ledger_batches(ledger, check=True)
         assert raw in (before, after, [*before, (2, "committing", cal.participants)]), where
         status = raw[1][1] if len(raw) > 1 else None  # of the new batch
         assert published or status != "done", where
@@ -173,7 +159,7 @@ def test_sigkill_at_random_moments_leaves_before_or_after(tmp_path: Path) -> Non
         assert (json.loads(again.stdout)["batch"] is None) == published, where
         assert visible(out) == [FIRST, SECOND]
         assert not [p for p in out.iterdir() if ".tmp-" in p.name], where
-        assert stored(ledger) == after, where
+        assert ledger_batches(ledger, check=True) == after, where
         assert_complete(out / SECOND, cal.participants)
         shutil.rmtree(trial)
 

@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 
 from jamsos_cli.writing import FORMULA_PREFIXES, neutralise, neutralise_expr, write_csv, write_xlsx
 from tests.conftest import examples
+from tests.rosters import HEADERS, RT, person
 from tests.rosters import write_csv as roster_csv
-from tests.test_build_batch import HEADERS, RT, person
 from tests.test_fuzz import assert_clean, decode_written, invoke
 
 formula_like = st.builds(lambda p, rest: p + rest, st.sampled_from(FORMULA_PREFIXES), st.text())

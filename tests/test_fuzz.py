@@ -31,7 +31,7 @@ from jamsos_cli.cli import app
 from jamsos_cli.read import EXTRA, read_roster
 from jamsos_cli.tables import RosterReadError
 from tests.conftest import examples
-from tests.test_build_batch import HEADERS, RT, person
+from tests.rosters import HEADERS, RT, person
 
 runner = CliRunner()
 SECONDS_PER_RUN = 30  # one in-process run over a small hostile file; ~0.2 s normally

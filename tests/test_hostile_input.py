@@ -11,7 +11,6 @@ import os
 import random
 import resource
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -19,10 +18,10 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from tests.test_build_batch import HEADERS, RT, nik, person
+from tests.helpers import JAMSOS
+from tests.rosters import HEADERS, RT, nik, person
 from tests.test_fuzz import assert_clean, invoke, json_doc
 
-JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 MEMORY_LIMIT = 3 * 2**30  # address space for one jamsos run (a small roster needs < 1 GB)
 TIMEOUT = 60  # seconds for one jamsos run over one hostile file
 MB = 1_000_000

@@ -28,8 +28,9 @@ from jamsos_cli.ledger.sqlite import APPLICATION_ID
 from jamsos_cli.render.ledger import write_export
 from jamsos_cli.texts import resolve
 from jamsos_cli.writing import sha256_file
-from tests.helpers import refused
-from tests.test_build_batch import build, ledger_rows, nik, roster
+from tests.helpers import ledger_rows, refused
+from tests.rosters import nik, roster
+from tests.test_build_batch import build
 
 NIK_A = "2171101205800001"
 NIK_B = "2171114506850002"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,25 +12,7 @@ import pytest
 from jamsos_cli.errors import LockHeld
 from jamsos_cli.ledger import lock as ledger_lock
 from jamsos_cli.locks import exclusive, folder_lock, folder_lock_path, ledger_lock_path
-from tests.helpers import refused
-
-HOLDER = """
-import sys, time
-from pathlib import Path
-from jamsos_cli.locks import exclusive
-with exclusive(Path(sys.argv[1]), "test"):
-    print("locked", flush=True)
-    time.sleep(60)
-"""
-
-
-def hold(lock: Path) -> subprocess.Popen:
-    """Another process holding ``lock`` (as a concurrent cron run would)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout.readline().strip() == "locked"
-    return proc
+from tests.helpers import hold, refused
 
 
 def test_second_holder_fails_at_once_with_exit_code_3(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_build_batch import RT, roster
+from tests.rosters import RT, roster
 from tests.test_fuzz import assert_clean, invoke
 
 

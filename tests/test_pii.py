@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from jamsos_cli.cli import app
-from tests.rosters import write_xlsx
-from tests.test_build_batch import HEADERS, RT, nik, person, roster
+from tests.rosters import HEADERS, RT, nik, person, roster, write_xlsx
 from tests.test_fuzz import Run, assert_clean, invoke
 
 MASKED_NIK = re.compile(r"\b\d{4}\*{8}\d{4}\b")

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from jamsos_cli import writing
 from jamsos_cli.cli import app
-from tests.test_build_batch import RT, build_args, roster
+from tests.helpers import build_args
+from tests.rosters import RT, roster
 
 runner = CliRunner()
 
