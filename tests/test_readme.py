@@ -68,3 +68,17 @@ def test_listing_decrees_does_not_import_the_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_the_generated_parts_are_what_the_script_writes() -> None:
+    """The command reference (from --help) and the findings table (from codes.toml and the
+    text catalogue) are generated: `python scripts/readme.py` after changing them."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "readme.py"
+    spec = importlib.util.spec_from_file_location("readme_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert "<!-- BEGIN GENERATED: commands -->" in README
+    assert "<!-- BEGIN GENERATED: findings -->" in README
+    assert script.render(README) == README, "README.md drifted: run python scripts/readme.py"
