@@ -35,11 +35,7 @@ def refused(error: type[Exception], english: str | None = None, *, key: str | No
 
 # A user's decree states its age range and premium figures (nothing is Batam's by default):
 # the tables a test's own rule file adds after its top-level keys.
-DECREE_FIGURES = """
-[age]
-min = 18
-max = 64
-
+DECREE_PREMIUM = """
 [premium]
 programs = ["JKK", "JKM"]
 declared_income = 1_000_000
@@ -47,6 +43,7 @@ jkk_rate_bp = 100
 jkm_flat = 6_800
 rounding = "half_up"
 """
+DECREE_FIGURES = "\n[age]\nmin = 18\nmax = 64\n" + DECREE_PREMIUM
 
 
 def build_args(

@@ -14,13 +14,13 @@ from jamsos_cli import decrees
 from jamsos_cli.cli import app
 from jamsos_cli.decrees import DecreeError, all_decrees, load_decree
 from jamsos_cli.errors import JamsosError
-from tests.helpers import refused
+from tests.helpers import DECREE_FIGURES, DECREE_PREMIUM, refused
 
 runner = CliRunner()
 
 SHIPPED = ["perwako-batam-3-2023", "perwako-batam-30-2025", "perwako-batam-49-2025"]
 
-TANJUNGPINANG = """
+TANJUNGPINANG = f"""
 id = "perwako-tanjungpinang-12-2025"
 title = "Perwako Tanjungpinang No. 12/2025"
 group = "Pengurus rumah ibadah"
@@ -31,14 +31,7 @@ quota = 800
 min = 21
 max = 60
 assumed = false
-
-[premium]
-programs = ["JKK", "JKM"]
-declared_income = 1_000_000
-jkk_rate_bp = 100
-jkm_flat = 6_800
-rounding = "half_up"
-
+{DECREE_PREMIUM}
 [[roles]]
 name = "Marbot masjid"
 aliases = ["Marbot", "Penjaga masjid"]
@@ -48,23 +41,12 @@ name = "Guru ngaji"
 aliases = ["Guru mengaji", "Ustadz TPA"]
 """
 
-TRANSPORT_OVERRIDE = """
+TRANSPORT_OVERRIDE = f"""
 id = "perwako-batam-30-2025"
 title = "Perwako Batam No. 30/2025 (kuota Dishub)"
 city_code = "21.71"
 quota = 6945
-
-[age]
-min = 18
-max = 64
-
-[premium]
-programs = ["JKK", "JKM"]
-declared_income = 1_000_000
-jkk_rate_bp = 100
-jkm_flat = 6_800
-rounding = "half_up"
-
+{DECREE_FIGURES}
 [[roles]]
 name = "Ojek online"
 aliases = ["Ojol", "Ojek online"]
