@@ -4,6 +4,7 @@ languages, and nowhere else: read from the catalogue files and the source (``ast
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -233,3 +234,22 @@ def test_template_texts_fit_excel(lang: str) -> None:
     assert len(texts.say("template.choose_title", lang)) <= 32
     assert len(texts.say("template.choose_message", lang)) <= 255
     assert len(texts.say("review.sheet", lang)) <= 31
+
+
+def test_what_was_english_is_indonesian_by_default(tmp_path) -> None:
+    """Defect: these were English while Indonesian is the default (issue 12)."""
+    early = runner.invoke(
+        app,
+        ["build-batch", "x.csv", "--decree", "perwako-batam-49-2025", "--start", "2025-06"]
+        + ["--end", "2025-01", "--out", str(tmp_path / "o")],
+    )
+    assert early.exit_code == 2 and "--end 2025-01 lebih awal dari --start 2025-06" in early.stderr
+    missing = runner.invoke(app, ["validate", str(tmp_path / "nope.csv"), "--format", "json"])
+    (issue,) = json.loads(missing.stdout)["issues"]
+    assert issue["message"] == "Berkas tidak dapat dibaca: berkas atau folder tidak ditemukan"
+    english = runner.invoke(
+        app, ["validate", str(tmp_path / "nope.csv"), "--format", "json", "--lang", "en"]
+    )
+    assert json.loads(english.stdout)["issues"][0]["message"] == (
+        "File cannot be read: file or folder not found"
+    )
