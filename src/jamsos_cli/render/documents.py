@@ -1,13 +1,26 @@
 """The one JSON document of each command (``--format json``), built here and nowhere else:
 what cron jobs and scripts read. ``write`` prints it: one document on stdout, UTF-8, nothing
 else there. Messages inside are in the run's language; personal data masked unless
-``--show-pii`` (``render.mask``)."""
+``--show-pii`` (``render.mask``).
+
+A big table of a document (the ``issues`` of a million-row run: a million findings or more)
+is a Polars frame among its top-level values, and is written without a Python object per
+row. Built the obvious way (``DataFrame.to_dicts()`` then ``json.dumps``) that is a dict per
+finding: most of the run's time and three times its memory. Here the small part of the
+document still goes through ``json.dumps``; each table's rows are encoded by Polars
+(``struct.json_encode`` escapes exactly as ``json.dumps(..., ensure_ascii=False)`` does),
+laid out with the same indentation a slice of rows at a time, and leave Polars as UTF-8
+bytes straight to stdout. The document is byte for byte what ``json.dumps`` of it with each
+table as ``table.to_dicts()`` gives (``ensure_ascii=False, indent=2``).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +34,99 @@ if TYPE_CHECKING:
     from jamsos_cli.dedupe import DedupeResult
     from jamsos_cli.findings import Summary
 
+ROWS_PER_CHUNK = 50_000  # table rows encoded at a time: bounds the text held in memory
+
 
 def write(doc: dict[str, Any], *, indent: int | None = 2) -> None:
-    """Print the document on stdout (every command's JSON goes through here)."""
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=indent) + "\n")
+    """Print the document on stdout (every command's JSON goes through here), as it is made
+    (a JSON report of a million findings is ~300 MB): straight to stdout's bytes when stdout
+    is UTF-8, else through its encoding."""
+    out = sys.stdout
+    binary = getattr(out, "buffer", None)
+    if (out.encoding or "").lower().replace("-", "") != "utf8":
+        binary = None
+    out.flush()
+    for chunk in chunks(doc, indent=indent):
+        if binary is not None:
+            binary.write(chunk)
+        else:
+            out.write(bytes(chunk).decode("utf-8"))
+    if binary is not None:
+        binary.write(b"\n")
+        binary.flush()
+    else:
+        out.write("\n")
+
+
+def chunks(doc: dict[str, Any], *, indent: int | None = 2) -> Iterator[bytes | memoryview]:
+    """The UTF-8 bytes of ``json.dumps(doc, ensure_ascii=False, indent=indent)``, in pieces,
+    where a top-level value that is a Polars frame stands for ``frame.to_dicts()``."""
+    tables = {key: value for key, value in doc.items() if _is_frame(value)}
+    if tables and indent != 2:
+        raise ValueError("a document with tables is laid out with indent=2")
+    holes = {key: f"jamsos-table-{uuid.uuid4().hex}" for key in tables}  # in no text of doc
+    text = json.dumps(
+        {key: holes.get(key, value) for key, value in doc.items()},
+        ensure_ascii=False,
+        indent=indent,
+    )
+    for key, table in tables.items():  # the holes come in the document's key order
+        head, text = text.split(json.dumps(holes[key]), 1)
+        yield head.encode("utf-8")
+        yield from _table_chunks(table)
+    yield text.encode("utf-8")
+
+
+def _is_frame(value: Any) -> bool:
+    """A Polars frame (without importing Polars: ``jamsos decrees`` runs without it)."""
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(value, pl.DataFrame)
+
+
+def _table_chunks(table: pl.DataFrame) -> Iterator[bytes | memoryview]:
+    """A list of objects at depth 1 of an ``indent=2`` document: ``[`` ... ``  ]``."""
+    import polars as pl
+
+    if table.height == 0:
+        yield b"[]"
+        return
+    for name, dtype in table.schema.items():
+        # the types whose JSON Polars writes as Python does (floats are not: 1e+16 vs 1e16)
+        if not (dtype.is_integer() or dtype in (pl.String, pl.Boolean)):
+            raise TypeError(f"column {name!r} ({dtype}): only text, integers and booleans")
+    items = table.lazy().select(_object_expr(table.columns))
+    yield b"[\n"
+    for offset in range(0, table.height, ROWS_PER_CHUNK):
+        # one object per "line", written by Polars' CSV writer as it is (no quoting, one
+        # column): the text never becomes a Python string
+        buf = io.BytesIO()
+        chunk = items.slice(offset, ROWS_PER_CHUNK).collect()
+        chunk.write_csv(buf, include_header=False, quote_style="never", line_terminator=",\n")
+        last = offset + ROWS_PER_CHUNK >= table.height
+        yield buf.getbuffer()[: -2 if last else None]  # no comma after the last
+    yield b"\n  ]"
+
+
+def _object_expr(columns: list[str]) -> pl.Expr:
+    """Each row as ``json.dumps`` lays out an object at depth 2 (keys indented 6 spaces)."""
+    import polars as pl
+
+    parts: list[pl.Expr] = []
+    for i, name in enumerate(columns):
+        lead = "    {\n" if i == 0 else ",\n"
+        parts += [pl.lit(f"{lead}      {json.dumps(name, ensure_ascii=False)}: "), _value(name)]
+    parts.append(pl.lit("\n    }"))
+    return pl.concat_str(parts)
+
+
+def _value(name: str) -> pl.Expr:
+    """The column's value as JSON (``null`` for a null): Polars encodes ``{"name":value}``,
+    and the key is cut off."""
+    import polars as pl
+
+    prefix = len(json.dumps({name: None}, ensure_ascii=False, separators=(",", ":"))) - len("null}")
+    encoded = pl.struct(pl.col(name)).struct.json_encode()
+    return encoded.str.slice(prefix).str.strip_suffix("}")
 
 
 def validate(
@@ -34,13 +136,14 @@ def validate(
     show_pii: bool,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``jamsos validate``: ``summary`` (with ``extra``) and ``issues``."""
+    """``jamsos validate``: ``summary`` (with ``extra``) and ``issues`` (a table: written by
+    Polars, never a dict per finding)."""
     from jamsos_cli.render.findings import issues_for_output
 
     doc: dict[str, Any] = {"summary": summary.as_dict()}
     if extra:
         doc["summary"].update(extra)
-    doc["issues"] = issues_for_output(findings, lang, show_pii).to_dicts()
+    doc["issues"] = issues_for_output(findings, lang, show_pii)
     return doc
 
 
@@ -91,7 +194,7 @@ def dedupe(result: DedupeResult, lang: Lang, show_pii: bool) -> dict[str, Any]:
     return {
         "summary": summary(result),
         "pairs": pairs.to_dicts(),
-        "issues": issues_for_output(file_level, lang, show_pii).to_dicts(),
+        "issues": issues_for_output(file_level, lang, show_pii),
     }
 
 
