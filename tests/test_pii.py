@@ -278,3 +278,20 @@ def test_app_has_no_command_left_out() -> None:
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
     assert names == {"validate", "decrees", "template", "build-batch", "ledger", "dedupe"}
+
+
+def test_masks_hide_the_middle_of_values_of_every_length() -> None:
+    """NIK: first and last 4 kept (short values: first 2); phone: first 4 and last 3 (short
+    values: all hidden); the stars are as many as the hidden characters, up to a 1,000-digit
+    cell pasted into a NIK column."""
+    import polars as pl
+
+    from jamsos_cli.render.mask import mask_nik_expr, mask_phone_expr
+
+    values = ["7" * n for n in [*range(0, 70), 1000]] + ["2171ÄÖ56789012345"]
+    frame = pl.DataFrame({"v": values})
+    masked = frame.select(nik=mask_nik_expr(pl.col("v")), phone=mask_phone_expr(pl.col("v")))
+    for v, hidden, phone in zip(values, masked["nik"], masked["phone"], strict=True):
+        n = len(v)
+        assert hidden == (v[:4] + "*" * (n - 8) + v[-4:] if n >= 9 else v[:2] + "*" * max(n - 2, 0))
+        assert phone == (v[:4] + "*" * (n - 7) + v[-3:] if n >= 8 else "*" * n)

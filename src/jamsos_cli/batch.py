@@ -33,9 +33,8 @@ from jamsos_cli.ledger import Period
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
     crash_point,
+    csv_header_and_body,
     fsync_dir,
-    neutralise,
-    neutralise_frame,
     sha256_file,
     sync_in_background,
     write_atomic,
@@ -298,8 +297,7 @@ def _write_csv_parts(
     hashed from its bytes instead of read back, and written straight into the staging folder
     (published whole, so no temporary file per part) with the fsyncs in the background. At a
     million rows (a thousand parts) the fixed cost per file was most of the writing time."""
-    body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
-    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
+    header, body = csv_header_and_body(frame)
     head = header.write_csv(include_header=False).encode("utf-8")
     written = []
     with sync_in_background() as sync:

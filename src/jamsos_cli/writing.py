@@ -24,6 +24,7 @@ folder itself is published by one rename once every file in it is durable (``bat
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import shutil
@@ -283,6 +284,20 @@ def workbook(tmp: Path, **options: Any) -> xlsxwriter.Workbook:
     return wb
 
 
+def csv_header_and_body(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The header row (as a one-row frame) and the body of a CSV, every column text and
+    formula-neutralised (the header too: a rejects file repeats the sender's headers); the
+    rejects writer and the batch writer share it."""
+    import polars as pl
+
+    body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
+    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
+    return header, body
+
+
+CSV_ROWS_PER_ENCODE = 100_000  # rows turned into text at a time for a non-UTF-8 file
+
+
 def write_csv(
     frame: pl.DataFrame,
     target: Path,
@@ -291,21 +306,27 @@ def write_csv(
     encoding: str = "utf-8",
     delimiter: str = ",",
 ) -> Path:
-    """A CSV file of text columns, formula-neutralised (the header row too: a rejects file
-    repeats the sender's headers), in the given encoding (``utf-8-sig``: with a BOM) and
-    delimiter."""
-    import polars as pl
+    """A CSV file of text columns, formula-neutralised (``csv_header_and_body``), in the given
+    encoding (``utf-8-sig``: with a BOM) and delimiter.
 
-    body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
-    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
-    safe = pl.concat([header, body])
+    UTF-8 goes from Polars to the file as it is; another encoding (a sender's cp1252) is
+    encoded a slice of rows at a time, never the whole file as one Python string."""
+    header, body = csv_header_and_body(frame)
+    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
 
     def write(tmp: Path) -> None:
-        if encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
-            safe.write_csv(tmp, separator=delimiter, include_header=False)
-            return
-        text = safe.write_csv(separator=delimiter, include_header=False)
-        tmp.write_bytes(text.encode(encoding, errors="replace"))
+        with open(tmp, "wb") as fh:
+            if utf8:
+                for part in (header, body):
+                    part.write_csv(fh, separator=delimiter, include_header=False)
+                return
+            encoder = codecs.getincrementalencoder(encoding)(errors="replace")  # one BOM
+            slices = (
+                body.slice(i, CSV_ROWS_PER_ENCODE)
+                for i in range(0, body.height, CSV_ROWS_PER_ENCODE)
+            )
+            for part in (header, *slices):
+                fh.write(encoder.encode(part.write_csv(separator=delimiter, include_header=False)))
 
     return write_atomic(target, write, mode)
 

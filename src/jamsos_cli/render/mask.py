@@ -13,8 +13,19 @@ NIK_FIELDS = frozenset({"nik", "family_head_nik"})
 PHONE_FIELDS = frozenset({"phone"})
 
 
+_STARS = "*" * 32  # longer than any NIK or phone's hidden part
+
+
 def _stars(n: pl.Expr) -> pl.Expr:
-    return pl.lit("*").repeat_by(n.clip(0)).list.join("")
+    """``n`` stars: a slice of a literal; a list of stars joined only for a huge cell (a
+    list per finding made the masking of a million findings 3x slower)."""
+    n = n.clip(0)
+    huge = pl.when(n > len(_STARS)).then(n)  # null elsewhere: no list made
+    return (
+        pl.when(n <= len(_STARS))
+        .then(pl.lit(_STARS).str.slice(0, n))
+        .otherwise(pl.lit("*").repeat_by(huge).list.join(""))
+    )
 
 
 def mask_nik_expr(expr: pl.Expr) -> pl.Expr:
