@@ -9,7 +9,9 @@ a dict for duplicate NIKs. The rules are jamsos' own, read from the same data (t
 and month names of ``schemas/normalise.toml``, the region codes and names, the decree's roles,
 age range and excluded occupations), so it does the same work as ``jamsos validate --decree``
 without the near-duplicate search and without reporting (it prints counts by code as JSON).
-``--limit`` checks only the first N rows (to extrapolate on a big roster).
+``--limit`` checks only the first N rows (to extrapolate on a big roster). ``--core`` (no
+``--decree``) does only the core checks the other peers do (``peer_core``): no region names,
+no role, occupation or age rules.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def role_key(text: str | None) -> str | None:
 class Context:
     """What every row's rules read: compiled patterns, code sets, names, the decree."""
 
-    def __init__(self, decree_id: str, as_of: date) -> None:
+    def __init__(self, decree_id: str | None, as_of: date) -> None:
         r = normalise_rules()
         self.r = r
         self.as_of = as_of
@@ -70,6 +72,9 @@ class Context:
         self.not_digits = re.compile("[^0-9]")
         regions = reg.load()
         self.sets = regions.sets
+        self.core = decree_id is None
+        if self.core:
+            return
         self.decree = load_decree(decree_id)
         self.city = regions.city(self.decree.city_code)
         self.city_digits = self.decree.city_code.replace(".", "")
@@ -145,6 +150,11 @@ class RosterRow(BaseModel):
         codes: list[str] = []
         nik, nik_date = check_nik(self.nik, codes)
         birth = check_person(self, nik_date, codes)
+        self.nik_clean = nik
+        self.identity = (CTX.not_letters.sub("", (self.name or "").upper()), birth)
+        if CTX.core:
+            self.codes = tuple(codes)
+            return self
         codes += region_codes(self.kecamatan, self.kelurahan)
         codes += role_codes(self.role, self.occupation)
         if birth is not None:
@@ -155,8 +165,6 @@ class RosterRow(BaseModel):
         if nik is not None and nik[:4] != CTX.city_digits:
             codes.append("NIK_OUTSIDE_CITY")
         self.codes = tuple(codes)
-        self.nik_clean = nik
-        self.identity = (CTX.not_letters.sub("", (self.name or "").upper()), birth)
         return self
 
 
@@ -302,7 +310,9 @@ def main() -> None:
     global CTX
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("roster")
-    ap.add_argument("--decree", required=True)
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--decree")
+    mode.add_argument("--core", action="store_true", help="only the core checks")
     ap.add_argument("--as-of", default=date.today().isoformat())
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()

@@ -50,6 +50,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # the roster generator is a test tool: tests/synthetic.py
 DATA = HERE / "data"
 OUT = HERE / "out"
 RESULTS = OUT / "results.json"
@@ -60,12 +61,35 @@ TIME = Path("/usr/bin/time")
 
 DECREE = "perwako-batam-30-2025"  # no quota: every eligible row goes into the batch
 GROUP = "transport"
+CITY_DIGITS = "2171"  # Kota Batam, the decree's city
 AS_OF = "2025-06-01"
 START = "2025-06"
 SEED = 2025
 CHUNK = 1_000_000  # rows generated at a time for the biggest rosters
 TIMEOUT_S = 15 * 60  # a command still running after this is stopped and reported
 MAX_RSS_GIB = 16  # ... or one holding more memory than this (the machine has 24 GiB, shared)
+
+
+# The rosters (``kind``):
+# - batam: the benchmark roster, transport workers of Kota Batam, ~2% planted defects;
+# - rejected: a roster sent under the wrong decree, ten columns, most rows rejected: 53% of
+#   the people have another group's role (ROLE_NOT_ELIGIBLE), 19% an age outside 18-64
+#   (AGE_OUT_OF_RANGE, NIK re-encoded to match), drawn independently (~63% rejected);
+# - nation: people of every province and regency (NIK regions drawn over all 7,285
+#   kecamatan, weighted by their number of kelurahan/desa), no domicile columns (a city
+#   judges domicile, a nation-wide roster has none), checked without a decree.
+KINDS = ("batam", "rejected", "nation")
+REJECTED_FIELDS = ("row_number", "nik", "name", "birth_place", "birth_date", "sex",
+                   "kelurahan", "kecamatan", "phone", "role")  # fmt: skip
+REJECTED_ROLE, REJECTED_AGE = 0.53, 0.19
+NATION_DROPS = ("kelurahan", "kecamatan")
+
+# What is timed on a set (``commands``):
+# floor, validate (text), validate-json, validate-rejects, validate-core (no decree: the
+# core checks the peers do, and the near-duplicate search), build-batch, and the peers
+# pydantic / pandera / frictionless (core checks only).
+FULL = ("floor", "validate", "validate-json", "validate-rejects", "validate-core",
+        "build-batch", "pydantic", "pandera", "pandera-bare", "frictionless")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,22 +99,31 @@ class Bench:
     name: str
     rows: int  # people before duplicates are added
     fmt: str  # csv | xlsx
+    commands: tuple[str, ...]
+    kind: str = "batam"
     repeat: int | None = None  # None: the --repeat option
-    build: bool = True
-    baseline: bool = True
 
     @property
     def path(self) -> Path:
-        return DATA / f"roster_{_short(self.rows)}.{self.fmt}"
+        tail = "" if self.kind == "batam" else f"_{self.kind}"
+        return DATA / f"roster_{_short(self.rows)}{tail}.{self.fmt}"
+
+    @property
+    def decree(self) -> str | None:
+        """The decree validate and build-batch run under (none for a nation-wide roster)."""
+        return None if self.kind == "nation" else DECREE
 
 
 SETS = {
-    "csv-100k": Bench("csv-100k", 100_000, "csv"),
-    "csv-1m": Bench("csv-1m", 1_000_000, "csv"),
-    "xlsx-100k": Bench("xlsx-100k", 100_000, "xlsx", baseline=False),
-    "csv-10m": Bench("csv-10m", 10_000_000, "csv", repeat=1, build=False, baseline=False),
-}
-ORDER = ["csv-100k", "csv-1m", "xlsx-100k", "startup", "csv-10m"]
+    "csv-100k": Bench("csv-100k", 100_000, "csv", ("floor", "validate", "build-batch",
+                                                   "pydantic", "pandera")),
+    "csv-1m": Bench("csv-1m", 1_000_000, "csv", FULL),
+    "csv-1m-rejected": Bench("csv-1m-rejected", 1_000_000, "csv", FULL, kind="rejected"),
+    "xlsx-100k": Bench("xlsx-100k", 100_000, "xlsx", ("floor", "validate", "build-batch")),
+    "csv-10m-nation": Bench("csv-10m-nation", 10_000_000, "csv", ("floor", "validate"),
+                            kind="nation", repeat=1),
+}  # fmt: skip
+ORDER = ["csv-100k", "csv-1m", "csv-1m-rejected", "xlsx-100k", "startup", "csv-10m-nation"]
 
 
 def _short(n: int) -> str:
@@ -106,6 +139,9 @@ def _generator_stamp(bench: Bench) -> str:
     for p in (ROOT / "tests/synthetic.py", ROOT / "tests/synthetic.toml"):
         h.update(p.read_bytes())
     h.update(f"{bench.rows}:{bench.fmt}:{SEED}:{GROUP}:{CHUNK}:fresh-serials".encode())
+    if bench.kind != "batam":
+        h.update(f"{bench.kind}:{REJECTED_FIELDS}:{REJECTED_ROLE}:{REJECTED_AGE}".encode())
+        h.update(f"{NATION_DROPS}".encode())
     return h.hexdigest()[:16]
 
 
@@ -121,7 +157,7 @@ def ensure_data(bench: Bench, log) -> dict:
     log(f"generating {bench.path.name} ({bench.rows:,} people) ...")
     t0 = time.perf_counter()
     cmd = [sys.executable, str(Path(__file__)), "_generate", str(bench.rows), bench.fmt]
-    cmd += [str(bench.path)]
+    cmd += [str(bench.path), bench.kind]
     subprocess.run(cmd, check=True)
     meta = json.loads(meta_path.read_text())
     meta["stamp"] = stamp
@@ -131,11 +167,10 @@ def ensure_data(bench: Bench, log) -> dict:
     return meta
 
 
-def _generate(rows: int, fmt: str, path: Path) -> None:
+def _generate(rows: int, fmt: str, path: Path, kind: str = "batam") -> None:
     """Child process: write the roster and its ``.meta.json`` (rows, bytes, planted codes)."""
     import polars as pl
 
-    sys.path.insert(0, str(ROOT))  # the generator is a test tool: tests/synthetic.py
     from tests import synthetic as syn
 
     planted: dict[str, int] = {}
@@ -149,10 +184,25 @@ def _generate(rows: int, fmt: str, path: Path) -> None:
     def chunk(k: int, n: int) -> pl.DataFrame:
         nonlocal used
         people = syn.generate_people(n, seed=SEED + 2 * k, group=GROUP)
-        if k:  # chunks are drawn independently: re-draw the serials another chunk took
+        if kind == "rejected":
+            people = _wrong_decree(people, seed=SEED + 2 * k)
+        elif kind == "nation":
+            people = _nationwide(people, seed=SEED + 2 * k)
+        if k or kind != "batam":  # re-draw the serials another chunk (or person) took
             people = people.with_columns(nik=_fresh_serials(people.get_column("nik"), used))
         used = pl.concat([used, people.get_column("nik").cast(pl.Int64)])
-        return syn.mess_up(people, seed=SEED + 2 * k + 1, spreadsheet=fmt == "xlsx")
+        fields = {"rejected": REJECTED_FIELDS, "nation": None, "batam": None}[kind]
+        if kind == "nation":
+            fields = [f for f in syn.ROSTER_COLUMNS if f not in NATION_DROPS]
+        return syn.mess_up(people, seed=SEED + 2 * k + 1, spreadsheet=fmt == "xlsx", fields=fields)
+
+    def header_map(messy: pl.DataFrame) -> dict[str, str]:
+        headers = syn.default_headers(messy)
+        if kind == "rejected":
+            return {f: h for f, h in headers.items() if f in REJECTED_FIELDS}
+        if kind == "nation":
+            return {f: h for f, h in headers.items() if f not in NATION_DROPS}
+        return headers
 
     total = 0
     if fmt == "xlsx":
@@ -166,7 +216,7 @@ def _generate(rows: int, fmt: str, path: Path) -> None:
             for k, start in enumerate(range(0, rows, CHUNK)):
                 messy = chunk(k, min(CHUNK, rows - start))
                 count(messy)
-                headers = syn.default_headers(messy)
+                headers = header_map(messy)
                 body = messy.with_columns(
                     (pl.col("row_number").cast(pl.Int64) + total).cast(pl.Utf8)
                 ).select([pl.col(f).alias(h) for f, h in headers.items()])
@@ -175,6 +225,82 @@ def _generate(rows: int, fmt: str, path: Path) -> None:
                 del messy, body
     meta = {"rows": total, "bytes": path.stat().st_size, "planted": dict(sorted(planted.items()))}
     path.with_name(path.name + ".meta.json").write_text(json.dumps(meta, indent=2))
+
+
+def _wrong_decree(people, seed: int):
+    """``people`` as a roster sent under the wrong decree: ``REJECTED_ROLE`` of them with a
+    role another decree covers (or none does), ``REJECTED_AGE`` re-dated to an age outside
+    18-64, their NIK re-encoded to the new birth date (drawn independently)."""
+    import numpy as np
+    import polars as pl
+
+    from tests import synthetic as syn
+
+    cfg = syn.config()
+    rng = np.random.default_rng(seed)
+    n = people.height
+    others = [r for r, spec in cfg["roles"].items() if spec["group"] != GROUP]
+    others += cfg["defect_values"]["ineligible_roles"]
+    role = np.where(
+        rng.random(n) < REJECTED_ROLE,
+        np.array(others, dtype=object)[rng.integers(0, len(others), n)],
+        np.array(people.get_column("role").to_list(), dtype=object),
+    )
+    # ages of the bands AGE_OUT_OF_RANGE defects use, a day of the year at random
+    bands = cfg["defect_values"]["age_out"]
+    weights = np.array([w for _, _, w in bands], dtype=float)
+    band = rng.choice(len(bands), n, p=weights / weights.sum())
+    lo = np.array([b[0] for b in bands])[band]
+    hi = np.array([b[1] for b in bands])[band]
+    years = lo + (rng.random(n) * (hi - lo + 1)).astype(int)
+    as_of = cfg["as_of"]
+    born = pl.Series(
+        np.datetime64(as_of) - (years * 365.25 + rng.integers(1, 365, n)).astype("timedelta64[D]")
+    ).cast(pl.Date)
+    redate = pl.Series(rng.random(n) < REJECTED_AGE)
+    out = people.with_columns(
+        role=pl.Series(role.tolist(), dtype=pl.Utf8),
+        birth_date=pl.when(redate).then(born).otherwise(pl.col("birth_date")),
+    )
+    b = pl.col("birth_date")
+    day = b.dt.day().cast(pl.Int64) + (pl.col("sex") == "P").cast(pl.Int64) * 40
+    ddmmyy = pl.format(
+        "{}{}{}",
+        day.cast(pl.Utf8).str.zfill(2),
+        b.dt.month().cast(pl.Utf8).str.zfill(2),
+        (b.dt.year() % 100).cast(pl.Utf8).str.zfill(2),
+    )
+    nik = pl.col("nik")
+    return out.with_columns(
+        nik=pl.when(redate).then(nik.str.slice(0, 6) + ddmmyy + nik.str.slice(12)).otherwise(nik)
+    )
+
+
+def _nationwide(people, seed: int):
+    """``people`` spread over the country: the NIK of everyone first issued in Batam gets a
+    kecamatan of all Indonesia instead (weighted by its kelurahan/desa, a stand-in for its
+    population); those issued elsewhere or under a former code keep theirs."""
+    import numpy as np
+    import polars as pl
+
+    from jamsos_cli.resources import schema_file
+
+    ref = pl.read_csv(schema_file("reference", "wilayah_kemendagri.csv"), infer_schema=False)
+    kec = (
+        ref.filter(pl.col("tingkat") == "kelurahan_desa")
+        .group_by(pl.col("kode").str.slice(0, 8).alias("kec"))
+        .len()
+        .sort("kec")
+    )
+    weights = kec.get_column("len").to_numpy().astype(float)
+    codes = kec.get_column("kec").str.replace_all(".", "", literal=True).to_numpy()
+    rng = np.random.default_rng(seed)
+    drawn = pl.Series(codes[rng.choice(len(codes), people.height, p=weights / weights.sum())])
+    city = CITY_DIGITS
+    nik = pl.col("nik")
+    return people.with_columns(
+        nik=pl.when(nik.str.starts_with(city)).then(pl.lit(drawn) + nik.str.slice(6)).otherwise(nik)
+    )
 
 
 def _fresh_serials(niks, used):
@@ -270,52 +396,100 @@ def _group_rss_kb(pgid: int) -> int:
     return total
 
 
-def _commands(bench: Bench, run_dir: Path, baseline_rows: int | None) -> dict[str, list[str]]:
-    py, jamsos, f = sys.executable, str(BIN / "jamsos"), str(bench.path)
+PEERS_VENV = DATA / "venv-peers"
+PEERS_REQUIREMENTS = HERE / "requirements-peers.txt"
+PEERS = ("pydantic", "pandera", "frictionless")
+JAMSOS = ("validate", "validate-json", "validate-rejects", "validate-core", "build-batch")
+# Rows a slow per-row peer checks on a big roster (a prefix; its time is scaled up).
+PREFIX_ROWS = {"frictionless": 200_000}
+
+
+def ensure_peers(log) -> Path:
+    """The peers' own virtual environment (``requirements-peers.txt``, and jamsos without its
+    dependencies, for the rule data): created once, again when the requirements change."""
+    py = PEERS_VENV / "bin" / "python"
+    stamp = PEERS_VENV / "requirements.sha256"
+    want = hashlib.sha256(PEERS_REQUIREMENTS.read_bytes()).hexdigest()
+    if py.exists() and stamp.exists() and stamp.read_text() == want:
+        return py
+    log(f"installing the peers into {PEERS_VENV.relative_to(ROOT)} ...")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEERS_VENV)], check=True)
+    pip = [str(py), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "-r", str(PEERS_REQUIREMENTS)], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
+    stamp.write_text(want)
+    return py
+
+
+def _commands(bench: Bench, run_dir: Path, limits: dict[str, int]) -> dict[str, list[str]]:
+    """What is timed on ``bench``: command name → argv. jamsos runs through
+    ``timed_jamsos.py`` (the console script's entry, the near-duplicate search timed)."""
+    py, f = sys.executable, str(bench.path)
+
+    def jamsos(what: str, *args: str) -> list[str]:
+        return [py, str(HERE / "timed_jamsos.py"), str(run_dir / f"{what}.timings.json"), *args]
+
+    decree = ["--decree", bench.decree] if bench.decree else []
+    validate = ["validate", f, *decree, "--as-of", AS_OF]
+    peers_py = str(PEERS_VENV / "bin" / "python")
     cmds = {
         "floor": [py, str(HERE / "floor_read.py"), bench.fmt, f],
-        "validate": [jamsos, "validate", f, "--decree", DECREE, "--as-of", AS_OF],
-    }
-    if bench.build:
-        cmds["build-batch"] = [
-            jamsos, "build-batch", f, "--decree", DECREE, "--start", START,
+        "validate": jamsos("validate", *validate),
+        "validate-json": jamsos("validate-json", *validate, "--format", "json"),
+        "validate-rejects": jamsos(
+            "validate-rejects", *validate, "--rejects", str(run_dir / "rejects.csv")
+        ),
+        "validate-core": jamsos("validate-core", "validate", f, "--as-of", AS_OF),
+        "build-batch": jamsos(
+            "build-batch", "build-batch", f, *decree, "--start", START,
             "--out", str(run_dir / "out"), "--ledger", str(run_dir / "ledger.sqlite"),
             "--batch-format", "csv",
-        ]  # fmt: skip
-    if bench.baseline:
-        cmds["pydantic"] = [py, str(HERE / "baseline_pydantic.py"), f, "--decree", DECREE]
-        cmds["pydantic"] += ["--as-of", AS_OF]
-        if baseline_rows is not None:
-            cmds["pydantic"] += ["--limit", str(baseline_rows)]
-    return cmds
+        ),
+        "pydantic": [py, str(HERE / "baseline_pydantic.py"), f, "--core"],
+        "pandera": [peers_py, str(HERE / "peer_pandera.py"), f],
+        "pandera-bare": [peers_py, str(HERE / "peer_pandera.py"), f, "--bare"],
+        "frictionless": [peers_py, str(HERE / "peer_frictionless.py"), f],
+    }  # fmt: skip
+    for what, rows in limits.items():
+        cmds[what] += ["--limit", str(rows)]
+    return {what: cmds[what] for what in bench.commands}
 
 
 def run_set(bench: Bench, repeat: int, baseline_max: int, log) -> dict:
     meta = ensure_data(bench, log)
     rows = meta["rows"]
-    prefix = baseline_max if bench.baseline and rows > baseline_max else None
+    if any(c.startswith(("pandera", "frictionless")) for c in bench.commands):
+        ensure_peers(log)
+    limits = {w: n for w, n in {**PREFIX_ROWS, "pydantic": baseline_max}.items()
+              if w in bench.commands and rows > n}  # fmt: skip
     runs: dict[str, list[dict]] = {}
     for r in range(repeat):
         run_dir = OUT / "runs" / f"{bench.name}-{r}"
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True)
-        for what, cmd in _commands(bench, run_dir, prefix).items():
-            result = timed(cmd, run_dir / f"{what}.out")
-            result["stdout_tail"] = _tail(run_dir / f"{what}.out")
+        for what, cmd in _commands(bench, run_dir, limits).items():
+            out = run_dir / f"{what}.out"
+            result = timed(cmd, out)
+            result["stdout_tail"] = _tail(out)
             if result.get("stopped") or result["code"] not in (0, 1):
                 result["stderr_tail"] = _tail(run_dir / f"{what}.err")
+            spent = run_dir / f"{what}.timings.json"
+            if spent.exists():
+                result.update(json.loads(spent.read_text()))
             runs.setdefault(what, []).append(result)
             log(f"  {bench.name} {what} run {r + 1}/{repeat}: {_fmt_run(result)}")
-        # the batch files and the ledger are as big as the input: keep only the reports
-        shutil.rmtree(run_dir / "out", ignore_errors=True)
-        for db in run_dir.glob("ledger.sqlite*"):
-            db.unlink()
+            # the outputs as big as the input (JSON report, rejects, batch files, ledger) go
+            for big in (out, run_dir / "rejects.csv"):
+                if big.exists() and big.stat().st_size > 2**20:
+                    big.unlink()
+            shutil.rmtree(run_dir / "out", ignore_errors=True)
+            for db in run_dir.glob("ledger.sqlite*"):
+                db.unlink()
     out = {"rows": rows, "bytes": meta["bytes"], "planted": meta.get("planted", {}), "cmds": {}}
     for what, results in runs.items():
-        out["cmds"][what] = _summary(results, rows if what != "pydantic" or prefix is None
-                                     else prefix)  # fmt: skip
-        if what == "pydantic" and prefix is not None:
-            out["cmds"][what]["extrapolated_from"] = prefix
+        out["cmds"][what] = _summary(results, limits.get(what, rows))
+        if what in limits:
+            out["cmds"][what]["extrapolated_from"] = limits[what]
     out["date"] = date.today().isoformat()
     return out
 
@@ -331,7 +505,8 @@ def _tail(path: Path, lines: int = 40) -> str:
 def _fmt_run(r: dict) -> str:
     if r.get("stopped"):
         return f"{r['stopped'].upper()} (load {r['load']})"
-    return f"{r['wall']:.2f} s, {r['rss_mib']:,.0f} MiB, exit {r['code']}, load {r['load']}"
+    near = f", near-duplicates {r['neardup_s']:.2f} s" if r.get("neardup_calls") else ""
+    return f"{r['wall']:.2f} s, {r['rss_mib']:,.0f} MiB, exit {r['code']}, load {r['load']}{near}"
 
 
 def _summary(results: list[dict], rows: int) -> dict:
@@ -339,7 +514,9 @@ def _summary(results: list[dict], rows: int) -> dict:
     if not ok:
         return {"failed": True, "runs": results}
     walls = [r["wall"] for r in ok]
+    near = [r["neardup_s"] for r in ok if r.get("neardup_calls")]
     return {
+        **({"neardup_s": round(statistics.median(near), 3)} if near else {}),
         "median_s": round(statistics.median(walls), 3),
         "min_s": min(walls),
         "max_s": max(walls),
@@ -390,37 +567,46 @@ def machine() -> dict:
         "python-calamine": metadata.version("python-calamine"),
         "platform": platform.platform(),
         "time_source": "/usr/bin/time -v" if TIME.exists() else "os.wait4 rusage",
+        "peers": _peer_versions(),
     }
 
 
-def _rate(rows: int, seconds: float) -> str:
-    return f"{rows / seconds:,.0f}"
+def _peer_versions() -> dict[str, str]:
+    """The peers' versions, as installed in their own environment (none when absent)."""
+    py = PEERS_VENV / "bin" / "python"
+    if not py.exists():
+        return {}
+    code = "from importlib.metadata import version as v; print(v('pandera'), v('frictionless'))"
+    found = subprocess.run([str(py), "-c", code], capture_output=True, text=True)
+    if found.returncode:
+        return {}
+    pandera, frictionless = found.stdout.split()
+    return {"pandera": pandera, "frictionless-py": frictionless}
 
 
-def _cmd_row(name: str, what: str, res: dict, cmd: dict, floor: dict | None) -> str:
-    if cmd.get("failed"):
-        run = cmd["runs"][-1]
-        why = run.get("stopped") or f"failed (exit {run['code']})"
-        return f"| {name} | {what} | {res['rows']:,} | {why} | | | | | {run['load']} |"
-    secs = cmd["median_s"]
-    rows = res["rows"]
-    note = ""
-    if "extrapolated_from" in cmd:
-        secs = secs * rows / cmd["extrapolated_from"]
-        note = f" (×{rows / cmd['extrapolated_from']:g} of a {cmd['extrapolated_from']:,}-row run)"
-    ratio = f"{secs / floor['median_s']:.2f}×" if floor and not floor.get("failed") else ""
-    loads = "–".join(f"{x:.1f}" for x in (min(cmd["loads"]), max(cmd["loads"])))
-    peak = f"{cmd['peak_mib']:,.0f}" + (" (prefix)" if note else "")
-    return (
-        f"| {name} | {what}{note} | {rows:,} | {secs:.2f} | {_rate(rows, secs)} | {peak} | "
-        f"{ratio} | {cmd['runs']} | {loads} |"
-    )
+LABELS = {
+    "floor": "floor: bare read of the file",
+    "validate": "`validate` (text report)",
+    "validate-json": "`validate --format json`",
+    "validate-rejects": "`validate --rejects r.csv`",
+    "validate-core": "`validate` without a decree (core checks + near-duplicates)",
+    "build-batch": "`build-batch` (CSV batches, fresh ledger)",
+    "pydantic": "peer: pydantic v2, a model per row (core checks)",
+    "pandera": "peer: pandera, Polars backend (core checks)",
+    "pandera-bare": "peer: pandera, cells as typed (ISO dates only, no cleaning)",
+    "frictionless": "peer: frictionless-py (core checks)",
+}
+COMMAND_ORDER = list(LABELS)
+ROSTERS = {
+    "batam": "the benchmark roster: ~2% planted defects",
+    "rejected": "mostly rejected: ten columns, sent under the wrong decree",
+    "nation": "spread like a nation: NIKs of every province and regency, no decree",
+}
 
 
 def _secs(res: dict | None, what: str) -> float | None:
-    if not res:
-        return None
-    cmd = res["cmds"].get(what)
+    """Median seconds of ``what`` on a set (scaled up when it ran on a prefix)."""
+    cmd = (res or {}).get("cmds", {}).get(what)
     if not cmd or cmd.get("failed"):
         return None
     secs = cmd["median_s"]
@@ -434,102 +620,135 @@ def _peak(res: dict | None, what: str) -> float | None:
     return None if not cmd or cmd.get("failed") else cmd["peak_mib"]
 
 
+def _cmd_row(what: str, res: dict) -> str:
+    cmd = res["cmds"][what]
+    label = LABELS.get(what, what)
+    if cmd.get("failed"):
+        run = cmd["runs"][-1]
+        why = run.get("stopped") or f"failed (exit {run['code']})"
+        return f"| {label} | {why} | | | | | {run['load']} |"
+    secs, floor = _secs(res, what), _secs(res, "floor")
+    if "extrapolated_from" in cmd:
+        label += f" (first {cmd['extrapolated_from']:,} rows, time scaled)"
+    ratio = f"{secs / floor:.2f}×" if floor else ""
+    near = f"{cmd['neardup_s']:.2f}" if "neardup_s" in cmd else ""
+    loads = "–".join(f"{x:.1f}" for x in (min(cmd["loads"]), max(cmd["loads"])))
+    peak = f"{cmd['peak_mib']:,.0f}" + (" (prefix)" if "extrapolated_from" in cmd else "")
+    return f"| {label} | {secs:.2f} | {ratio} | {peak} | {near} | {cmd['runs']} | {loads} |"
+
+
+def _ratio_target(text: str, a: float | None, b: float | None, limit: float, unit=""):
+    measured = f"{a / b:.2f}× ({a:.2f} s vs {b:.2f} s)" if a and b else "–"
+    return text, measured, a / b <= limit if a and b else None
+
+
 def targets(results: dict) -> list[tuple[str, str, str]]:
-    """(target, measured, verdict) for each target of issue 7."""
-    out = []
-
-    def verdict(ok: bool | None) -> str:
-        return "not measured" if ok is None else ("**holds**" if ok else "**missed**")
-
-    m1 = results.get("csv-1m")
-    v, f, p, b = (_secs(m1, w) for w in ("validate", "floor", "pydantic", "build-batch"))
-    out.append(
-        ("validate 1M ≤ 2× bare read floor",
-         f"{v / f:.2f}× ({v:.2f} s vs {f:.2f} s)" if v and f else "–",
-         verdict(v / f <= 2 if v and f else None))
-    )  # fmt: skip
-    out.append(
-        ("validate 1M ≥ 10× faster than pydantic per row",
-         f"{p / v:.1f}× faster ({v:.2f} s vs {p:.2f} s)" if v and p else "–",
-         verdict(p / v >= 10 if v and p else None))
-    )  # fmt: skip
-    peak = _peak(m1, "validate")
-    out.append(
-        ("validate 1M peak RSS < 2 GiB",
-         f"{peak:,.0f} MiB" if peak else "–",
-         verdict(peak < 2048 if peak else None))
-    )  # fmt: skip
-    out.append(
-        ("build-batch 1M (csv, fresh ledger) < 3× validate",
-         f"{b / v:.2f}× ({b:.2f} s)" if b and v else "–",
-         verdict(b / v < 3 if b and v else None))
-    )  # fmt: skip
-    m10 = results.get("csv-10m")
+    """(target, measured, verdict) for each target (issue 18, and issue 7's still in force)."""
+    out: list[tuple[str, str, bool | None]] = []
+    for name in ("csv-1m", "csv-1m-rejected"):
+        res = results.get(name)
+        f = _secs(res, "floor")
+        for what, label in (("validate", "text"), ("validate-json", "JSON")):
+            v = _secs(res, what)
+            out.append(_ratio_target(f"{name}: validate {label} ≤ 4× floor", v, f, 4))
+            peak = _peak(res, what)
+            out.append((f"{name}: validate {label} peak < 1.5 GiB",
+                        f"{peak:,.0f} MiB" if peak else "–",
+                        peak < 1536 if peak else None))  # fmt: skip
+        b, v = _secs(res, "build-batch"), _secs(res, "validate")
+        out.append(_ratio_target(f"{name}: build-batch ≤ 2× validate", b, v, 2))
+        core, pandera = _secs(res, "validate-core"), _secs(res, "pandera")
+        out.append(
+            _ratio_target(f"{name}: validate without a decree ≤ pandera (same core checks, "
+                          "plus near-duplicates)", core, pandera, 1)
+        )  # fmt: skip
+        p = _secs(res, "pydantic")
+        out.append((f"{name}: validate without a decree ≥ 10× faster than pydantic per row",
+                    f"{p / core:.1f}× faster ({core:.2f} s vs {p:.2f} s)" if p and core else "–",
+                    p / core >= 10 if p and core else None))  # fmt: skip
+    m10 = results.get("csv-10m-nation")
     v10, peak10 = _secs(m10, "validate"), _peak(m10, "validate")
     stopped = bool(m10) and m10["cmds"].get("validate", {}).get("failed")
+    near = (m10 or {}).get("cmds", {}).get("validate", {}).get("neardup_s")
     out.append(
-        ("validate 10M completes, peak RSS < 8 GiB",
-         "stopped/failed" if stopped else (f"{v10:.1f} s, {peak10:,.0f} MiB" if v10 else "–"),
-         verdict(False if stopped else (peak10 < 8192 if v10 else None)))
+        ("csv-10m-nation: validate completes, peak < 8 GiB",
+         "stopped/failed" if stopped else (
+             f"{v10:.1f} s (near-duplicates {near:.1f} s), {peak10:,.0f} MiB" if v10 else "–"),
+         False if stopped else (peak10 < 8192 if v10 else None))
     )  # fmt: skip
     x = results.get("xlsx-100k")
-    vx, fx = _secs(x, "validate"), _secs(x, "floor")
     out.append(
-        ("validate XLSX 100k ≤ 3× calamine read with cell types",
-         f"{vx / fx:.2f}× ({vx:.2f} s vs {fx:.2f} s)" if vx and fx else "–",
-         verdict(vx / fx <= 3 if vx and fx else None))
+        _ratio_target("xlsx-100k: validate ≤ 3× calamine read with cell types",
+                      _secs(x, "validate"), _secs(x, "floor"), 3)
     )  # fmt: skip
     st = results.get("startup", {})
     for what in ("--help", "decrees"):
         s = st.get(what, {}).get("median_s")
-        out.append(
-            (f"`jamsos {what}` < 0.5 s", f"{s:.3f} s" if s else "–",
-             verdict(s < 0.5 if s else None))
-        )  # fmt: skip
-    return out
+        out.append((f"`jamsos {what}` < 0.5 s", f"{s:.3f} s" if s else "–", s < 0.5 if s else None))
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("**holds**" if ok else "**missed**")
+
+    return [(t, m, verdict(ok)) for t, m, ok in out]
 
 
 def render(results: dict) -> str:
     mach = results.get("machine", machine())
     dates = sorted({r["date"] for k, r in results.items() if isinstance(r, dict) and "date" in r})
+    versions = ", ".join(f"{k} {v}" for k, v in mach.get("peers", {}).items())
     lines = [
         "# Benchmarks",
         "",
         f"Measured {', '.join(dates) or date.today().isoformat()} on {mach['cores']} cores, "
         f"{mach['memory_gib']:g} GiB RAM, Python {mach['python']}, polars {mach['polars']}, "
-        f"pydantic {mach['pydantic']}, python-calamine {mach['python-calamine']} "
-        f"({mach['platform']}), a virtual machine whose speed drifts by up to ±20% between "
-        "runs of the same command, so compare ratios within one set. The load column is the "
-        "1-minute load average at the start of the runs (2 cores: above ~1 the figures are "
-        "slowed by other work).",
+        f"pydantic {mach['pydantic']}, python-calamine {mach['python-calamine']}"
+        + (f", {versions}" if versions else "")
+        + f" ({mach['platform']}), a virtual machine shared with other work whose speed "
+        "drifts by up to ±20% between runs of the same command, so compare ratios within one "
+        "set. The load column is the 1-minute load average at the start of the runs (2 cores: "
+        "above ~1 the figures are slowed by other work).",
         "",
         "Reproduce with `python benchmarks/run.py` (see `benchmarks/README.md`). Every "
         "command is a whole process (start-up, imports, reading, output), timed from outside: "
-        f"wall seconds (median of the runs) and peak RSS ({mach['time_source']}).",
+        f"wall seconds (median of the runs) and peak RSS ({mach['time_source']}); × floor is "
+        "the command's seconds over the floor's in the same set. The near-duplicate column is "
+        "the part of the command's seconds spent in the near-duplicate search (timed inside "
+        "the process, `benchmarks/timed_jamsos.py`).",
         "",
-        f"Rosters: synthetic transport workers of Kota Batam (`tests/synthetic.py`, seed "
-        f"{SEED}), ~2% planted defects of every SPEC §4 kind, ~1% people typed twice, ~15% NIKs "
-        f"issued outside the city (a `NIK_OUTSIDE_CITY` warning each). `validate` and "
-        f"`build-batch` run under `--decree {DECREE}` (no quota) with `--as-of {AS_OF}` / "
-        f"`--start {START}`; build-batch writes CSV batch files of 1,000 rows into a fresh "
-        "folder with a fresh ledger. The floor is a bare `polars.read_csv` of the same file "
-        "(all columns as text) or, for XLSX, python-calamine reading the sheet with cell types, "
-        "each in its own process. `pydantic` is `benchmarks/baseline_pydantic.py`: the same "
-        "core checks with a pydantic v2 model per row (no near-duplicate search). The 10M "
-        "roster is generated in 1M-row chunks (people typed twice within a chunk; NIK serials "
-        "re-drawn so that chunks share no NIK).",
-        "",
-        "| set | command | rows | seconds | rows/s | peak MiB | × floor | runs | load |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        f"Rosters: synthetic transport workers (`tests/synthetic.py`, seed {SEED}), ~2% "
+        "planted defects of every SPEC §4 kind, ~1% people typed twice. The benchmark roster "
+        "lives in Kota Batam (~15% NIKs issued elsewhere, a `NIK_OUTSIDE_CITY` warning each); "
+        f"the mostly-rejected one has ten columns and is sent under the wrong decree "
+        f"({REJECTED_ROLE:.0%} of the people with another group's role, {REJECTED_AGE:.0%} "
+        "aged outside 18–64, drawn independently); the nation-wide one has the NIKs of every "
+        "province and regency (kecamatan weighted by their number of kelurahan/desa), no "
+        f"domicile columns, and is checked without a decree. `validate` and `build-batch` run "
+        f"under `--decree {DECREE}` (no quota) with `--as-of {AS_OF}` / `--start {START}`; "
+        "build-batch writes CSV batch files of 1,000 rows into a fresh folder with a fresh "
+        "ledger. The floor is a bare `polars.read_csv` of the file (all columns as text) or, "
+        "for XLSX, python-calamine reading the sheet with cell types. The peers do the core "
+        "checks (NIK length, region and birth date; birth date and sex against the NIK; name, "
+        "date, phone; NIK typed twice) with jamsos' rule data, each in its own process, "
+        "installed only for the benchmark (`benchmarks/requirements-peers.txt`): "
+        "`baseline_pydantic.py --core`, `peer_pandera.py`, `peer_frictionless.py`. The 10M "
+        "roster is generated in 1M-row chunks (people typed twice within a chunk; no NIK "
+        "shared between chunks).",
     ]
     for name in ORDER:
         res = results.get(name)
         if not res or name == "startup":
             continue
-        floor = res["cmds"].get("floor")
-        for what in ("floor", "validate", "build-batch", "pydantic"):
-            if what in res["cmds"]:
-                lines.append(_cmd_row(name, what, res, res["cmds"][what], floor))
+        bench = SETS[name]
+        lines += [
+            "",
+            f"**{name}**: {res['rows']:,} rows, {res['bytes'] / 2**20:,.0f} MiB "
+            f"{bench.fmt.upper()}, {ROSTERS[bench.kind]}",
+            "",
+            "| command | seconds | × floor | peak MiB | near-dup s | runs | load |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for what in sorted(res["cmds"], key=COMMAND_ORDER.index):
+            lines.append(_cmd_row(what, res))
     st = results.get("startup")
     if st:
         lines += ["", "Start-up (median of 5 runs):", "", "| command | seconds | peak MiB |"]
@@ -554,7 +773,7 @@ def render(results: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_generate":
-        _generate(int(argv[1]), argv[2], Path(argv[3]))
+        _generate(int(argv[1]), argv[2], Path(argv[3]), *argv[4:5])
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(ORDER), help=f"comma list of {', '.join(ORDER)}")
