@@ -45,8 +45,11 @@ def columns(header: list[str]) -> dict[str, str]:
     return {f: header[i] for f, i in fields.items() if f in CORE_FIELDS}
 
 
-def report(rows: int, counts: Counter) -> None:
-    """What every peer prints: rows checked and findings by code, as JSON."""
+def report(rows: int, counts: Counter, seconds: dict | None = None) -> None:
+    """What every peer prints: rows checked and findings by code (and the seconds of its
+    steps, when it times them), as JSON."""
     doc = {"rows": rows, "by_code": {c: counts[c] for c in CORE_CODES if counts[c]}}
+    if seconds:
+        doc["seconds"] = seconds
     json.dump(doc, sys.stdout, indent=2)
     print()
