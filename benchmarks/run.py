@@ -1,31 +1,31 @@
-"""The jamsos benchmark suite: whole-process timings next to the floor and a per-row baseline.
+"""The jamsos benchmark suite: whole-process timings next to the floor and the peers.
 
-    python benchmarks/run.py                       # everything (the 10M run last), ~30 min
+    python benchmarks/run.py                       # everything (the 10M run last), ~40 min
     python benchmarks/run.py --sets csv-100k,startup --repeat 1     # a quick look
-    python benchmarks/run.py --sets csv-10m        # add the 10M figure to earlier results
-    python benchmarks/run.py --report              # only rewrite docs/benchmarks.md
+    python benchmarks/run.py --sets csv-1m-rejected    # one set, merged into earlier results
+    python benchmarks/run.py --report              # only rewrite docs/benchmarks.md + README
 
 Data: deterministic synthetic rosters of transport workers (``tests/synthetic.py``: valid
-NIKs consistent with birth date and sex, ~15% issued outside Batam, every date / phone / NIK
-spelling senders use, ~2% planted defects of every SPEC §4 kind, ~1% people typed twice),
-written once to ``benchmarks/data/`` (gitignored) and reused while the generator's parameters
-are unchanged. The 10M roster is generated in 1M-row chunks (one chunk needs ~2 GiB), so its
-people typed twice are within a chunk, and NIK serials are re-drawn so chunks share no NIK.
+NIKs consistent with birth date and sex, every date / phone / NIK spelling senders use, ~2%
+planted defects of every SPEC §4 kind, ~1% people typed twice), written once to
+``benchmarks/data/`` (gitignored) and reused while the generator's parameters are unchanged:
+the benchmark roster of Kota Batam, a mostly-rejected one (a roster sent under the wrong
+decree) and a nation-wide one of ten million (see ``KINDS``). The biggest are generated in
+1M-row chunks (one chunk needs ~2 GiB), so people typed twice are within a chunk, and NIK
+serials are re-drawn so chunks share no NIK.
 
 Every command runs in its own process, timed from outside: wall time, and peak RSS from
-``/usr/bin/time -v`` (else ``os.wait4``'s rusage of that child). Per set and run, in turn:
-
-- ``floor``: ``floor_read.py`` — a bare ``polars.read_csv`` of the file (all text), or
-  python-calamine reading the first sheet with cell types (xlsx);
-- ``validate``: ``jamsos validate FILE --decree perwako-batam-30-2025 --as-of 2025-06-01``
-  (text report to a file; near-duplicates included, as a user gets them);
-- ``build-batch``: ``jamsos build-batch FILE --decree ... --start 2025-06 --batch-format csv``
-  into a fresh output folder with a fresh ledger (default ``--max-rows`` 1000 per file);
-- ``pydantic``: ``baseline_pydantic.py`` — the same core checks with a pydantic v2 model per
-  row (CSV sets; above ``--baseline-max-rows`` it runs on a prefix and is extrapolated).
+``/usr/bin/time -v`` (else ``os.wait4``'s rusage of that child). Per set and run, in turn,
+the commands of the set (``Bench.commands``; ``benchmarks/README.md`` says what each is):
+the floor (a bare read of the file), jamsos' validate (text, JSON, rejects, without a
+decree) and build-batch through ``timed_jamsos.py`` (the near-duplicate search timed
+inside), and the peers doing the core checks: the pydantic baseline, pandera's Polars
+backend and frictionless-py, installed into their own environment
+(``requirements-peers.txt``), never into jamsos'.
 
 The medians, the load average (1 min) at each run and the machine go to
-``benchmarks/out/results.json`` (sets run later are merged in) and ``docs/benchmarks.md``.
+``benchmarks/out/results.json`` (sets run later are merged in), ``docs/benchmarks.md`` and
+the README's Performance section.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ DATA = HERE / "data"
 OUT = HERE / "out"
 RESULTS = OUT / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"  # its "## Performance" section is DOC
 ANALYSIS = HERE / "analysis.md"  # appended to DOC as it is
 BIN = Path(sys.executable).parent
 TIME = Path("/usr/bin/time")
@@ -784,7 +785,9 @@ def main(argv: list[str] | None = None) -> None:
         default=1_500_000,
         help="pydantic baseline: above this many rows, time a prefix and extrapolate",
     )
-    ap.add_argument("--report", action="store_true", help="only rewrite docs/benchmarks.md")
+    ap.add_argument(
+        "--report", action="store_true", help="only rewrite docs/benchmarks.md and the README's"
+    )
     ap.add_argument("--fresh", action="store_true", help="forget earlier results")
     args = ap.parse_args(argv)
 
@@ -809,8 +812,19 @@ def main(argv: list[str] | None = None) -> None:
                 results[name] = run_set(bench, repeat, args.baseline_max_rows, log)
             RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(render(results), encoding="utf-8")
-    log(f"wrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+    doc = render(results)
+    DOC.write_text(doc, encoding="utf-8")
+    README.write_text(readme_with(README.read_text(encoding="utf-8"), doc), encoding="utf-8")
+    log(f"wrote {DOC.relative_to(ROOT)}, README.md's Performance and {RESULTS.relative_to(ROOT)}")
+
+
+def readme_with(readme: str, doc: str) -> str:
+    """``readme`` whose "## Performance" section is ``doc`` one heading level down."""
+    body = doc.split("\n", 1)[1]  # without "# Benchmarks"
+    body = re.sub(r"^(#+) ", r"#\1 ", body, flags=re.MULTILINE)
+    start = readme.index("\n## Performance\n") + 1
+    end = readme.index("\n## ", start + 1) + 1
+    return readme[:start] + "## Performance\n" + body.rstrip("\n") + "\n\n" + readme[end:]
 
 
 if __name__ == "__main__":
