@@ -74,7 +74,7 @@ def main() -> None:
                   infer_schema=False), n)  # fmt: skip
     del floor
     table = timed("read: read_roster (parse, strip, footers)",
-                  lambda: read_roster(args.roster, args.roster), n)  # fmt: skip
+                  lambda: read_roster(Path(args.roster), args.roster), n)  # fmt: skip
     raw = nm._raw([table], None).collect()
     raw = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_rid"))
     print(f"rows {raw.height:,}")
