@@ -51,7 +51,6 @@ def main() -> None:
     n = args.repeat
 
     from jamsos_cli import findings as fnd
-    from jamsos_cli import jsondoc, report
     from jamsos_cli.checks import row_checks
     from jamsos_cli.decrees import load_decree
     from jamsos_cli.duplicates import duplicate_checks
@@ -65,6 +64,9 @@ def main() -> None:
     )
     from jamsos_cli.pipeline import RUN_WIDE_COLUMNS, attach_context, error_rids
     from jamsos_cli.read import read_roster
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.findings import issues_for_output, with_messages
+    from jamsos_cli.render.mask import masked_findings
 
     decree = load_decree(args.decree) if args.decree else None
     as_of = date.fromisoformat(args.as_of)
@@ -134,13 +136,13 @@ def main() -> None:
                      maintain_order=True), n)  # fmt: skip
     print(f"  findings {findings.height:,}")
     summary = timed("report: summarise",
-                    lambda: report.summarise(run_wide, findings, [args.roster]), n)  # fmt: skip
-    masked = timed("report: masked_findings", lambda: report.masked_findings(findings, False), n)
-    timed("report: with_messages", lambda: report.with_messages(masked, "id"), n)
-    issues = report.issues_for_output(findings, "id", False)
-    timed("report: JSON encoding (jsondoc)",
-          lambda: sum(len(c) for c in jsondoc.dumps_chunks({"summary": summary.as_dict()},
-                                                          "issues", issues)), n)  # fmt: skip
+                    lambda: fnd.summarise(run_wide, findings, [args.roster]), n)  # fmt: skip
+    masked = timed("report: masked_findings", lambda: masked_findings(findings, False), n)
+    timed("report: with_messages", lambda: with_messages(masked, "id"), n)
+    issues = issues_for_output(findings, "id", False)
+    timed("report: JSON encoding (render.documents)",
+          lambda: sum(len(c) for c in documents.chunks({"summary": summary.as_dict(),
+                                                        "issues": issues})), n)  # fmt: skip
     print(f"CPU of the pipeline's steps (no double counting): "
           f"{sum(v for k, v in STEPS.items() if _counted(k)):.2f} s")  # fmt: skip
 
