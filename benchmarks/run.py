@@ -56,7 +56,7 @@ DATA = HERE / "data"
 OUT = HERE / "out"
 RESULTS = OUT / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
-README = ROOT / "README.md"  # its "## Performance" section is DOC
+README_SCRIPT = ROOT / "scripts" / "readme.py"  # writes DOC into the README's Performance
 ANALYSIS = HERE / "analysis.md"  # appended to DOC as it is
 BIN = Path(sys.executable).parent
 TIME = Path("/usr/bin/time")
@@ -837,17 +837,9 @@ def main(argv: list[str] | None = None) -> None:
     DOC.parent.mkdir(parents=True, exist_ok=True)
     doc = render(results)
     DOC.write_text(doc, encoding="utf-8")
-    README.write_text(readme_with(README.read_text(encoding="utf-8"), doc), encoding="utf-8")
+    # the README's generated parts have one writer, its Performance section among them
+    subprocess.run([sys.executable, str(README_SCRIPT)], check=True)
     log(f"wrote {DOC.relative_to(ROOT)}, README.md's Performance and {RESULTS.relative_to(ROOT)}")
-
-
-def readme_with(readme: str, doc: str) -> str:
-    """``readme`` whose "## Performance" section is ``doc`` one heading level down."""
-    body = doc.split("\n", 1)[1]  # without "# Benchmarks"
-    body = re.sub(r"^(#+) ", r"#\1 ", body, flags=re.MULTILINE)
-    start = readme.index("\n## Performance\n") + 1
-    end = readme.index("\n## ", start + 1) + 1
-    return readme[:start] + "## Performance\n" + body.rstrip("\n") + "\n\n" + readme[end:]
 
 
 if __name__ == "__main__":

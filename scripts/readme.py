@@ -1,6 +1,8 @@
 """Rewrite the generated parts of README.md, as sqlite-utils does with cog: the command
-reference from ``--help`` and the findings table from schemas/codes.toml and the English
-text catalogue. Run it after changing a command, an option, a code or a message:
+reference from ``--help``, the findings table from schemas/codes.toml and the English text
+catalogue, and the Performance section from docs/benchmarks.md (which benchmarks/run.py
+writes, then runs this script). Run it after changing a command, an option, a code or a
+message:
 
     python scripts/readme.py          # rewrites README.md in place
     python scripts/readme.py --check  # exit 1 when README.md is not what it would write
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+BENCHMARKS = README.parent / "docs" / "benchmarks.md"  # written by benchmarks/run.py
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)"
     r"(<!-- END GENERATED: (?P=name) -->)",
@@ -83,7 +86,14 @@ def findings() -> str:
     return "\n".join(rows) + "\n"
 
 
-SECTIONS = {"commands": commands, "findings": findings}
+def performance() -> str:
+    """The last benchmark run's report (docs/benchmarks.md) without its title, its headings
+    one level down (they sit under the README's "## Performance")."""
+    body = BENCHMARKS.read_text(encoding="utf-8").split("\n", 1)[1]
+    return re.sub(r"^(#+) ", r"#\1 ", body, flags=re.MULTILINE).strip("\n") + "\n"
+
+
+SECTIONS = {"commands": commands, "findings": findings, "performance": performance}
 
 
 def render(text: str) -> str:

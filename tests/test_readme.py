@@ -71,8 +71,9 @@ def test_listing_decrees_does_not_import_the_engine() -> None:
 
 
 def test_the_generated_parts_are_what_the_script_writes() -> None:
-    """The command reference (from --help) and the findings table (from codes.toml and the
-    text catalogue) are generated: `python scripts/readme.py` after changing them."""
+    """The command reference (from --help), the findings table (from codes.toml and the
+    text catalogue) and the Performance section (from docs/benchmarks.md, which
+    benchmarks/run.py writes) are generated: `python scripts/readme.py` after changing them."""
     import importlib.util
 
     path = Path(__file__).resolve().parents[1] / "scripts" / "readme.py"
@@ -81,4 +82,5 @@ def test_the_generated_parts_are_what_the_script_writes() -> None:
     spec.loader.exec_module(script)
     assert "<!-- BEGIN GENERATED: commands -->" in README
     assert "<!-- BEGIN GENERATED: findings -->" in README
+    assert "## Performance\n\n<!-- BEGIN GENERATED: performance -->" in README
     assert script.render(README) == README, "README.md drifted: run python scripts/readme.py"
