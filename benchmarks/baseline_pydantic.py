@@ -32,6 +32,7 @@ from jamsos_cli import regions as reg
 from jamsos_cli.decrees import load_decree, negations
 from jamsos_cli.headers import match_headers
 from jamsos_cli.normalise import rules as normalise_rules
+from jamsos_cli.phones import LANDLINE, MOBILE, classify
 
 WARNINGS = {"NIK_DISTRICT_UNKNOWN", "PHONE_FORMAT", "NIK_OUTSIDE_CITY"}
 FIELDS = (
@@ -65,7 +66,8 @@ class Context:
         self.date = _re(r.date_pattern)
         self.phone_intl = _re(r.phone.international)
         self.phone_zero = _re(r.phone.missing_zero)
-        self.phone_valid = _re(r.phone.valid)
+        self.phone_region = r.phone.region
+        self.phone_foreign = _re(r.phone.foreign)
         self.phone_blank = _re(r.phone.blank)
         self.letter = re.compile(r"[^\W\d_]")
         self.not_letters = re.compile("[^A-Z]")
@@ -228,7 +230,11 @@ def check_person(row: RosterRow, nik_date: tuple | None, codes: list[str]) -> da
     if row.phone is not None:
         digits = c.phone_intl.sub("0", c.not_digits.sub("", row.phone), count=1)
         digits = c.phone_zero.sub("08", digits, count=1)
-        if not c.phone_valid.search(digits) and not c.phone_blank.search(row.phone):
+        foreign = c.phone_foreign.search(row.phone) is not None
+        kind = classify(digits, c.phone_region) if digits and not foreign else "unknown"
+        if kind == LANDLINE:
+            codes.append("PHONE_LANDLINE")
+        elif kind != MOBILE and not c.phone_blank.search(row.phone):
             codes.append("PHONE_FORMAT")
     return birth
 

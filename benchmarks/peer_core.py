@@ -3,8 +3,9 @@
 The core checks (issue 18): NIK missing / not 16 digits / unknown region / impossible birth
 date, birth date missing or unreadable and its agreement with the NIK, sex unreadable and its
 agreement with the NIK, name missing, phone unreadable, NIK typed twice. The data is jamsos'
-own (``schemas/normalise.toml``, the region reference, the header aliases), read through
-jamsos' loaders, so every peer accepts the same spellings jamsos does.
+own (``schemas/normalise.toml``, the region reference, the header aliases, and for phones
+libphonenumber's data as ``jamsos_cli.phones`` reads it), read through jamsos' loaders, so
+every peer accepts the same spellings jamsos does.
 """
 
 from __future__ import annotations
@@ -27,6 +28,36 @@ def rules():
     from jamsos_cli.normalise import rules as normalise_rules
 
     return normalise_rules()
+
+
+def phone_kind_expr(cleaned, typed):
+    """libphonenumber's kind of each phone (a Polars expression), as jamsos reads its data
+    (``jamsos_cli.phones``): ``cleaned`` is the number as 0xx digits, ``typed`` the cell (a
+    foreign prefix, +65..., is "unknown" whatever the digits)."""
+    import polars as pl
+
+    from jamsos_cli import phones
+
+    r = rules().phone
+    kind = phones.kind_expr(phones.national_number(cleaned), r.region)
+    return pl.when(typed.str.contains(r.foreign)).then(pl.lit("unknown")).otherwise(kind)
+
+
+def phone_kind(digits: str, typed: str) -> str:
+    """The same verdict for one phone, through libphonenumber itself."""
+    import re
+
+    from jamsos_cli import phones
+
+    r = rules().phone
+    if not digits or re.search(r.foreign, typed):
+        return "unknown"
+    return phones.classify(digits, r.region)
+
+
+# A phone that is neither is PHONE_FORMAT; a landline is PHONE_LANDLINE, a warning outside
+# the core checks.
+PHONE_KINDS_OK = ("mobile", "fixed_line")
 
 
 @cache

@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from frictionless import Check, Checklist, Resource, Schema, errors
-from peer_core import columns, regency_codes, report, rules
+from peer_core import PHONE_KINDS_OK, columns, phone_kind, regency_codes, report, rules
 
 
 class CoreRow(Check):
@@ -42,7 +42,6 @@ class CoreRow(Check):
         self.not_digits = re.compile("[^0-9]")
         self.intl = re.compile(r.phone.international)
         self.zero = re.compile(r.phone.missing_zero)
-        self.valid = re.compile(r.phone.valid)
         self.blank = re.compile(r.phone.blank)
         self.letter = re.compile(r"[^\W\d_]")
         self.regency = regency_codes()
@@ -109,7 +108,8 @@ class CoreRow(Check):
         if text is not None:
             digits = self.intl.sub("0", self.not_digits.sub("", text), count=1)
             digits = self.zero.sub("08", digits, count=1)
-            if not self.valid.match(digits) and not self.blank.match(text):
+            ok = phone_kind(digits, text) in PHONE_KINDS_OK
+            if not ok and not self.blank.match(text):
                 codes.append("PHONE_FORMAT")
         for code in codes:
             yield errors.RowConstraintError.from_row(row, note=code)

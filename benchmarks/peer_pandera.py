@@ -21,7 +21,7 @@ from collections import Counter
 import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
-from peer_core import columns, regency_codes, report, rules
+from peer_core import PHONE_KINDS_OK, columns, phone_kind_expr, regency_codes, report, rules
 
 NIK16 = r"^[0-9]{16}$"
 
@@ -165,7 +165,7 @@ def schema() -> pa.DataFrameSchema:
             _frame_check(
                 "PHONE_FORMAT",
                 pl.col("phone_text").is_null()
-                | pl.col("phone").str.contains(r.phone.valid)
+                | phone_kind_expr(pl.col("phone"), pl.col("phone_text")).is_in(PHONE_KINDS_OK)
                 | pl.col("phone_text").str.contains(r.phone.blank),
             ),
         ],

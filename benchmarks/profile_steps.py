@@ -97,7 +97,7 @@ def main() -> None:
     wide = raw.hstack(places).hstack(texts)
     timed("normalise: NIK stage (per row)", lambda: nm._nik_stage(wide.lazy()).collect(), n)
     staged = nm._nik_stage(wide.lazy()).collect()
-    timed("normalise: person stage (phone, TTL, RT/RW)",
+    timed("normalise: person stage (TTL, RT/RW)",
           lambda: nm._person_stage(staged.lazy()).collect(), n)  # fmt: skip
     frame = nm._person_stage(staged.lazy()).collect()
     timed("normalise: identity stage (dates)",

@@ -41,9 +41,10 @@ REGION6 = [
     "990101",  # no such province
 ]  # fmt: skip
 MONTH_WORDS = {
-    1: ["Januari", "Jan", "January"], 2: ["Februari", "Pebruari", "Peb", "Feb"],
-    3: ["Maret", "Mar", "March"], 4: ["April", "Apr"], 5: ["Mei", "May"],
-    6: ["Juni", "Jun"], 7: ["Juli", "Jul"], 8: ["Agustus", "Agt", "Ags", "Agu", "Aug"],
+    1: ["Januari", "Jan", "January", "Djanuari"], 2: ["Februari", "Pebruari", "Peb", "Feb"],
+    3: ["Maret", "Mar", "March"], 4: ["April", "Apr"], 5: ["Mei", "May", "Mai"],
+    6: ["Juni", "Jun", "Djuni"], 7: ["Juli", "Jul", "Djuli"],
+    8: ["Agustus", "Agt", "Ags", "Agu", "Aug", "Ag"],
     9: ["September", "Sep", "Sept"], 10: ["Oktober", "Okt", "Oct"],
     11: ["November", "Nopember", "Nop", "Nov"], 12: ["Desember", "Des", "Dec"],
 }  # fmt: skip
@@ -115,7 +116,11 @@ def dates(draw) -> str | None:
     month = draw(st.one_of(st.sampled_from([0, 2, 13]), st.integers(1, 12)))
     day = draw(st.one_of(st.sampled_from([0, 29, 30, 31, 32]), st.integers(1, 28)))
     form = draw(st.sampled_from(["iso", "dmy/", "dmy-", "dmy.", "name", "name-", "serial",
-                                 "datetime", "yy", "junk", "none"]))  # fmt: skip
+                                 "datetime", "yy", "junk", "none", "weekday"]))  # fmt: skip
+    if form == "weekday":  # CLDR's full Indonesian form: "Senin, 12 Mei 1980"
+        weekday = draw(st.sampled_from(["Senin", "Selasa, ", "RABU,", "Kamis.", "Jum'at,", "Sen"]))
+        word = draw(st.sampled_from(MONTH_WORDS.get(month, ["Baz"])))
+        return f"{weekday} {day} {word} {year}" + draw(st.sampled_from(["", "-yy"]))
     if form == "serial":
         try:
             serial = (dt.date(year, max(month, 1), max(day, 1)) - dt.date(1899, 12, 30)).days
@@ -143,10 +148,12 @@ def dates(draw) -> str | None:
 
 @st.composite
 def phones(draw) -> str | None:
-    digits = "8" + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=5,
-                                         max_size=14)))  # fmt: skip
+    # mobiles (08...), but also landlines (0778, 021), toll-free 0800, premium 0809, 084x...
+    lead = draw(st.sampled_from(["8", "8", "8", "80", "84", "2", "21", "7", "77", "6", "1", "9"]))
+    digits = lead + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=5,
+                                          max_size=14)))  # fmt: skip
     form = draw(st.sampled_from(["0", "62", "+62 ", "+62 (0)", "bare", "dashed", "paren",
-                                 "junk", "dash", "none"]))  # fmt: skip
+                                 "junk", "dash", "none", "+65 "]))  # fmt: skip
     return {
         "0": "0" + digits,
         "62": "62" + digits,
@@ -155,6 +162,7 @@ def phones(draw) -> str | None:
         "bare": digits,
         "dashed": "0" + digits[:3] + "-" + digits[3:7] + "-" + digits[7:],
         "paren": "(0" + digits[:3] + ") " + digits[3:],
+        "+65 ": "+65 " + digits,
         "junk": "tidak ada",
         "dash": "-",
         "none": None,

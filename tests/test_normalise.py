@@ -272,13 +272,18 @@ def test_empty_sex_cell_takes_the_nik_sex():
         ("0812345678901", "0812345678901"),  # 13 digits: the longest
         ("081234567", None),
         ("08123456789012", None),
-        ("0778 123456", None),  # a landline
+        ("0778 123456", "0778123456"),  # a Batam landline: kept (and reported)
+        ("0800 1234 567", None),  # toll-free
+        ("0809 1234 567", None),  # premium-rate (libphonenumber: not a mobile)
+        ("0841 2345 678", None),  # no operator has 084x
         ("+65 8123 4567", None),  # Singapore
         ("tidak ada", None),
     ],
 )
 def test_phone_forms(typed, phone):
-    assert one(phone=typed)["phone"] == phone
+    record = one(phone=typed)
+    assert record["phone"] == phone
+    assert record["phone_landline"] == (typed == "0778 123456")
 
 
 def test_names_are_trimmed_and_keyed_for_identity():

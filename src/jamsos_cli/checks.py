@@ -44,6 +44,7 @@ EMITS = frozenset(
         "DOB_FORMAT",
         "SEX_INVALID",
         "PHONE_FORMAT",
+        "PHONE_LANDLINE",
         "KECAMATAN_UNKNOWN",
         "KELURAHAN_UNKNOWN",
         "KELURAHAN_MISMATCH",
@@ -109,6 +110,7 @@ def _masks(records: pl.DataFrame, regions, sex_column_present: pl.Series | None)
         "PHONE_FORMAT": pl.col("raw_phone").is_not_null()
         & pl.col("phone").is_null()
         & ~pl.col("raw_phone").str.contains(r.phone.blank),
+        "PHONE_LANDLINE": pl.col("phone_landline"),
         "KECAMATAN_UNKNOWN": pl.col("kecamatan").is_not_null() & pl.col("kecamatan_code").is_null(),
         "_KELURAHAN_UNRESOLVED": pl.col("kelurahan").is_not_null()
         & pl.col("kelurahan_code").is_null(),
@@ -171,6 +173,7 @@ def row_checks(
         flag(m, pl.col("NAME_MISSING"), "NAME_MISSING", "name", pl.col("raw_name")),
         flag(m, pl.col("SEX_INVALID"), "SEX_INVALID", "sex", pl.col("raw_sex")),
         flag(m, pl.col("PHONE_FORMAT"), "PHONE_FORMAT", "phone", pl.col("raw_phone")),
+        flag(m, pl.col("PHONE_LANDLINE"), "PHONE_LANDLINE", "phone", pl.col("raw_phone")),
     ]  # fmt: skip
     # Birth-date codes name the column the date came from (its own, or TEMPAT/TGL LAHIR).
     from_ttl = pl.col("_FROM_TTL")

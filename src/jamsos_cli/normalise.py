@@ -23,6 +23,7 @@ The records frame is ``tables.RECORD_SCHEMA``; the columns the checks rely on:
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -32,7 +33,7 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from jamsos_cli import names
+from jamsos_cli import names, phones
 from jamsos_cli.resources import schema_file
 from jamsos_cli.schema import FIELDS
 from jamsos_cli.tables import RECORD_SCHEMA, RosterTable
@@ -57,12 +58,14 @@ class DateRules(_Rules):
     year_max: int
     excel_epoch: date
     serial_digits: int
+    weekdays: list[str]
 
 
 class PhoneRules(_Rules):
     international: str
     missing_zero: str
-    valid: str
+    region: str
+    foreign: str
     blank: str
 
 
@@ -96,7 +99,9 @@ class NormaliseRules(BaseModel):
         )
         time = r"(?:[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:\.[0-9]+)?)?)?"
         serial = rf"(?P<sn>[0-9]{{{self.birth_date.serial_digits}}})(?:\.[0-9]+)?"
-        return rf"^(?:(?:{iso}|{dmy}){time}|{serial})$"
+        days = "|".join(sorted(map(re.escape, self.birth_date.weekdays), key=len, reverse=True))
+        weekday = rf"(?:(?i:{days})\.?(?:,[ ]*|[ ]+))?"
+        return rf"^{weekday}(?:(?:{iso}|{dmy}){time}|{serial})$"
 
     # A combined TEMPAT/TGL LAHIR cell: the place is the text before the first digit.
     ttl_pattern: str = r"^(?P<place>[^0-9]*?)[ ,;/\-]*(?P<date>[0-9].*)?$"
@@ -257,13 +262,10 @@ def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 def _person_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
     r = rules()
-    digits = pl.col("raw_phone").str.replace_all("[^0-9]", "")
-    digits = digits.str.replace(r.phone.international, "0").str.replace(r.phone.missing_zero, "08")
     # Stage 1: each regex once; its results become columns.
     lf = lf.with_columns(
         pl.col("raw_birth_place_date").str.extract_groups(r.ttl_pattern).alias("_ttl"),
         pl.col("raw_rt_rw").str.extract_groups(r.rtrw_pattern).alias("_rtrw"),
-        digits.alias("_digits"),
         pl.col("raw_sex").is_null().alias("sex_from_nik"),
     )
     ttl, rtrw = pl.col("_ttl").struct, pl.col("_rtrw").struct
@@ -273,8 +275,6 @@ def _person_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
             "birth_date_text"
         ),
         pl.coalesce("_birth_place", pl.when(place != "").then(place)).alias("birth_place"),
-        pl.when(pl.col("_digits").str.contains(r.phone.valid)).then(pl.col("_digits"))
-        .alias("phone"),
         pl.coalesce(pl.col("raw_rt"), rtrw.field("rt")).alias("rt"),
         pl.coalesce(pl.col("raw_rw"), rtrw.field("rw")).alias("rw"),
         pl.col("raw_address").alias("address"),
@@ -444,6 +444,34 @@ def per_distinct(
     return [s for result in pl.collect_all(queries) for s in result.get_columns()]
 
 
+def phone_digits(cell: pl.Expr) -> pl.Expr:
+    """A phone cell's digits as a number to dial from Indonesia: +62 / 62 / 0062 become 0,
+    a number starting with 8 (its 0 lost in a spreadsheet) gets it back."""
+    r = rules().phone
+    digits = cell.str.replace_all("[^0-9]", "")
+    return digits.str.replace(r.international, "0").str.replace(r.missing_zero, "08")
+
+
+def _phone_values(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """``phone`` (written 0xx: a mobile, or a landline, then ``phone_landline``) from each
+    distinct phone cell, as libphonenumber's data classifies it (``phones.py``)."""
+    r = rules().phone
+    nsn = phones.national_number(phone_digits(pl.col("raw_phone")))
+    foreign = pl.col("raw_phone").str.contains(r.foreign)
+    lf = lf.with_columns(nsn.alias("_nsn")).with_columns(
+        pl.when(foreign)
+        .then(pl.lit("unknown"))
+        .otherwise(phones.kind_expr(pl.col("_nsn"), r.region))
+        .alias("_kind")
+    )
+    kept = pl.col("_kind").is_in([phones.MOBILE, phones.LANDLINE])
+    return lf.select(
+        "raw_phone",
+        pl.when(kept).then(pl.concat_str(pl.lit("0"), pl.col("_nsn"))).alias("phone"),
+        (pl.col("_kind") == phones.LANDLINE).alias("phone_landline"),
+    )
+
+
 def _adding(*exprs: pl.Expr) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
     return lambda lf: lf.with_columns(exprs)
 
@@ -469,6 +497,7 @@ def _text_values() -> dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]]:
             collapse_ws(pl.col("raw_work_location")).alias("work_location")
         ),
         "raw_birth_place": _adding(collapse_ws(pl.col("raw_birth_place")).alias("_birth_place")),
+        "raw_phone": _phone_values,
     }
 
 

@@ -186,11 +186,16 @@ def _person_findings(row: RosterRowRules, rules: Any, nik_date):
             yield "NIK_SEX_MISMATCH", "sex", row.sex, nik_date[3]
 
     if row.phone is not None:
+        from jamsos_cli.phones import LANDLINE, MOBILE, classify
+
         digits = re.sub("[^0-9]", "", row.phone)
         digits = _re(rules.phone.international).sub("0", digits, count=1)
         digits = _re(rules.phone.missing_zero).sub("08", digits, count=1)
-        plausible = _re(rules.phone.valid).search(digits) is not None
-        if not plausible and _re(rules.phone.blank).search(row.phone) is None:
+        foreign = _re(rules.phone.foreign).search(row.phone) is not None
+        kind = classify(digits, rules.phone.region) if digits and not foreign else "unknown"
+        if kind == LANDLINE:
+            yield "PHONE_LANDLINE", "phone", row.phone, None
+        elif kind != MOBILE and _re(rules.phone.blank).search(row.phone) is None:
             yield "PHONE_FORMAT", "phone", row.phone, None
 
 

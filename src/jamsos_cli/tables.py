@@ -123,7 +123,8 @@ RECORD_SCHEMA = pl.Schema(
         "sex_from_nik": pl.Boolean,  # the roster gave no sex for the row
         "nik_birth_date": pl.Date,  # the NIK's birth date, century from the roster's date
         "nik_sex": pl.Utf8,  # L/P from the NIK's day
-        "phone": pl.Utf8,  # 08xx form, null if missing or implausible
+        "phone": pl.Utf8,  # 0xx form of a mobile (08xx) or a landline, null if missing or not one
+        "phone_landline": pl.Boolean,  # the phone is a landline (libphonenumber), not a mobile
         "phone_numeric": pl.Boolean,
         "address": pl.Utf8,
         "rt": pl.Utf8,
