@@ -226,7 +226,10 @@ def test_only_the_presentation_and_the_command_line_render() -> None:
 
 # ------------------------------------------------------------------------- finding codes
 
-STEPS = ("read", "pipeline", "checks", "eligibility", "duplicates", "neardup", "build")
+STEPS = (
+    "read", "layout", "limits", "pipeline", "checks", "eligibility", "duplicates", "neardup",
+    "build",
+)  # fmt: skip
 
 
 def _code_literals(path: Path, codes: set[str]) -> set[str]:

@@ -270,10 +270,9 @@ def test_person_with_name_and_birth_date_but_no_nik_is_never_a_footer(tmp_path: 
 
 
 def test_no_header_found(tmp_path: Path) -> None:
-    t = read(write(tmp_path / "noheader.csv", ["A;B;C", "1;2;3", f"{BUDI};Budi;L"]))
-    assert (t.headers, t.fields, t.header_row) == ([], {}, 0)
-    assert t.frame.height == 0
-    assert set(read_mod.EXTRA) <= set(t.frame.columns)
+    with refused(RosterReadError, "No header row found in the first 50 rows") as err:
+        read(write(tmp_path / "noheader.csv", ["A;B;C", "1;2;3", f"{BUDI};Budi;L"]))
+    assert (err.value.code, err.value.finding_detail()) == ("HEADER_NOT_FOUND", ("50", None))
 
 
 def test_wide_and_huge_cells_read(tmp_path: Path) -> None:
@@ -339,13 +338,15 @@ def test_missing_file_and_wrong_type(tmp_path: Path) -> None:
         read(tmp_path / "notes.txt")
 
 
-def test_file_larger_than_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rules = read_mod.reading_rules()
-    small = rules.model_copy(update={"limits": rules.limits.model_copy(update={"max_csv_mb": 1})})
-    monkeypatch.setattr(read_mod, "reading_rules", lambda: small)
+def test_file_larger_than_the_limit(tmp_path: Path) -> None:
+    limits = read_mod.reading_rules().limits.model_copy(update={"max_csv_mb": 1})
     p = write(tmp_path / "big.csv", ["NIK;NAMA"] + [f"{BUDI};Budi"] * 60_000)
-    with refused(RosterReadError, "too large"):
-        read(p)
+    with refused(RosterReadError, "reading limit max_csv_mb = 1 MB: this file has 2 MB") as err:
+        read_roster(p, p.name, None, limits)
+    assert (err.value.code, err.value.finding_detail()) == (
+        "FILE_TOO_LARGE",
+        ("max_csv_mb = 1 MB", "2 MB"),
+    )
 
 
 # ---------------------------------------------------------------------------- workbooks
@@ -581,8 +582,12 @@ def test_bad_inputs_are_refused(tmp_path: Path) -> None:
         expand_inputs([str(tmp_path / "gone.csv")])
     assert err.value.file == str(tmp_path / "gone.csv")
     (tmp_path / "roster.pdf").write_bytes(b"%PDF")
-    with refused(RosterReadError, "not a roster file type"):
+    with refused(RosterReadError, "a PDF document, not a roster") as err:
         expand_inputs([str(tmp_path / "roster.pdf")])
+    assert (err.value.code, err.value.finding_detail()) == ("FILE_NOT_A_ROSTER", ("PDF", None))
+    (tmp_path / "notes.txt").write_text("NIK;NAMA\n")
+    with refused(RosterReadError, "not a roster file type", key="read.file_type"):
+        expand_inputs([str(tmp_path / "notes.txt")])
 
 
 def test_frame_contract(kelurahan_csv: Path) -> None:

@@ -71,8 +71,10 @@ from jamsos_cli.texts import ref
 from jamsos_cli.writing import crash_point, new_private_dir, private_folder, sha256_file
 
 if TYPE_CHECKING:
+    from jamsos_cli.config import InputRule
     from jamsos_cli.decrees import Decree
-    from jamsos_cli.pipeline import RunResult
+    from jamsos_cli.headers import Limits
+    from jamsos_cli.pipeline import RunResult, Steps
 
 # The finding codes this step emits (the checks against the ledger):
 # tests/test_house.py holds each step to its list, and all the lists to codes.toml.
@@ -102,6 +104,9 @@ class BuildRequest:
     city_code: str = "21.71"
     file_mode: int = 0o600
     lang: str = "id"
+    inputs: list[InputRule] = field(default_factory=list)  # config [[inputs]]: role, sheet
+    limits: Limits | None = None  # reading limits (None: as shipped)
+    steps: Steps | None = None  # where the run is, for a display (render.progress.shown)
 
 
 @dataclass
@@ -174,6 +179,9 @@ def _run(
         known=ledger.known(),
         decisions=ledger.decisions(),  # pairs reviewed with jamsos dedupe --decisions
         all_columns=True,  # the batch files are written from the accepted records
+        inputs=req.inputs,
+        limits=req.limits,
+        steps=req.steps,
     )
     run = run_checks(req.rosters, options)
     result = BuildResult(

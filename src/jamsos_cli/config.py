@@ -6,18 +6,36 @@ every command line. Unknown keys are an error: a typo must not silently fall bac
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from jamsos_cli.errors import JamsosError, data_problems
+from jamsos_cli.headers import Limits, reading_rules
 
 
 class ConfigError(JamsosError):
     """The configuration cannot be used (exit 2)."""
+
+
+class InputRule(BaseModel):
+    """``[[inputs]]``: how to read the roster files whose name matches ``pattern`` (the
+    first matching entry applies), so that one run reads a folder of different lists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str = Field(
+        min_length=1, description="File name pattern, * and ? (case-insensitive): 'rt_*.xlsx'."
+    )
+    role: str | None = Field(None, description="Role of every row of a list with no role column.")
+    sheet: str | None = Field(None, description="Sheet to read.")
+
+    def matches(self, name: str) -> bool:
+        return fnmatch.fnmatchcase(name.casefold(), self.pattern.casefold())
 
 
 class Config(BaseModel):
@@ -33,7 +51,22 @@ class Config(BaseModel):
     quotas: dict[str, int] = Field(
         default_factory=dict, description="Decree id → quota override (0 = unlimited)."
     )
+    limits: Limits = Field(
+        default_factory=lambda: reading_rules().limits,
+        description="Reading limits; any key of schemas/reading.toml [limits] (a real giant).",
+    )
+    inputs: list[InputRule] = Field(
+        default_factory=list, description="Per-file role and sheet, by file name pattern."
+    )
     source: Path | None = Field(None, exclude=True, description="Where this config was read.")
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _over_the_shipped_limits(cls, value: object) -> object:
+        """``[limits]`` names only the limits it raises; the others stay as shipped."""
+        if isinstance(value, dict):
+            return {**reading_rules().limits.model_dump(), **value}
+        return value
 
 
 def load_config(path: Path | None) -> Config:

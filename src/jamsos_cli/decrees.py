@@ -172,6 +172,14 @@ class Decree(_Strict):
     age: AgeRange = Field(description="[age]: min and max, stated in every rule file.")
     premium: Premium = Field(description="[premium]: every figure, stated in every rule file.")
     roles: list[Role] = Field(min_length=1)
+    roles_are: Literal["offices", "occupations"] = Field(
+        "occupations",
+        description=(
+            "offices (ketua RT, kader): a roster's occupation column (PEKERJAAN: Wiraswasta) "
+            "never stands for the role; occupations (ojek, nelayan): it does when there is "
+            "no role column."
+        ),
+    )
     required_fields: list[str] = Field(
         default_factory=list,
         description="Roster fields this decree requires besides role, kelurahan and kecamatan.",

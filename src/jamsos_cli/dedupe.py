@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,8 @@ from jamsos_cli.exitcodes import ExitCode, outcome
 from jamsos_cli.neardup import DEFAULT_MIN_SCORE
 
 if TYPE_CHECKING:
+    from jamsos_cli.config import InputRule
+    from jamsos_cli.headers import Limits
     from jamsos_cli.pipeline import RunResult
 
 # One row per pair, exact and near alike (what --review, JSON and the text table read).
@@ -71,6 +73,8 @@ class DedupeRequest:
     city_code: str = "21.71"
     lang: str = "id"
     file_mode: int = 0o600
+    inputs: list[InputRule] = field(default_factory=list)  # config [[inputs]]: role, sheet
+    limits: Limits | None = None  # reading limits (None: as shipped)
 
 
 @dataclass
@@ -182,6 +186,8 @@ def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
             decisions=decisions if decisions.height else None,
             near_min_score=min_score,
             all_columns=True,
+            inputs=req.inputs,
+            limits=req.limits,
         ),
     )
     return DedupeResult(

@@ -114,6 +114,29 @@ def match_roles(keys: pl.LazyFrame, aliases: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
+def role_from_title(title_rows: list[tuple[int, str]], decree: Decree) -> tuple[str, str] | None:
+    """(role, title) when the rows above a roster's header name exactly one role of the
+    decree ("DAFTAR KETUA RT KELURAHAN TIBAN BARU" → Ketua RT): a role's name or one of its
+    aliases as whole words, never an exact-only spelling (a bare "RT" is an address)."""
+    from jamsos_cli.decrees import role_key
+
+    spellings = [
+        (key, role.name)
+        for role in decree.roles
+        for key in map(role_key, (role.name, *role.aliases))
+        if key
+    ]
+    found: dict[str, str] = {}
+    for _, text in title_rows:
+        words = f" {role_key(text) or ''} "
+        for key, name in spellings:
+            if f" {key} " in words:
+                found.setdefault(name, text)
+    if len(found) != 1:
+        return None
+    return next(iter(found.items()))
+
+
 def _role_lookup(records: pl.DataFrame, decree: Decree, others: list[Decree]) -> pl.DataFrame:
     """Distinct role cells → key, this decree's role, the other decrees that cover it, and
     the excluded group the cell names (computed once per distinct value, joined back)."""

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jamsos_cli.errors import problem
 from jamsos_cli.resources import schema_file
 from jamsos_cli.schema import aliases
 
@@ -32,10 +34,18 @@ class _Rules(BaseModel):
 
 
 class Limits(_Rules):
-    max_csv_mb: int = Field(gt=0)
-    max_workbook_mb: int = Field(gt=0)
-    header_scan_rows: int = Field(gt=0)
-    max_cell_lines: int = Field(gt=0)
+    """What a roster may hold before reading it would exhaust the machine (checked before
+    the work); an office with real giants raises them in the config's ``[limits]``."""
+
+    max_csv_mb: int = Field(gt=0, strict=True)
+    max_workbook_mb: int = Field(gt=0, strict=True)
+    max_line_kb: int = Field(gt=0, strict=True)
+    max_columns: int = Field(gt=0, strict=True)
+    max_csv_cells: int = Field(gt=0, strict=True)
+    max_workbook_xml_mb: int = Field(gt=0, strict=True)
+    max_workbook_cells: int = Field(gt=0, strict=True)
+    header_scan_rows: int = Field(gt=0, strict=True)
+    max_cell_lines: int = Field(gt=0, strict=True)
 
 
 class CsvRules(_Rules):
@@ -55,11 +65,29 @@ class HeaderRules(_Rules):
     key_fields: list[str]
     exact_only: list[str]
     not_fields: list[str]
+    two_row: dict[str, dict[str, str]]
+    sex_ticks: dict[Literal["L", "P"], list[str]]
+
+    @field_validator("two_row")
+    @classmethod
+    def _known_fields(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        from jamsos_cli.schema import FIELDS
+
+        named = set(value) | {f for sub in value.values() for f in sub.values()}
+        unknown = sorted(named - set(FIELDS))
+        if unknown:
+            raise problem(
+                "error.data.unknown_fields", unknown=", ".join(unknown), known=", ".join(FIELDS)
+            )
+        return value
 
 
 class RowRules(_Rules):
     footer: list[str]
+    total: str
+    count: str
     numbering: str
+    row_number: str
 
 
 class SheetRules(_Rules):
@@ -81,6 +109,14 @@ class ReadingRules(_Rules):
         """All footer patterns as one case-insensitive regex (Python and Polars alike)."""
         return "(?i)" + "|".join(f"(?:{p})" for p in self.rows.footer)
 
+    @property
+    def total_regex(self) -> str:
+        return f"(?i){self.rows.total}"
+
+    @property
+    def count_regex(self) -> str:
+        return f"(?i){self.rows.count}"
+
 
 @cache
 def reading_rules() -> ReadingRules:
@@ -97,9 +133,10 @@ def normalise_header(text: str) -> str:
 
 
 @cache
-def _alias_index() -> tuple[dict[str, str | None], frozenset[str], int]:
+def _alias_index() -> tuple[dict[str, str | None], frozenset[str], int, dict[str, str | None]]:
     """Normalised alias → field (None for a known non-field header), the exact-only aliases,
-    and the most words any alias has (a longer prefix cannot match).
+    the most words any alias has (a longer prefix cannot match), and the aliases written
+    without spaces ("noktp" → nik) where that spelling names one field only.
 
     The first field declaring an alias keeps it; non-field headers never override a field.
     """
@@ -111,12 +148,19 @@ def _alias_index() -> tuple[dict[str, str | None], frozenset[str], int]:
     for other in rules.not_fields:
         index.setdefault(normalise_header(other), None)
     exact_only = frozenset(normalise_header(a) for a in rules.exact_only)
-    return index, exact_only, max(len(a.split(" ")) for a in index)
+    compact: dict[str, set[str | None]] = {}
+    for alias, name in index.items():
+        compact.setdefault(alias.replace(" ", ""), set()).add(name)
+    joined = {k: next(iter(v)) for k, v in compact.items() if len(v) == 1}
+    return index, exact_only, max(len(a.split(" ")) for a in index), joined
 
 
+@lru_cache(maxsize=65_536)
 def field_of(header: str) -> str | None:
-    """The field a header names: exact alias, else the longest whole-word alias prefix."""
-    index, exact_only, longest = _alias_index()
+    """The field a header names: exact alias, else the longest whole-word alias prefix,
+    else an alias written without its spaces or with every letter apart ("NOKTP",
+    "TGLLAHIR", "N I K", "( N I K )")."""
+    index, exact_only, longest, joined = _alias_index()
     norm = normalise_header(header)
     if not norm:
         return None
@@ -127,6 +171,8 @@ def field_of(header: str) -> str | None:
         prefix = " ".join(words[:n])
         if prefix in index and prefix not in exact_only:
             return index[prefix]
+    if len(norm) <= 40:
+        return joined.get(norm.replace(" ", ""))
     return None
 
 

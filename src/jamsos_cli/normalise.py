@@ -206,13 +206,16 @@ def _table_frame(index: int, table: RosterTable, role_override: str | None) -> p
 
 
 def _role_default(table: RosterTable, role_override: str | None) -> pl.Expr:
-    """The role of a table with no role column: ``--role``, else its occupation column
-    (a fishermen's list whose PEKERJAAN says NELAYAN)."""
+    """The role of a table with no role column: ``--role``, else the table's own (the
+    config's ``[[inputs]]`` or its title, ``pipeline.settle_role``), else its occupation
+    column where an occupation may stand for the role (a fishermen's list whose PEKERJAAN
+    says NELAYAN; never under a decree whose roles are offices)."""
     if table.column_of("role") is not None:
         return pl.lit(None, pl.Utf8)
-    if role_override is not None:
-        return pl.lit(role_override, pl.Utf8)
-    occupation = table.column_of("occupation")
+    role = role_override if role_override is not None else table.role
+    if role is not None:
+        return pl.lit(role, pl.Utf8)
+    occupation = table.column_of("occupation") if table.occupation_is_role else None
     return pl.col(occupation).cast(pl.Utf8) if occupation else pl.lit(None, pl.Utf8)
 
 

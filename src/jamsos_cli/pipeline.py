@@ -13,8 +13,10 @@ caller needs every column; the rows as read may be released once normalised
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -26,14 +28,19 @@ from jamsos_cli.schema import field_extra, required_fields
 from jamsos_cli.tables import RosterReadError, RosterTable
 
 if TYPE_CHECKING:
+    from jamsos_cli.config import InputRule
     from jamsos_cli.decrees import Decree
+    from jamsos_cli.headers import Limits
 
-# The finding codes this step emits (an input that cannot be used at all):
-# tests/test_house.py holds each step to its list, and all the lists to codes.toml.
+# The finding codes this step emits (an input that cannot be used at all, and the role of
+# a list with no role column): tests/test_house.py holds each step to its list, and all the
+# lists to codes.toml.
 EMITS = frozenset(
     {
         "FILE_UNREADABLE",
         "HEADER_MISSING_COLUMN",
+        "ROLE_FROM_TITLE",
+        "ROLE_NOT_GIVEN",
     }
 )
 
@@ -45,6 +52,8 @@ BATCH_ROWS = 500_000
 RUN_WIDE_COLUMNS = [
     "_rid", "_src", "_file", "_sheet", "_row", "raw_nik", "nik_int", "name_key", "father_key"
 ]  # fmt: skip
+# step(stage, done, total, **values): where a run is (RunOptions.step), for a display.
+Steps = Callable[..., None]
 
 
 @dataclass
@@ -61,6 +70,15 @@ class RunOptions:
     near_min_score: float | None = None  # None: the engine's default (neardup.DEFAULT_MIN_SCORE)
     all_columns: bool = False  # RunResult.records with every column, not only the run-wide ones
     keep_rows: bool = True  # False: the rows as read are released once normalised
+    inputs: list[InputRule] = field(default_factory=list)  # config [[inputs]]: role, sheet
+    limits: Limits | None = None  # reading limits (None: as shipped)
+    steps: Steps | None = None  # where the run is, for a display (render.progress.shown)
+
+    def step(self, stage: str, done: int, total: int, **values: object) -> None:
+        """Report where the run is: ``stage`` (``progress.<stage>`` names it), ``done`` of
+        ``total``; the values its text names."""
+        if self.steps is not None:
+            self.steps(stage, done, total, **values)
 
 
 @dataclass
@@ -92,13 +110,45 @@ _SATISFIED_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+def _present(table: RosterTable, name: str) -> bool:
+    if name == "role":  # also from --role, [[inputs]] or the title; an occupation may not do
+        return (
+            table.column_of("role") is not None
+            or table.role is not None
+            or (table.occupation_is_role and "occupation" in table.fields)
+        )
+    return any(
+        alt in table.fields or alt in table.derived for alt in _SATISFIED_BY.get(name, (name,))
+    )
+
+
 def missing_columns(table: RosterTable, needed: list[str]) -> list[str]:
     """Required fields with no column in ``table``, as the header a sender would add."""
-    missing = []
-    for name in needed:
-        if not any(alt in table.fields for alt in _SATISFIED_BY.get(name, (name,))):
-            missing.append(field_extra(name)["x-aliases"][0])
-    return missing
+    return [field_extra(n)["x-aliases"][0] for n in needed if not _present(table, n)]
+
+
+def settle_role(table: RosterTable, options: RunOptions, rule: InputRule | None) -> list[dict]:
+    """The role of a table with no role column: ``--role``, else the config's
+    ``[[inputs]]``, else (under a decree whose roles are occupations) its occupation
+    column, else the role its title names (a ``ROLE_FROM_TITLE`` note). Under a decree
+    whose roles are offices an occupation never stands for the role."""
+    from jamsos_cli.eligibility import role_from_title
+
+    if table.column_of("role") is not None:
+        return []
+    decree = options.decree
+    table.role = options.role if options.role is not None else (rule.role if rule else None)
+    table.occupation_is_role = decree is None or decree.roles_are == "occupations"
+    if table.role is not None or decree is None:
+        return []
+    if table.occupation_is_role and "occupation" in table.fields:
+        return []
+    found = role_from_title(table.title_rows, decree)
+    if found is None:
+        return []
+    table.role = found[0]
+    detail = f'{found[0]} ("{found[1]}")'
+    return [fnd.file_finding(table.file, table.sheet, "ROLE_FROM_TITLE", detail=detail)]
 
 
 def needed_fields(options: RunOptions) -> list[str]:
@@ -120,19 +170,25 @@ def read_inputs(
     shown: list[str] = []
     fatal = False
     needed = needed_fields(options)
+    total = count_inputs(inputs) if options.steps is not None else 0
     for path, display, err in _expand_each(inputs):
+        options.step("read", len(shown), total, file=display)
         shown.append(display)
         table = None
+        rule = next((r for r in options.inputs if r.matches(Path(display).name)), None)
+        sheet = options.sheet if options.sheet is not None else (rule.sheet if rule else None)
         if err is None:
             try:
-                table = read_roster(path, display, options.sheet)
+                table = read_roster(path, display, sheet, options.limits)
             except RosterReadError as exc:
                 err = exc
         if err is not None:
+            notes.extend({**note, "row": None} for note in err.notes)
             notes.append(_unusable(display, err))
             fatal = True
             continue
         notes.extend({**note, "row": None} for note in table.notes)
+        notes.extend(settle_role(table, options, rule))
         missing = missing_columns(table, needed)
         if missing:
             notes.append(
@@ -140,9 +196,14 @@ def read_inputs(
                     display, table.sheet, "HEADER_MISSING_COLUMN", detail=", ".join(missing)
                 )
             )
+            if options.decree is not None and not _present(table, "role"):
+                roles = ", ".join(r.name for r in options.decree.roles)
+                notes.append(fnd.file_finding(display, table.sheet, "ROLE_NOT_GIVEN", detail=roles))
             fatal = True
             continue
         tables.append(table)
+    if shown:
+        options.step("read", total, total, file=shown[-1])
     return tables, notes, shown, fatal
 
 
@@ -164,22 +225,24 @@ def _expand_each(inputs: list[str]):
 
 def _unusable(display: str, err: RosterReadError) -> dict:
     """A file-level finding for an input that cannot be processed (row stays null)."""
-    return fnd.file_finding(
+    detail, value = err.finding_detail()  # a texts.ref, rendered in the report's language
+    finding = fnd.file_finding(
         display,
         err.sheet,
         getattr(err, "code", "FILE_UNREADABLE"),
-        detail=err.reason(),  # rendered in the report's language (texts.ref)
+        detail=detail,
         column=err.column,
     )
+    return {**finding, "value": value}
 
 
 def attach_context(checks: pl.DataFrame, records: pl.DataFrame, tables: list[RosterTable]):
     """Give each check row its file, sheet, row, header as written, and severity."""
     headers = pl.DataFrame(
         [
-            {"_src": i, "field": f, "column": t.headers[idx]}
+            {"_src": i, "field": f, "column": header}
             for i, t in enumerate(tables)
-            for f, idx in _field_columns(t).items()
+            for f, header in _field_columns(t).items()
         ],
         schema={"_src": pl.Int32, "field": pl.Utf8, "column": pl.Utf8},
     )
@@ -194,13 +257,15 @@ def attach_context(checks: pl.DataFrame, records: pl.DataFrame, tables: list[Ros
     )
 
 
-def _field_columns(table: RosterTable) -> dict[str, int]:
-    """field → column index, with a stand-in column for a field read from another one
-    (a role read from PEKERJAAN, a birth date from TEMPAT/TGL LAHIR)."""
-    columns = dict(table.fields)
+def _field_columns(table: RosterTable) -> dict[str, str]:
+    """field → the header of its column, with a stand-in column for a field read from
+    another one (a role read from PEKERJAAN, a birth date from TEMPAT/TGL LAHIR)."""
+    columns = {f: table.header_of(f) for f in [*table.fields, *table.derived]}
     for name, alternatives in _SATISFIED_BY.items():
+        if name == "role" and (table.role is not None or not table.occupation_is_role):
+            continue
         if name not in columns:
-            present = [table.fields[a] for a in alternatives if a in table.fields]
+            present = [table.header_of(a) for a in alternatives if a in table.fields]
             if present:
                 columns[name] = present[0]
     return columns
@@ -231,9 +296,12 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     run_wide = list(dict.fromkeys([*RUN_WIDE_COLUMNS, *IDENTITY]))
     kept: list[pl.DataFrame] = []
     parts: list[pl.DataFrame] = []
+    rows, done = sum(t.frame.height for t in tables), 0
     for batch in normalise_batches(
         tables, regions=regions, city_code=city, role_override=options.role, rows=BATCH_ROWS
     ):
+        options.step("check", done, rows)
+        done += batch.height
         parts.append(row_checks(batch, regions=regions, city_code=city))
         if options.decree is not None:
             parts.append(eligibility_checks(batch, options.decree, as_of=options.as_of))
@@ -244,8 +312,11 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     if not options.keep_rows:
         for table in tables:  # the records say the rest; read.reread gets the rows back
             table.frame = table.frame.select("_row")
+    options.step("check", rows, rows)
     checks = fnd.concat_checks(parts)
+    options.step("duplicates", 0, 1)
     checks = fnd.concat_checks([checks, duplicate_checks(records, error_rids(checks))])
+    options.step("duplicates", 1, 1)
     if options.decree is not None and options.apply_quota:
         from jamsos_cli.eligibility import quota_checks
 
@@ -260,6 +331,7 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         # every record takes part, rejected ones too: an Excel-truncated NIK is a reason to
         # look for the person elsewhere, not to stop looking
         score = {} if options.near_min_score is None else {"min_score": options.near_min_score}
+        options.step("near_duplicates", 0, 1)
         near_pairs = find_near_duplicates(
             records, known=options.known, decisions=options.decisions, **score
         )
@@ -272,6 +344,7 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
                 same_person_checks(near_pairs.filter(same), records, error_rids(checks)),
             ]
         )
+        options.step("near_duplicates", 1, 1)
     findings = pl.concat(
         [
             pl.DataFrame(notes, schema=fnd.FINDING_SCHEMA),

@@ -5,9 +5,10 @@ the header, blank rows, footers and signature blocks below it.
 Every value is read as text. A CSV is transcoded once to UTF-8 and parsed by Polars (the
 ``csv`` module only sniffs the first lines, or reads a file Polars finds malformed); a
 workbook needs one pass over its cells to turn numbers and dates into text. After that the
-two share one vectorised stage: strip values, drop the rows that are not people, keep each
-record's row number as the sender sees it. What counts as a footer, which files a folder
-holds, and the size limits are data: ``schemas/reading.toml``.
+two share one vectorised stage (``layout.py``): find the header (one row or two), strip
+values, drop the rows that are not people, keep each record's row number as the sender
+sees it. Which files a folder holds and the size limits are data:
+``schemas/reading.toml``; the limits are enforced before the work (``limits.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import csv
 import fnmatch
 import io
 import os
+import re
+import zipfile
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -24,26 +27,33 @@ from pathlib import Path
 import polars as pl
 
 from jamsos_cli import findings as fnd
-from jamsos_cli.headers import is_header_row, match_headers, reading_rules
-from jamsos_cli.tables import RosterReadError, RosterTable
+from jamsos_cli import limits as lim
+from jamsos_cli.headers import Limits, is_header_row, match_headers, reading_rules
+from jamsos_cli.layout import EXTRA as EXTRA  # the frame's extra columns (tables.RosterTable)
+from jamsos_cli.layout import (
+    HeaderNotFoundError,
+    build_table,
+    find_header,
+    read_header,
+    title_rows,
+)
+from jamsos_cli.tables import CodedReadError, RosterReadError, RosterTable
 
-# The finding codes this step emits: the reader's file-level notes, and SHEET_NOT_FOUND as
-# its error's code (tests/test_house.py holds each step to its list, and all to codes.toml).
+# The finding codes this step emits: the reader's file-level note on other sheets, and
+# SHEET_NOT_FOUND and FILE_NOT_A_ROSTER as its errors' codes (tests/test_house.py holds
+# each step to its list, and all to codes.toml; the header's notes are layout.py's, the
+# limits' limits.py's).
 EMITS = frozenset(
     {
-        "COLUMN_IGNORED",
+        "FILE_NOT_A_ROSTER",
         "OTHER_SHEETS_HAVE_DATA",
         "SHEET_NOT_FOUND",
     }
 )
 
-KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xls", ".ods": "ods"}
-EXTRA = ("_row", "_nik_numeric", "_phone_numeric")
-# Unicode whitespace (what a plain trim strips, no-break spaces included), for the explicit set.
-_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-_WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
+# A macro-enabled workbook (.xlsm) is an .xlsx with a macro part jamsos never runs.
+KINDS = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
 _CHUNK = 65_536  # workbook rows converted to text per step, to bound Python memory
-_NIK_START = "^[0-9]{7}"  # a NIK cell starting like this is a person's (see _keep_people)
 
 
 def _cp1252_or_latin1(err: UnicodeDecodeError) -> tuple[str, int]:
@@ -58,6 +68,60 @@ class SheetNotFoundError(RosterReadError):
     """``--sheet`` names no sheet of the workbook (reported as ``SHEET_NOT_FOUND``)."""
 
     code = "SHEET_NOT_FOUND"
+
+
+class NotARosterError(CodedReadError):
+    """A document given as a roster (``FILE_NOT_A_ROSTER``): ``detail`` says what it is."""
+
+    code = "FILE_NOT_A_ROSTER"
+
+
+# What a document given as a roster really is, by its extension or its first bytes.
+_DOCUMENTS = {".pdf": "PDF", ".doc": "Word", ".docx": "Word", ".odt": "Word", ".rtf": "Word"}
+
+
+def document_kind(path: Path, head: bytes | None = None) -> str | None:
+    """ "PDF" or "Word" when the file is one (whatever its name), else None."""
+    if head is None:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(8)
+        except OSError:
+            return None
+    if head.startswith(b"%PDF-"):
+        return "PDF"
+    if head.startswith(b"{\\rtf"):
+        return "Word"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return None
+        if any(n.startswith("word/") for n in names):
+            return "Word"
+        if "content.xml" in names and "application/vnd.oasis.opendocument.text" in _mimetype(z):
+            return "Word"
+        return None
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: an old .doc holds a WordDocument stream
+        return "Word" if _has_stream(path, "WordDocument") else None
+    return _DOCUMENTS.get(path.suffix.lower())
+
+
+def _mimetype(z: zipfile.ZipFile) -> str:
+    try:
+        return z.read("mimetype")[:100].decode("ascii", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return ""
+
+
+def _has_stream(path: Path, name: str, limit: int = 64 * 2**20) -> bool:
+    """Whether an OLE2 file names a stream ``name`` in its directory (UTF-16 names)."""
+    try:
+        with path.open("rb") as fh:
+            return name.encode("utf-16-le") in fh.read(limit)
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -91,6 +155,9 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, str]]:
             out += [(path / n, os.path.join(arg, n)) for n in names]
         elif path.exists():
             if path.suffix.lower() not in extensions:
+                kind = document_kind(path) if path.is_file() else None
+                if kind is not None:
+                    raise NotARosterError(arg, detail=kind)
                 raise RosterReadError(
                     arg, "read.file_type", suffix=path.suffix or "-", wanted=wanted
                 )
@@ -100,10 +167,17 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, str]]:
     return out
 
 
-def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTable:
-    """One roster as read (see ``tables.RosterTable``); ``sheet`` is ignored for a CSV."""
+def read_roster(
+    path: Path, display: str, sheet: str | None = None, limits: Limits | None = None
+) -> RosterTable:
+    """One roster as read (see ``tables.RosterTable``); ``sheet`` is ignored for a CSV.
+    ``limits``: the reading limits (``schemas/reading.toml`` with the config's ``[limits]``),
+    checked before the work."""
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
+        document = document_kind(path)
+        if document is not None:
+            raise NotARosterError(display, detail=document)
         raise RosterReadError(
             display, "read.file_type", suffix=path.suffix or "-", wanted=", ".join(KINDS)
         )
@@ -118,20 +192,18 @@ def read_roster(path: Path, display: str, sheet: str | None = None) -> RosterTab
         raise RosterReadError(display, "read.cannot_open", reason=err.strerror) from None
     if size == 0:
         raise RosterReadError(display, "read.zero_bytes")
-    limits = reading_rules().limits
-    limit_mb = limits.max_csv_mb if kind == "csv" else limits.max_workbook_mb
-    if size > limit_mb * 1024 * 1024:
-        raise RosterReadError(display, "read.too_large", mb=f"{size / 2**20:,.0f}", limit=limit_mb)
+    limits = limits or reading_rules().limits
+    lim.check_file_size(display, kind, size, limits)
     stamp = (size, info.st_mtime_ns)
     try:
         if kind == "csv":
-            table = _read_csv(path, display)
+            table = _read_csv(path, display, limits)
         else:
-            table = _read_workbook(path, display, kind, sheet)
+            table = _read_workbook(path, display, kind, sheet, limits)
     except (OSError, MemoryError) as err:
         text = getattr(err, "strerror", None) or type(err).__name__
         raise RosterReadError(display, "read.cannot_read", reason=text) from None
-    table.stamp = stamp
+    table.stamp, table.limits = stamp, limits
     return table
 
 
@@ -146,7 +218,7 @@ def reread(table: RosterTable) -> RosterTable:
     changed = RosterReadError(table.file, "read.changed", sheet=table.sheet)
     if _stamp(table.path) != table.stamp:
         raise changed
-    again = read_roster(table.path, table.file, table.sheet)
+    again = read_roster(table.path, table.file, table.sheet, table.limits)
     if again.stamp != table.stamp or not again.frame.get_column("_row").equals(
         table.frame.get_column("_row")
     ):
@@ -218,8 +290,8 @@ def _to_utf8(data: bytes, display: str) -> tuple[bytes, str, bool]:
                 encoding, presumed = "utf-8", True
             else:
                 data, encoding = _cp1252_to_utf8(data), "cp1252"
-    if b"\n" not in data and b"\r" in data:  # classic Mac line ends
-        data = data.replace(b"\r", b"\n")
+    if re.search(rb"\r(?!\n)", data):  # classic Mac line ends, alone or mixed with others
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return data, encoding, presumed
 
 
@@ -290,7 +362,7 @@ def _parse_polars(data: bytes, delimiter: str, width: int) -> pl.DataFrame:
     )
 
 
-def _parse_python(text: str, delimiter: str) -> pl.DataFrame:
+def _parse_python(text: str, delimiter: str, display: str, limits: Limits) -> pl.DataFrame:
     """The lenient fallback for what Polars rejects (a quote mark inside an unquoted cell,
     as in ``Jl. Melati 5" Blok A``): Python's csv module, with each record's first line
     and the line breaks inside it."""
@@ -301,6 +373,8 @@ def _parse_python(text: str, delimiter: str) -> pl.DataFrame:
     breaks: list[int] = []
     last = 0
     for record in reader:
+        if len(record) > limits.max_columns:
+            raise lim.refuse(display, "max_columns", limits, lim.number(len(record)))
         records.append(record)
         starts.append(last + 1)
         breaks.append(reader.line_num - last - 1)
@@ -346,7 +420,9 @@ def _with_line_numbers(frame: pl.DataFrame, lines: int) -> pl.DataFrame | None:
     return frame if last == lines else None
 
 
-def _parse(data: bytes, delimiter: str, width: int, lines: int) -> pl.DataFrame:
+def _parse(
+    data: bytes, delimiter: str, width: int, lines: int, display: str, limits: Limits
+) -> pl.DataFrame:
     """Records with ``_row`` and ``_breaks``: Polars, or the lenient parser for a file
     Polars rejects. Raises UnicodeDecodeError when the text is not UTF-8 after all."""
     try:
@@ -355,12 +431,14 @@ def _parse(data: bytes, delimiter: str, width: int, lines: int) -> pl.DataFrame:
         if "utf-8" in str(err).lower():
             raise UnicodeDecodeError("utf-8", b"", 0, 1, str(err)) from None
         raw = None
-    return raw if raw is not None else _parse_python(data.decode("utf-8"), delimiter)
+    if raw is not None:
+        return raw
+    return _parse_python(data.decode("utf-8"), delimiter, display, limits)
 
 
-def _check_runaway_quotes(frame: pl.DataFrame, display: str) -> None:
+def _check_runaway_quotes(frame: pl.DataFrame, display: str, limits: Limits) -> None:
     """A record spanning dozens of lines is a quote mark never closed, swallowing rows."""
-    limit = reading_rules().limits.max_cell_lines
+    limit = limits.max_cell_lines
     bad = frame.filter(pl.col("_breaks") > limit).get_column("_row")
     if bad.len():
         row = int(bad[0])
@@ -372,48 +450,58 @@ def _is_blank(data: bytes) -> bool:
     return not data[:65536].strip() and not data.strip()
 
 
-def _read_csv(path: Path, display: str) -> RosterTable:
-    data, encoding, presumed = _to_utf8(path.read_bytes(), display)
+def _read_csv(path: Path, display: str, limits: Limits) -> RosterTable:
+    data = path.read_bytes()
+    document = document_kind(path, data[:8])
+    if document is not None:
+        raise NotARosterError(display, detail=document)
+    data, encoding, presumed = _to_utf8(data, display)
     if _is_blank(data):
         raise RosterReadError(display, "read.no_rows")
+    lim.check_line_lengths(data, display, limits)
     # Zero-width characters to strip? Look for their first byte only (a fast memchr scan).
     extra = reading_rules().csv.strip_extra
     invisible = any(lead in data for lead in {ch.encode("utf-8")[:1] for ch in extra})
     delimiter, width = _sniff(data)
     lines = _line_count(data)
+    lim.check_csv_shape(display, width, lines, limits)
     try:
         try:
-            raw = _parse(data, delimiter, width, lines)
+            raw = _parse(data, delimiter, width, lines, display, limits)
         except UnicodeDecodeError:
             if not presumed:
                 raise
             data, encoding = _cp1252_to_utf8(data), "cp1252"
-            raw = _parse(data, delimiter, width, lines)
+            raw = _parse(data, delimiter, width, lines, display, limits)
     except (csv.Error, UnicodeDecodeError) as err:
         raise RosterReadError(display, "read.bad_csv", reason=err) from None
     del data  # the file's text (as big as the file) is not needed once parsed
     if raw.height == 0:
         raise RosterReadError(display, "read.no_rows")
     if lines > raw.height:
-        _check_runaway_quotes(raw, display)
+        _check_runaway_quotes(raw, display, limits)
     raw.drop_in_place("_breaks")  # in place: a new frame would copy every column into one chunk
     cols = [c for c in raw.columns if c.startswith("c")]
-    scan = reading_rules().limits.header_scan_rows
+    scan = limits.header_scan_rows
     # head() before select(): a select over all rows would first copy every column into
     # one chunk to line it up with the one-chunk ``_row``
-    top = raw.head(scan).select(cols)
-    k = _find_header(top.rows())
+    top = raw.head(scan + 1).select(cols).rows()
+    k = find_header(top[:scan])
+    if k is None:
+        raise HeaderNotFoundError(display, detail=str(scan))
+    header = read_header(list(top[k]), list(top[k + 1]) if k + 1 < len(top) else None)
+    numbers = raw.get_column("_row").head(k + 1).to_list()
     base = dict(file=display, path=path, sheet=None, kind="csv")
     base |= dict(encoding=encoding, delimiter=delimiter)
-    if k is None:
-        return _headerless(base)
-    header_cells = list(top.row(k))
-    header_row = int(raw.get_column("_row")[k])
-    body = raw.slice(k + 1)
+    body = raw.slice(k + header.height)
     del raw  # the body is cleaned in place: no other frame may hold its columns
     no = pl.repeat(False, body.height, dtype=pl.Boolean, eager=True)
     body.hstack([no.alias("_nik_numeric"), no.alias("_phone_numeric")], in_place=True)
-    return _table(base, header_cells, header_row, body, invisible)
+    columns = body.get_columns()
+    del body
+    table = build_table(base, header, numbers[k], columns, invisible)
+    table.title_rows = title_rows([list(r) for r in top[:k]], numbers[:k])
+    return table
 
 
 # ---------------------------------------------------------------------------- workbooks
@@ -453,7 +541,7 @@ def _text_columns(rows: list[list], width: int) -> dict[str, list[str]]:
     }
 
 
-def _open_workbook(fh, display: str):
+def _open_workbook(fh, path: Path, display: str):
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
     try:
@@ -463,6 +551,9 @@ def _open_workbook(fh, display: str):
     except CalamineError as err:
         fh.seek(0)
         head = fh.read(4096)
+        document = document_kind(path, head[:8])
+        if document is not None:
+            raise NotARosterError(display, detail=document) from None
         if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 container calamine could not open
             hint = "read.ole2"
         elif head.lstrip().startswith(b"<"):
@@ -508,28 +599,52 @@ def _choose_sheet(wanted: str | None, names: list[str], visible: list[str], disp
     raise SheetNotFoundError(display, "read.sheet_not_found", wanted=wanted, names=", ".join(names))
 
 
-def _sheet_has_data(wb, name: str) -> bool:
+def _sheet_has_data(wb, name: str, scan: int) -> bool:
     """A sheet worth mentioning: it has a roster header, or NIK-looking cells."""
-    rows = wb.get_sheet_by_name(name).to_python(
-        skip_empty_area=False, nrows=reading_rules().limits.header_scan_rows
-    )
-    if _find_header([[_cell_text(v) for v in r] for r in rows]) is not None:
+    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=scan)
+    if find_header([[_cell_text(v) for v in r] for r in rows]) is not None:
         return True
     cells = pl.Series([_cell_text(v) for r in rows for v in r], dtype=pl.Utf8)
     return bool(cells.str.contains(reading_rules().sheets.nik_like).any())
 
 
-def _read_workbook(path: Path, display: str, kind: str, wanted: str | None) -> RosterTable:
+def _load_sheet(wb, name: str, bounds: lim.WorkbookBounds | None, display: str, limits):
+    """The sheet's rows, within the limits: a workbook that is a zip was scanned before it
+    was opened (``limits.scan_workbook``); any other is checked on the size the reader
+    reports before its cells become Python objects."""
+    if bounds is not None:
+        bounds.check(name)
+    sheet = wb.get_sheet_by_name(name)
+    extent = lim.Extent(sheet.height, sheet.width)
+    if sheet.width > limits.max_columns:
+        raise lim.refuse(display, "max_columns", limits, lim.number(sheet.width), name)
+    if extent.cells > limits.max_workbook_cells:
+        found = f"{lim.number(extent.cells)} ({extent.ref()})"
+        raise lim.refuse(display, "max_workbook_cells", limits, found, name)
+    return sheet.to_python(skip_empty_area=False)
+
+
+def _read_workbook(
+    path: Path, display: str, kind: str, wanted: str | None, limits: Limits
+) -> RosterTable:
     from python_calamine import CalamineError
 
+    bounds = lim.scan_workbook(path, display, limits)
+    scan = limits.header_scan_rows
     with path.open("rb") as fh:
-        wb = _open_workbook(fh, display)
+        wb = _open_workbook(fh, path, display)
         names, visible = _worksheets(wb)
         name = _choose_sheet(wanted, names, visible, display)
         try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            rows = _load_sheet(wb, name, bounds, display, limits)
             others = (
-                [n for n in visible if n != name and _sheet_has_data(wb, n)]
+                [
+                    n
+                    for n in visible
+                    if n != name
+                    and (bounds is None or bounds.fits(n))
+                    and _sheet_has_data(wb, n, scan)
+                ]
                 if wanted is None
                 else []
             )
@@ -538,36 +653,37 @@ def _read_workbook(path: Path, display: str, kind: str, wanted: str | None) -> R
                 display, "read.cannot_read", sheet=name, reason=_first_line(err)
             ) from None
     base = dict(file=display, path=path, sheet=name, kind=kind)
+    notes = []
+    if others:
+        notes.append(
+            fnd.file_finding(display, name, "OTHER_SHEETS_HAVE_DATA", detail=", ".join(others))
+        )
     if not any(v != "" for r in rows for v in r):
         if others:
             raise RosterReadError(
                 display, "read.sheet_empty_others", sheet=name, others=", ".join(others)
             )
         raise RosterReadError(display, "read.sheet_empty", sheet=name)
-    scan = reading_rules().limits.header_scan_rows
-    k = _find_header([[_cell_text(v) for v in r] for r in rows[:scan]])
-    notes = []
-    if others:
-        notes.append(
-            fnd.file_finding(display, name, "OTHER_SHEETS_HAVE_DATA", detail=", ".join(others))
-        )
+    top = [[_cell_text(v) for v in r] for r in rows[: scan + 1]]
+    k = find_header(top[:scan])
     if k is None:
-        table = _headerless(base)
-        table.notes = notes + table.notes
-        return table
+        raise HeaderNotFoundError(display, detail=str(scan), sheet=name, notes=notes)
+    header = read_header(top[k], top[k + 1] if k + 1 < len(top) else None)
     width = max(len(r) for r in rows)
-    header_cells = [_cell_text(v) for v in rows[k]] + [""] * (width - len(rows[k]))
-    fields, _ = match_headers(header_cells)
-    body = _workbook_body(rows, k, width, fields)
+    body = _workbook_body(rows, k + header.height - 1, width, header.fields)
     del rows
-    table = _table(base, header_cells, k + 1, body)
+    columns = body.get_columns()
+    del body
+    table = build_table(base, header, k + 1, columns)
     table.notes = notes + table.notes
+    table.title_rows = title_rows(top[:k], list(range(1, k + 1)))
     return table
 
 
 def _workbook_body(rows: list[list], k: int, width: int, fields: dict[str, int]) -> pl.DataFrame:
-    """The rows under the header as text columns, in chunks (one pass over the cells),
-    with their spreadsheet row numbers and whether the NIK / phone cell was a number."""
+    """The rows under the header (the last header row is ``k``) as text columns, in chunks
+    (one pass over the cells), with their spreadsheet row numbers and whether the NIK /
+    phone cell was a number."""
     schema = {f"c{j}": pl.Utf8 for j in range(width)}
     parts: list[pl.DataFrame] = []
     for start in range(k + 1, len(rows), _CHUNK):
@@ -590,158 +706,3 @@ def _workbook_body(rows: list[list], k: int, width: int, fields: dict[str, int])
             | {"_row": pl.Int64, "_nik_numeric": pl.Boolean, "_phone_numeric": pl.Boolean}
         )
     return pl.concat(parts)
-
-
-# ---------------------------------------------------------------------------- shared stage
-
-
-def _find_header(rows: list[tuple | list]) -> int | None:
-    """Index of the first row that matches known column names (title rows come before)."""
-    for k, row in enumerate(rows):
-        cells = _header_cells(row)
-        if sum(1 for c in cells if c) < 2:
-            continue
-        fields, _ = match_headers(cells)
-        if is_header_row(fields):
-            return k
-    return None
-
-
-def _header_cells(row: tuple | list) -> list[str]:
-    extra = reading_rules().csv.strip_extra
-    return ["" if v is None else str(v).strip().strip(extra).strip() for v in row]
-
-
-def _display_header(cell: str | None) -> str:
-    """A header as shown in messages: one line, single spaces ("TANGGAL\\nLAHIR")."""
-    return " ".join((cell or "").split())
-
-
-def _headerless(base: dict) -> RosterTable:
-    frame = pl.DataFrame(
-        schema={"_row": pl.Int64, "_nik_numeric": pl.Boolean, "_phone_numeric": pl.Boolean}
-    )
-    return RosterTable(**base, header_row=0, headers=[], fields={}, frame=frame)
-
-
-def _table(
-    base: dict, header_cells: list, header_row: int, body: pl.DataFrame, invisible: bool = True
-) -> RosterTable:
-    """The table under a found header: values cleaned, non-person rows dropped, and a note
-    naming the columns no field claims. ``invisible``: the body may hold zero-width
-    characters to strip (a slower strip, skipped when the file has none)."""
-    cells = _header_cells(header_cells)
-    fields, unknown = match_headers(cells)
-    headers = [_display_header(c) for c in cells]
-    frame = _keep_people(_clean(body, invisible), cells, fields)
-    notes = []
-    if unknown:
-        notes.append(
-            fnd.file_finding(
-                base["file"],
-                base["sheet"],
-                "COLUMN_IGNORED",
-                detail=", ".join(headers[i] for i in unknown),
-                row=header_row,
-            )
-        )
-    return RosterTable(
-        **base, header_row=header_row, headers=headers, fields=fields, frame=frame, notes=notes
-    )
-
-
-def _clean(body: pl.DataFrame, invisible: bool) -> pl.DataFrame:
-    """Values stripped of surrounding whitespace (no-break spaces too) and, if there may be
-    any, zero-width characters; an empty value is null.
-
-    In place, a few columns at a time (as many as Polars has threads): a cleaned column
-    replaces the one it came from, so the table is never held twice (at 10 million rows
-    one copy is gigabytes). The caller must hold no other frame sharing these columns."""
-    names = [c for c in body.columns if c not in EXTRA]
-    strip = _WHITESPACE + reading_rules().csv.strip_extra if invisible else None
-    step = max(1, pl.thread_pool_size())
-    for start in range(0, len(names), step):
-        group = names[start : start + step]
-        # A frame of these columns alone, so Polars does not first copy the whole table into
-        # one chunk to line it up with the one-chunk ``_row``; each cleaned column comes
-        # out in one chunk. One pass with an explicit set is slower than the plain trim.
-        part = pl.DataFrame([body.get_column(c) for c in group])
-        cleaned = part.select(pl.all().str.strip_chars(strip).replace("", None)).rechunk()
-        del part
-        for column in cleaned.get_columns():
-            body.replace_column(body.get_column_index(column.name), column)
-    return body
-
-
-def _keep_people(frame: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
-    """Drop what is not a person: blank rows, rows with no NIK, name or birth date (unfilled
-    template rows), a "(1) (2) (3)" column-number row, repeats of the header row, and
-    footers (JUMLAH, signature lines) with the signature block under them.
-
-    A row whose NIK cell starts with several digits is a person whatever else it holds (no
-    footer, header or column-number cell does), so the rules run only on the other rows, a
-    few per file, and the rest is one cheap filter.
-    """
-    if "nik" in fields:
-        nik = pl.col(f"c{fields['nik']}")
-        suspects = frame.filter(nik.is_null() | ~nik.str.contains(_NIK_START))
-    else:
-        suspects = frame
-    if suspects.height == 0:
-        return frame
-    skip = _not_people(suspects, header_cells, fields)
-    return _drop_rows(frame, skip) if skip.len() else frame
-
-
-def _drop_rows(frame: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """``frame`` without the rows whose ``_row`` is in ``rows``, built column by column
-    while the columns are taken out of ``frame``: never two copies of a large table."""
-    keep = ~frame.get_column("_row").is_in(rows.implode())
-    return pl.DataFrame([frame.drop_in_place(name).filter(keep) for name in frame.columns])
-
-
-def _not_people(rows: pl.DataFrame, header_cells: list[str], fields: dict[str, int]):
-    """Row numbers (``_row``) of the rows among ``rows`` that are not people."""
-    rules = reading_rules()
-
-    def col(*names: str) -> list[pl.Expr]:
-        return [pl.col(f"c{fields[n]}") for n in names if n in fields]
-
-    null = pl.lit(None, pl.Utf8)
-    nik = (col("nik") or [null])[0]
-    name = (col("name") or [null])[0]
-    dob = pl.coalesce(*col("birth_date", "birth_place_date"), null)
-    keys = col("nik", "name", "birth_date", "birth_place_date")
-    values = [c for c in rows.columns if c.startswith("c")]
-
-    some_key = pl.any_horizontal(k.is_not_null() for k in keys)
-    numbering = pl.all_horizontal(k.is_null() | k.str.contains(rules.rows.numbering) for k in keys)
-    repeats = [pl.col(f"c{i}") == header_cells[i] for i in fields.values() if header_cells[i]]
-    repeat = (pl.sum_horizontal(repeats) >= min(2, len(repeats))) if repeats else pl.lit(False)
-    # A footer row: no NIK (or a footer word where it goes), not both a name and a birth
-    # date, and some cell starting like a footer. The footer-like rows after it on the same
-    # page (a repeated header starts the next one) are its signature block: the official's
-    # name, NIP...
-    footer_rx = rules.footer_regex
-    footerish = (nik.is_null() | nik.str.contains(footer_rx)) & ~(
-        name.is_not_null() & dob.is_not_null()
-    )
-    marked = rows.with_columns(
-        repeat.fill_null(False).alias("_repeat"),
-        footerish.fill_null(False).alias("_footerish"),
-    )
-    footer_rows = (
-        marked.filter("_footerish")
-        .select("_row", *values)
-        .unpivot(index="_row")  # one long column: thousands of columns cost no more
-        .filter(pl.col("value").str.contains(footer_rx))
-        .get_column("_row")
-        .implode()
-    )
-    marked = marked.with_columns(
-        pl.col("_row").is_in(footer_rows).cast(pl.Int32).alias("_footer"),
-        pl.col("_repeat").cum_sum().alias("_page"),
-    )
-    block = (pl.col("_footer").cum_sum().over("_page") > 0) & pl.col("_footerish")
-    skipped = ~some_key | numbering.fill_null(False) | pl.col("_repeat") | block
-    return marked.filter(skipped).get_column("_row")

@@ -54,7 +54,9 @@ class RosterRow(BaseModel):
     )
     birth_date: date | None = _field(
         "Date of birth: ISO, dd/mm/yyyy, dd-mm-yyyy, dd.mm.yyyy, '12 Januari 1980', '12 Jan 1980' "
-        "(Indonesian or English months), Excel date cells and serial numbers; day first.",
+        "(Indonesian or English months, old spellings such as Djuli), a weekday in front "
+        "('Senin, 12 Mei 1980'), Excel date cells and serial numbers; day first; four-digit "
+        "years only.",
         ["TANGGAL LAHIR", "TGL LAHIR", "TGL LHR", "TANGGAL LHR"],
         "always",
     )
@@ -97,7 +99,8 @@ class RosterRow(BaseModel):
         "City or regency of domicile.", ["KOTA", "KABUPATEN KOTA", "KAB KOTA"]
     )
     phone: str | None = _field(
-        "Mobile number; 08xx, 628xx or +628xx with spaces or dashes, written out as 08xx.",
+        "Mobile number; 08xx, 628xx or +628xx with spaces or dashes, written out as 08xx. "
+        "Mobile, landline (reported), toll-free or unallocated as libphonenumber's data says.",
         [
             "NO HP",
             "NOMOR HP",

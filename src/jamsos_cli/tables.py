@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -17,13 +18,17 @@ from jamsos_cli.errors import JamsosError
 from jamsos_cli.schema import FIELDS
 from jamsos_cli.texts import DEFAULT_LANG, ref, say
 
+if TYPE_CHECKING:
+    from jamsos_cli.headers import Limits
+
 
 class RosterReadError(JamsosError):
     """An input that cannot be processed at all (exit 2): unreadable, empty, binary...
 
     ``key`` (``read.<what>``) and its values say why; ``file``, ``sheet``, ``row`` and
     ``column`` where. ``reason()`` is the why alone, as a ``texts.ref`` (the file-level
-    finding's detail); ``message(lang)`` the whole line."""
+    finding's detail); ``message(lang)`` the whole line. ``notes``: file-level findings
+    worth keeping although the file is unusable (other sheets that hold data)."""
 
     def __init__(
         self,
@@ -34,15 +39,21 @@ class RosterReadError(JamsosError):
         sheet: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        notes: list[dict] | None = None,
         **values: object,
     ) -> None:
         super().__init__(key, **values)
         self.file, self.sheet, self.row, self.column = file, sheet, row, column
+        self.notes = list(notes or [])
 
     def reason(self) -> str:
         """Why, and on which row when there is one, to render later."""
         why = ref(self.key, **self.values)
         return why if self.row is None else ref("read.at_row", row=self.row, reason=why)
+
+    def finding_detail(self) -> tuple[str, str | None]:
+        """The detail and value of the file-level finding this error becomes."""
+        return self.reason(), None
 
     def message(self, lang: str = DEFAULT_LANG) -> str:
         where = self.file + (f" [{self.sheet}]" if self.sheet else "")
@@ -51,6 +62,30 @@ class RosterReadError(JamsosError):
         if self.column:
             where = say("read.where_column", lang, where=where, column=self.column)
         return say("read.where", lang, where=where, reason=say(self.key, lang, **self.values))
+
+
+class CodedReadError(RosterReadError):
+    """An unusable input whose finding code has a message of its own (``finding.<code>``,
+    naming the ``detail`` and ``value`` given here, both language-neutral): the error line
+    says that message, and the file-level finding carries the same detail and value."""
+
+    code: str  # each subclass names its finding code
+
+    def __init__(
+        self,
+        file: str,
+        /,
+        *,
+        detail: str,
+        value: str = "",
+        sheet: str | None = None,
+        notes: list[dict] | None = None,
+    ) -> None:
+        key = f"finding.{self.code}"
+        super().__init__(file, key, sheet=sheet, notes=notes, detail=detail, value=value)
+
+    def finding_detail(self) -> tuple[str, str | None]:
+        return str(self.values["detail"]), str(self.values["value"]) or None
 
 
 @dataclass
@@ -67,7 +102,14 @@ class RosterTable:
       (its text is then the exact digits of the number, no ``.0``, no exponent).
 
     Blank rows and footer rows (JUMLAH, TOTAL, signatures) are already gone.
-    ``fields`` maps a schema field (``schema.FIELDS``) to the index of its column.
+    ``fields`` maps a schema field (``schema.FIELDS``) to the index of its column;
+    ``derived`` a field read from several columns (the sex from "L | P" tick columns under
+    a merged JENIS KELAMIN) to its own column of ``frame`` and the header shown for it.
+    ``title_rows``: (row number, text) of the rows above the header, which may name the
+    role of a list with no role column. ``role`` is the role every row gets when the table
+    has no role column (set by the pipeline: ``--role``, the config's ``[[inputs]]``, or
+    the title); ``occupation_is_role`` says whether, failing that, the occupation column
+    stands for the role (not under a decree whose roles are offices).
     """
 
     file: str  # as given on the command line (or the file inside a folder argument)
@@ -82,6 +124,11 @@ class RosterTable:
     delimiter: str | None = None  # csv only
     notes: list[dict] = field(default_factory=list)  # file-level findings (FINDING_SCHEMA rows)
     stamp: tuple[int, int] | None = None  # the file's (size, mtime_ns) when it was read
+    derived: dict[str, tuple[str, str]] = field(default_factory=dict)
+    title_rows: list[tuple[int, str]] = field(default_factory=list)
+    role: str | None = None
+    occupation_is_role: bool = True
+    limits: Limits | None = None  # the reading limits it was read with (read.reread)
 
     @property
     def released(self) -> bool:
@@ -90,8 +137,17 @@ class RosterTable:
         return self.frame.columns == ["_row"]
 
     def column_of(self, field_name: str) -> str | None:
+        if field_name in self.derived:
+            return self.derived[field_name][0]
         idx = self.fields.get(field_name)
         return None if idx is None else f"c{idx}"
+
+    def header_of(self, field_name: str) -> str | None:
+        """The header of a field's column as the file shows it (for messages)."""
+        if field_name in self.derived:
+            return self.derived[field_name][1]
+        idx = self.fields.get(field_name)
+        return None if idx is None else self.headers[idx]
 
 
 # The records frame (normalise.normalise): one row per person-record of the whole run, a

@@ -58,6 +58,7 @@ def build_batch(
     from jamsos_cli.render import documents
     from jamsos_cli.render.build import report_lines
     from jamsos_cli.render.findings import render_text
+    from jamsos_cli.render.progress import shown
 
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
@@ -81,6 +82,8 @@ def build_batch(
         city_code=session.config.city,
         file_mode=session.file_mode,
         lang=session.lang,
+        inputs=session.config.inputs,
+        limits=session.config.limits,
     )
     log.info("build-batch %s decree=%s %s..%s", rosters, decree, start, period.end_label)
 
@@ -90,7 +93,9 @@ def build_batch(
         else:
             log.info("%s", say(key, "en", **values))
 
-    result = build.build_batch(request, progress=progress)
+    with shown(session.err, session.lang, fmt is OutputFormat.text and not quiet) as step:
+        request.steps = step
+        result = build.build_batch(request, progress=progress)
     log_findings(result.findings)
     for note in result.recovered:
         log.info("recovery: %s", resolve(note, "en"))

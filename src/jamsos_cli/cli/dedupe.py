@@ -56,6 +56,8 @@ def dedupe(
         city_code=session.config.city,
         lang=session.lang,
         file_mode=session.file_mode,
+        inputs=session.config.inputs,
+        limits=session.config.limits,
     )
     log.info("dedupe %s ledger=%s", rosters, request.ledger)
     result = dd.dedupe(request)  # the report says what was written

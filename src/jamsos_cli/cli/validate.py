@@ -48,6 +48,7 @@ def validate(
     from jamsos_cli.pipeline import RunOptions, count_inputs, run_checks
     from jamsos_cli.render import documents
     from jamsos_cli.render.findings import as_of_line, rejects_line, render_text
+    from jamsos_cli.render.progress import shown
     from jamsos_cli.render.rejects import write_rejects
 
     session = Session(
@@ -65,9 +66,13 @@ def validate(
         city_code=session.config.city,
         apply_quota=True,
         keep_rows=False,  # --rejects reads each file again (read.reread): less memory
+        inputs=session.config.inputs,
+        limits=session.config.limits,
     )
     log.info("validate %s decree=%s as_of=%s", rosters, decree, options.as_of)
-    result = run_checks(rosters, options)
+    with shown(session.err, session.lang, fmt is OutputFormat.text and not quiet) as step:
+        options.steps = step
+        result = run_checks(rosters, options)
     summary = summarise(result.records, result.findings, result.inputs)
     written = []
     if rejects is not None and result.tables:
