@@ -3,7 +3,7 @@
     python benchmarks/profile_steps.py benchmarks/data/roster_1m.csv [--decree ID] [--repeat 3]
 
 Times each step of ``pipeline.run_checks`` and of the report the way the pipeline runs them
-(read, every per-distinct column of normalise on its own, the per-row NIK / person /
+(read, every per-distinct column of normalise on its own, the per-row NIK / person / phone /
 identity stages, the region pairs, row checks, eligibility, duplicates, the near-duplicate
 search's blocking and scoring, finding context, masking, messages, JSON encoding). Prints
 wall and CPU seconds per step (best of ``--repeat``) and the near-duplicate candidates.
@@ -99,7 +99,10 @@ def main() -> None:
     staged = nm._nik_stage(wide.lazy()).collect()
     timed("normalise: person stage (TTL, RT/RW)",
           lambda: nm._person_stage(staged.lazy()).collect(), n)  # fmt: skip
-    frame = nm._person_stage(staged.lazy()).collect()
+    person = nm._person_stage(staged.lazy()).collect()
+    timed("normalise: phone stage (per row, libphonenumber's data)",
+          lambda: nm._phone_stage(person.lazy()).collect(), n)  # fmt: skip
+    frame = nm._phone_stage(person.lazy()).collect()
     timed("normalise: identity stage (dates)",
           lambda: nm._identity_stage(frame.lazy(), None).collect(), n)  # fmt: skip
     records = timed(

@@ -41,7 +41,7 @@ EXTRA = ("_row", "_nik_numeric", "_phone_numeric")
 _WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 _WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
 _NIK_START = "^[0-9]{7}"  # a NIK cell starting like this is a person's (see keep_people)
-_CLEAN_CELLS = 4_000_000  # cells cleaned per step: bounds the extra memory of cleaning
+_CLEAN_CELLS = 1_000_000  # cells cleaned per step: bounds the extra memory of cleaning
 
 
 class HeaderNotFoundError(CodedReadError):
@@ -353,28 +353,27 @@ def _not_people(rows: pl.DataFrame, header: Header) -> pl.Series:
         repeat.fill_null(False).alias("_repeat"),
         footerish.fill_null(False).alias("_footerish"),
         person.fill_null(False).alias("_person"),
+        (nik.is_null() | nik_footer).fill_null(False).alias("_no_nik"),
     )
-    cells = marked.select("_row", "_footerish", *values).unpivot(
-        index=["_row", "_footerish"]  # one long column: thousands of columns cost no more
+    # The cells of the rows that may be a footer or a total (no NIK where it goes), as one
+    # long column: thousands of columns cost no more.
+    cells = (
+        marked.filter("_no_nik")
+        .select("_row", "_footerish", *values)
+        .unpivot(index=["_row", "_footerish"])
     )
     footer_rows = (
         cells.filter(pl.col("_footerish"), pl.col("value").str.contains(footer_rx))
         .get_column("_row")
         .implode()
     )
+    value = pl.col("value")
+    worded = cells.filter(value.str.contains(rules.total_regex)).get_column("_row").implode()
     total_rows = (
-        cells.filter(pl.col("value").is_not_null())
+        cells.filter(pl.col("_row").is_in(worded), value.is_not_null())
         .group_by("_row")
-        .agg(
-            pl.col("value").str.contains(rules.total_regex).any().alias("_word"),
-            (
-                pl.col("value").str.contains(rules.total_regex)
-                | pl.col("value").str.contains(count_rx)
-            )
-            .all()
-            .alias("_counts"),
-        )
-        .filter("_word", "_counts")
+        .agg((value.str.contains(rules.total_regex) | value.str.contains(count_rx)).all())
+        .filter("value")
         .get_column("_row")
         .implode()
     )

@@ -420,7 +420,8 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     raw = raw.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_rid).alias("_rid"))
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
     texts = per_distinct(raw, _text_values())
-    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy())).collect()
+    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy()))
+    frame = _phone_stage(frame).collect()
     from_ttl = frame.filter(pl.col("raw_birth_date").is_null()).get_column("birth_date_text")
     ttl_dates = parse_distinct_dates(from_ttl) if from_ttl.null_count() < from_ttl.len() else None
     frame = _identity_stage(frame.lazy(), ttl_dates).collect()
@@ -455,9 +456,11 @@ def phone_digits(cell: pl.Expr) -> pl.Expr:
     return digits.str.replace(r.international, "0").str.replace(r.missing_zero, "08")
 
 
-def _phone_values(lf: pl.LazyFrame) -> pl.LazyFrame:
+def _phone_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
     """``phone`` (written 0xx: a mobile, or a landline, then ``phone_landline``) from each
-    distinct phone cell, as libphonenumber's data classifies it (``phones.py``)."""
+    phone cell, as libphonenumber's data classifies it (``phones.py``). Row by row, not per
+    distinct cell: phone numbers hardly repeat, so a distinct pass would only add its
+    unique and its join."""
     r = rules().phone
     nsn = phones.national_number(phone_digits(pl.col("raw_phone")))
     foreign = pl.col("raw_phone").str.contains(r.foreign)
@@ -468,11 +471,10 @@ def _phone_values(lf: pl.LazyFrame) -> pl.LazyFrame:
         .alias("_kind")
     )
     kept = pl.col("_kind").is_in([phones.MOBILE, phones.LANDLINE])
-    return lf.select(
-        "raw_phone",
+    return lf.with_columns(
         pl.when(kept).then(pl.concat_str(pl.lit("0"), pl.col("_nsn"))).alias("phone"),
-        (pl.col("_kind") == phones.LANDLINE).alias("phone_landline"),
-    )
+        (pl.col("_kind") == phones.LANDLINE).fill_null(False).alias("phone_landline"),
+    ).drop("_nsn", "_kind")
 
 
 def _adding(*exprs: pl.Expr) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
@@ -500,7 +502,6 @@ def _text_values() -> dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]]:
             collapse_ws(pl.col("raw_work_location")).alias("work_location")
         ),
         "raw_birth_place": _adding(collapse_ws(pl.col("raw_birth_place")).alias("_birth_place")),
-        "raw_phone": _phone_values,
     }
 
 
