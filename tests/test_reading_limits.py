@@ -11,11 +11,8 @@ under the ``slow`` marker, through the installed command under a memory limit.
 from __future__ import annotations
 
 import json
-import os
-import resource
 import struct
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -25,9 +22,8 @@ import pytest
 from tests.rosters import write_csv
 from tests.test_build_batch import HEADERS, RT, person
 from tests.test_fuzz import assert_clean, invoke, json_doc
+from tests.test_hostile_input import run_installed  # under a 3 GB address-space limit
 
-JAMSOS = str(Path(sys.executable).with_name("jamsos"))
-MEMORY_LIMIT = 3 * 2**30  # address space for one jamsos run over a hostile file
 NS = "http://schemas.openxmlformats.org"
 AS_OF = ["--as-of", "2025-06-01"]
 
@@ -149,24 +145,6 @@ def limits_config(path: Path, **limits: int) -> Path:
     lines = ["[limits]"] + [f"{k} = {v}" for k, v in limits.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def run_installed(*args: object, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
-    """``jamsos ARGS`` as cron runs it, with an address-space limit."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-    env = {**os.environ, "POLARS_MAX_THREADS": "2"}
-    return subprocess.run(
-        [JAMSOS, *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limit,
-    )
 
 
 def refused(result: subprocess.CompletedProcess, limit: str) -> dict:
