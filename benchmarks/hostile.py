@@ -76,6 +76,8 @@ KINDS = {
     "whitespace-under": ("ws_2000mb.xlsx", lambda p: whitespace_bomb(p, 2000 * MB)),
     "dense-under": ("dense_2000mb.xlsx", lambda p: dense_cells(p, 2000 * MB)),
     "line-under": ("line_16mb.csv", lambda p: one_line(p, 16 * MB - 64, fields=False)),
+    # a full-height sheet of 20 columns (21 million cells): the largest usual workbook
+    "full-sheet": ("full_1m_x20.xlsx", lambda p: dense_cells(p, 1_048_570 * 311, cols=20)),
 }
 
 
