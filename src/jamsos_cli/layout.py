@@ -166,7 +166,8 @@ def _two_row(top: list[str], sub: list[str]) -> Header | None:
                 unknown.append(j)
         else:
             fields[name] = j
-    if set(ticks) != {"L", "P"}:
+    if set(ticks) != {"L", "P"}:  # one tick column alone says nothing: shown as ignored
+        unknown = sorted(unknown + list(ticks.values()))
         ticks = {}
     return Header(shown, fields, unknown, [top, sub], ticks, sex_header)
 
