@@ -320,7 +320,8 @@ def _inflate(zf: zipfile.ZipFile, info, display: str, scan: _SheetScan, keep: bo
         if rest:
             scan.feed(rest)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as err:
-        reason = f"{info.filename}: {err}".replace("\n", " ")
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        reason = f"{info.filename}: {reason}"  # the part, in zipfile's words
         raise RosterReadError(display, "read.bad_workbook", reason=reason) from None
     except NotImplementedError:  # a compression method zipfile lacks: the reader decides
         return b""
