@@ -179,6 +179,21 @@ def test_one_far_cell_is_refused_before_the_workbook_reader(
     assert found in issue["message"]
 
 
+def test_a_far_row_and_a_far_column_apart_are_both_counted(tmp_path: Path) -> None:
+    """Neither far enough alone, megabytes apart, no dimension to go by: the used range is
+    their product, whatever order the cells come in."""
+
+    def pad(first: int, last: int) -> str:
+        return "".join(f'<row r="{i}">{_cell(f"A{i}", "y" * 40)}</row>' for i in range(first, last))
+
+    rows = people_rows() + pad(7, 60_000) + f'<row r="900000">{_cell("A900000", "x")}</row>'
+    rows += pad(60_000, 120_000) + f'<row r="120001">{_cell("CA120001", "z")}</row>'
+    src = workbook(tmp_path / "dua.xlsx", sheet_xml(rows))
+    result = run_installed("validate", src.name, "--format", "json", "--lang", "en", cwd=tmp_path)
+    issue = refused(result, "max_workbook_cells = 50_000_000")
+    assert "71_100_000 (A1:CA900000)" in issue["message"]  # 900,000 rows x 79 columns
+
+
 def test_cells_without_references_are_counted_where_the_reader_puts_them(tmp_path: Path):
     """No ``r`` on the cells: the reader counts positions, and so does the limit."""
     far = "<row>" + "<c><v>1</v></c>" * 20_000 + "</row>"

@@ -159,10 +159,10 @@ class _SheetScan:
     """Scans one worksheet's XML chunk by chunk for its extent.
 
     Fast path (every writer we know puts ``r`` first on each ``<c>`` and ``<row>``): the
-    sheet's ``<dimension>`` (or the first chunk's references) is the first bound; after
-    that one regex search per chunk looks for anything that could change the verdict (a
-    column beyond those seen, a row beyond what the limit then allows, a tag without its
-    ``r``), and only a chunk with such a thing is read exactly.
+    sheet's ``<dimension>`` (or the first chunk's references) is the first extent; after
+    that one regex search per chunk looks for a reference beyond the extent so far or a
+    tag without its ``r``, and only a chunk with such a thing is read exactly (its
+    references widen the extent). A sheet true to its dimension is one search per chunk.
 
     Tags without an ``r`` (the reader then counts positions: the next column, the next
     row) or with a prefix take the counting path from there on: an upper bound from
@@ -205,12 +205,10 @@ class _SheetScan:
         self._count(chunk)
 
     def _bound(self) -> None:
-        """The search for what would change the verdict: a column beyond those seen, a
-        row beyond what the limit allows with them, or an odd tag."""
-        cols = max(self.extent.cols, 1)
-        rows = max(self.limits.max_workbook_cells // cols, self.extent.rows, 1)
-        col_gt = _greater(column_name(cols), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        row_gt = _greater(str(rows), "0123456789")
+        """The search for a reference beyond the extent so far (a column right of it, a row
+        below it) or an odd tag: a chunk without one holds nothing the extent misses."""
+        col_gt = _greater(column_name(max(self.extent.cols, 1)), "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        row_gt = _greater(str(max(self.extent.rows, 1)), "0123456789")
         self.suspect = (
             rf'<c r="(?:{col_gt})[0-9]|<(?:c r="[A-Z]*|row r=")(?:{row_gt})"|{_MAYBE_ODD}'
         )
