@@ -170,6 +170,21 @@ def test_two_row_header_people_reach_the_batch_with_their_birth_dates(tmp_path: 
     assert "1985-06-05" in text or "05-06-1985" in text
 
 
+def test_two_row_header_saved_as_csv(tmp_path: Path) -> None:
+    """The same table saved from Excel as CSV: the merged cells come out empty."""
+    top = ["NO", "NIK", "NAMA", "TEMPAT/TGL LAHIR", "", "JENIS KELAMIN", "", "KELURAHAN"]
+    sub = ["", "", "", "TEMPAT", "TANGGAL", "L", "P", ""]
+    rows = [sub]
+    for i, p in enumerate(merged_people()[:3], start=1):
+        ticks = ["v", ""] if p["tick"] == "L" else ["", "v"]
+        rows.append([str(i), p["nik"], p["name"], "Batam", p["born"], *ticks, "Sungai Panas"])
+    src = write_csv(tmp_path / "dua_baris.csv", top, rows, title_rows=["DAFTAR;;;;;;;"])
+    code, doc = run_json("validate", src, *AS_OF)
+    assert code == 1
+    assert doc["summary"]["rows"] == 3  # lines 4-6; line 3 is the sub-header row
+    assert codes_by_row(doc) == {6: {"NIK_SEX_MISMATCH"}}  # ticked L, a woman's NIK
+
+
 def test_both_sex_columns_ticked_is_an_invalid_sex(tmp_path: Path) -> None:
     people = merged_people()[:1]
     src = merged_header_workbook(tmp_path / "rt.xlsx", people)
