@@ -96,7 +96,6 @@ class _ModelSettings(BaseModel):
     u_sample_records: int
     u_sample_pairs: int
     u_prior_pairs: float
-    tf_prior_records: float
     floor: float
 
 
@@ -222,6 +221,7 @@ def nik_levels(
         & diff[rows, nxt]
         & (da[rows, first] == db[rows, nxt])
         & (da[rows, nxt] == db[rows, first])
+        & ~((first >= 6) & (nxt <= 11))  # inside the date part: the birth_date comparison's
     )
     serial_a = (da[:, 12:].astype(np.int32) * np.array([1000, 100, 10, 1])).sum(axis=1)
     serial_b = (db[:, 12:].astype(np.int32) * np.array([1000, 100, 10, 1])).sum(axis=1)
@@ -313,6 +313,7 @@ def birth_date_levels(
     typo = (hamming == 1) | swapped
     ordinal_a = a.cast(pl.Int32).fill_null(0).to_numpy()
     ordinal_b = b.cast(pl.Int32).fill_null(0).to_numpy()
+    near = np.abs(ordinal_a - ordinal_b) <= 1826
     idx = {name: _index("birth_date", name) for name in level_names("birth_date")[1:]}
     level = np.select(
         [
@@ -322,9 +323,9 @@ def birth_date_levels(
             nik_equal,
             typo & ~(consistent_a & consistent_b),
             typo,
-            ~(consistent_a & consistent_b),
+            near & ~(consistent_a & consistent_b),
             (da == db) & (ma == mb),
-            np.abs(ordinal_a - ordinal_b) <= 1826,
+            near,
         ],
         [
             UNKNOWN,
@@ -645,15 +646,16 @@ class Model:
         }
 
 
-def term_frequencies(counts: pl.DataFrame, column: str, u_exact: float) -> pl.DataFrame:
-    """Share of records holding each value (``counts``: ``column``, ``n``) other than the two of
-    the pair that agree on it (in a small roster they would make any value look common),
-    blended with ``u_exact`` (the chance two random records agree) as if seen on
-    ``tf_prior_records`` records: a value seen once in a small roster is not thereby rare."""
-    k = spec().model.tf_prior_records
-    total = max(counts["n"].sum() - 2, 0)
-    others = (pl.col("n") - 2).clip(lower_bound=0)
-    return counts.select(pl.col(column), tf=(others + k * u_exact) / (total + k))
+def term_frequencies(counts: pl.DataFrame, column: str) -> pl.DataFrame:
+    """For each value (``counts``: ``column``, ``n`` records holding it), the chance that a
+    record agreeing with one holder of the value is another: (n - 1) / (N - 1), the pair's
+    partner counted once, as splink's term frequencies. None below ``u_min_records``
+    records (a value seen twice in a roster of 50 is not thereby common): the level's u
+    stands."""
+    total = counts["n"].sum()
+    if total < spec().model.u_min_records:
+        return counts.clear().select(pl.col(column), tf=pl.lit(None, pl.Float64))
+    return counts.select(pl.col(column), tf=(pl.col("n") - 1).clip(lower_bound=1) / (total - 1))
 
 
 def _pattern_counts(

@@ -14,7 +14,9 @@ How (the work grows about linearly with the rows, never with their square):
      Excel truncation is a change of the last digit);
    - the NIK with two neighbouring digits put in order (a transposition);
    - the NIK without its DDMMYY part + the roster birth date (any typo in the date part);
-   - roster birth date + phone; roster birth date + normalised name;
+   - a NIK one digit short or long, with every digit put back or taken out (``_length_pairs``);
+   - roster birth date + phone; roster birth date + normalised name; phone + normalised name
+     (a birth date mistyped along with the NIK's date part);
    - NIK pairs a clerk already decided (``decisions``).
    Almost every record has no partner, so each blocking first keeps only the records that
    may share its key with another: the hashed key sorted with the row position, equal
@@ -24,40 +26,24 @@ How (the work grows about linearly with the rows, never with their square):
    variant keys are counted and joined among the few records left. Names are normalised
    once per distinct name; only integer keys are joined to every record.
    A pair is then kept only if it shares the birth date, the phone or the normalised name,
-   and the names share their first or last word or their first or last three letters (one
-   typo leaves one of these intact, but in a short name; then the birth date and the phone
-   must both be the same). This cheap integer filter drops the many real
+   and the names share their first or last word (in either order) or their first or last
+   three letters (one typo leaves one of these intact, but in a short name; then the birth
+   date and the phone must both be the same). This cheap integer filter drops the many real
    NIKs one digit apart (serials 0001/0002 of one birth date and kecamatan) before any
    string comparison; the wide identity columns are gathered only for the pairs it keeps.
-2. **Signals**, computed for the kept pairs in vectorised batches (rapidfuzz
-   ``process.cpdist``): how the NIKs differ, roster birth dates, the birth date inside each
-   NIK against its roster date, name similarity after Indonesian normalisation
-   (``names.normalise_name``: the one name identity, ``schemas/names.toml``), the father's
-   name after bin/binti,
-   phone, address, kelurahan, sex.
-3. **Score**: the points of the signals plus name points (``schemas/neardup.toml``), clipped
-   to 0..100. Reasons are built only for the pairs reported.
+2. **Scoring** (``linkage``): every kept pair is compared (NIK, birth date, name after
+   Indonesian normalisation - ``names.normalise_name``, the one name identity,
+   ``schemas/names.toml`` -, father's name after bin/binti, phone, address and kelurahan,
+   sex) and scored by a Fellegi-Sunter model fitted to the run: ``score`` is 100 x the
+   probability that the two records are one person. Reasons, weights and the evidence
+   waterfall are built only for the pairs reported (their words: ``render.reasons``).
 
-Defaults (thresholds are parameters of ``find_near_duplicates``; weights are data):
+Defaults: ``min_score = 70`` (a pair is reported from a probability of 0.7; issue 11's hold
+score 90 is 0.9), ``max_block = 200``. The model's parameters are ``schemas/neardup.toml``; the
+words a clerk reads, the text catalogue's ``reason.*`` and ``strength.*``.
 
-- ``min_score = 70``: a pair is reported from this score on. One substituted NIK digit (40)
-  + same birth date (25) + same name after normalisation (30) = 95; a one-letter typo in the
-  name instead still gives about 75-85. Not reported: two unrelated people with one common
-  name and birth date and NIKs far apart (25 + 30 - 5 = 50), twins (consecutive serials, same
-  date, phone and address, different first names: about 35-55), a parent and child with the
-  same name (different birth dates: -45).
-- ``max_block = 200``: larger blocks are skipped.
-- Name points: ``clip(2.6 * (similarity - 88), -45, 30)`` with rapidfuzz ``ratio`` of the
-  normalised names; "same address" from an address ``token_set_ratio`` of 85; a different
-  father's name (bin/binti) below a ``ratio`` of 80.
-
-Measured (2 cores shared with other jobs, load 2.5-3, median of 3): the records of
-``benchmarks/data/roster_1m.csv`` (1,009,441 rows) 2.0 s wall and CPU, 590 MiB peak RSS of a
-process holding them (the previous version: 3.5 s, 740 MiB, same output); the 100k roster
-0.46 s (0.50 s). ``benchmarks/bench_neardup.py``: 100,000 rows with 1% planted typed-twice
-people: precision 98.1%, recall 100%; its 1,000,000 rows (real-like serials 0001.., so
-millions of one-digit-apart NIK pairs to pre-filter): 8.7 s wall, 10 s CPU, 1.1 GiB peak
-(previously 9.9 s, 11.4 s CPU, 1.6 GiB).
+Measured: ``benchmarks/bench_linkage.py`` (precision and recall per error class, side by side
+with the points this replaced and with splink; figures in benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -83,7 +69,6 @@ EMITS = frozenset(
 
 DEFAULT_MIN_SCORE = 70.0
 DEFAULT_MAX_BLOCK = 200
-_BATCH = 500_000  # candidate pairs scored per rapidfuzz batch (bounds memory)
 
 PAIR_SCHEMA: dict[str, pl.DataType] = {
     "a_rid": pl.Int64,
@@ -637,13 +622,8 @@ def _model(everyone: pl.LazyFrame, blocked: _Blocked, compared: pl.DataFrame, n_
         linkage.level_matrix(compared), compared["stratum"].to_numpy(), u, n_run
     )
     n_known = blocked.people.filter(pl.col("_rid") < 0).height
-    names = linkage.level_names
-    tf_name = linkage.term_frequencies(
-        counts["name"], "name_n", u["name"][names("name").index("exact")]
-    )
-    tf_birth = linkage.term_frequencies(
-        counts["birth_date"], "birth_date", u["birth_date"][names("birth_date").index("same")]
-    )
+    tf_name = linkage.term_frequencies(counts["name"], "name_n")
+    tf_birth = linkage.term_frequencies(counts["birth_date"], "birth_date")
     return linkage.Model(
         tables={**tables, "u": u},
         expected=expected,
