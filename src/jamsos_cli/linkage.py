@@ -51,9 +51,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jamsos_cli.resources import schema_file
 
+# The kinds of pair: the same person, twins, other family in one household, unrelated.
 CLASSES = ("m", "twins", "family", "u")
-# Levels computed from the NIKs (``_nik_levels``) and what blocking keys the strata use.
-UNKNOWN = 0
+UNKNOWN = 0  # the level of a comparison with a value missing on either side: weight 0
 _BATCH = 500_000  # pairs per rapidfuzz call (bounds memory)
 _PLACE = 10 ** np.arange(15, -1, -1, dtype=np.int64)
 
@@ -608,7 +608,8 @@ class Model:
     u_pairs: int = 0
 
     def lambdas(self) -> dict[str, float]:
-        """Prior probability of each kind for a pair drawn from all pairs of the run."""
+        """Prior probability of each kind for a pair drawn from all pairs of the run (a share
+        at most 0.3: in a roster of three, one expected pair is no reason to believe it)."""
         total = max(self.total_pairs, 1.0)
         share = {k: min(v / total, 0.3) for k, v in self.expected.items()}
         return {**share, "u": max(1.0 - sum(share.values()), 1e-9)}
