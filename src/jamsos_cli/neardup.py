@@ -452,20 +452,17 @@ def _blocking(
             _length_pairs(keys),
         ]
     )
-    pairs = (
-        pl.concat(
-            [pl.concat(blocks).lazy().with_columns(decided=pl.lit(False))]
-            + [_decided_pairs(keys, decisions).with_columns(decided=pl.lit(True))]
-        )
-        .group_by("l", "r")
-        .agg(pl.col("decided").any())
+    # not deduplicated here: the pre-filter drops most pairs first (``_worth_scoring``)
+    pairs = pl.concat(
+        [pl.concat(blocks).lazy().with_columns(decided=pl.lit(False))]
+        + [_decided_pairs(keys, decisions).with_columns(decided=pl.lit(True))]
     )
     return keys, people, names, pairs
 
 
 def _worth_scoring(pairs: pl.LazyFrame, people: pl.DataFrame) -> pl.LazyFrame:
-    """The pairs worth scoring, oriented (a, b): a cheap pre-filter on integer keys before any
-    wide join (decided pairs always pass)."""
+    """The pairs worth scoring, oriented (a, b), each once: a cheap pre-filter on integer keys
+    before any wide join (decided pairs always pass)."""
     narrow = people.lazy().select("_rid", *_NARROW)
     a = narrow.select(pl.all().name.suffix("_a"))
     b = narrow.select(pl.all().name.suffix("_b"))
@@ -485,15 +482,48 @@ def _worth_scoring(pairs: pl.LazyFrame, people: pl.DataFrame) -> pl.LazyFrame:
     worth = pl.col("decided") | (
         ~eq("_nk") & (((birth | eq("_ph") | eq("_nh")) & name) | (eq("_dob") & eq("_ph")))
     )
+    pairs = pairs.collect()
+    position = _positions(people.get_column("_rid"))
+    if position is None:  # sparse record ids: by joins
+        sides = pairs.lazy().join(a, left_on="l", right_on="_rid_a")
+        sides = sides.join(b, left_on="r", right_on="_rid_b").collect()
+    else:  # millions of pairs: gathered by position, several times faster than two joins
+        offset, index = position
+        narrow_rows = people.select(*_NARROW)
+        sides = pl.concat(
+            [
+                pairs,
+                narrow_rows[index[pairs["l"].to_numpy() - offset]].select(
+                    pl.all().name.suffix("_a")
+                ),
+                narrow_rows[index[pairs["r"].to_numpy() - offset]].select(
+                    pl.all().name.suffix("_b")
+                ),
+            ],
+            how="horizontal",
+        )
     return (
-        pairs.join(a, left_on="l", right_on="_rid_a")
-        .join(b, left_on="r", right_on="_rid_b")
+        sides.lazy()
         .filter(worth)
         .select(
             a=pl.when(pl.col("l") < 0).then("r").otherwise("l"),
             b=pl.when(pl.col("l") < 0).then("l").otherwise("r"),
         )
+        .unique()  # one pair found by several blockings
     )
+
+
+def _positions(rids: pl.Series) -> tuple[int, np.ndarray] | None:
+    """(lowest id, row of each id from it): record ids are dense (run records 0.., known
+    people -1, -2, ...), so a lookup array replaces a join; None when they are not."""
+    if rids.len() == 0:
+        return None
+    low, high = int(rids.min()), int(rids.max())
+    if high - low + 1 > 4 * rids.len():
+        return None
+    index = np.full(high - low + 1, -1, dtype=np.int64)
+    index[rids.to_numpy() - low] = np.arange(rids.len())
+    return low, index
 
 
 @dataclass
