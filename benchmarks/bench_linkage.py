@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,10 +51,10 @@ RECORD_COLUMNS = ["_rid", "_file", "_sheet", "_row", *IDENTITY]
 # --------------------------------------------------------------------------- engines (child)
 
 
-def _points_engine(ref: str) -> types.ModuleType:
-    """The points engine of commit ``ref``, loaded from git with its own data files."""
+def _points_engine(ref: str, folder: Path) -> types.ModuleType:
+    """The points engine of commit ``ref``, loaded from git with its own data files (written
+    to ``folder``, read when it first runs)."""
     root = HERE.parent
-    folder = Path(tempfile.mkdtemp(prefix="points-", dir=DATA))
 
     def show(path: str) -> str:
         return subprocess.run(
@@ -77,8 +78,16 @@ def _points_engine(ref: str) -> types.ModuleType:
 
 def _child(engine: str, data: str, out: str, ref: str) -> None:
     """Run one engine on the records at ``data``; write the pairs, print time and memory."""
+    folder = Path(tempfile.mkdtemp(prefix="points-", dir=DATA))
+    try:
+        _run_child(engine, data, out, ref, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_child(engine: str, data: str, out: str, ref: str, folder: Path) -> None:
     if engine == "points":
-        find = _points_engine(ref).find_near_duplicates
+        find = _points_engine(ref, folder).find_near_duplicates
     else:
         from jamsos_cli.neardup import find_near_duplicates as find
     records = pl.read_parquet(data)
