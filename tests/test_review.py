@@ -57,7 +57,11 @@ def test_xlsx_review_shows_both_sides_and_offers_sama_beda(tmp_path, run):
     assert first["NIK A"] == NIK and first["NIK B"] == replace(NIK, 3, "7")
     assert first["NAMA B"] == "BUDI SANTOSO, S.PD."
     assert first["TGL LAHIR A"] == "12-05-1980"
-    assert "NIK berbeda satu angka" in first["ALASAN"]
+    assert "NIK beda satu angka di kode wilayah" in first["ALASAN"]
+    assert "tanggal lahir sama (sangat kuat)" in first["ALASAN"]  # weights in words
+    # the score is a number cell a clerk can sort and filter
+    assert isinstance(first["SKOR"], int) and 90 <= first["SKOR"] <= 100
+    assert ws.cell(row=2, column=header.index("SKOR") + 1).data_type == "n"
     assert first["KEPUTUSAN (SAMA/BEDA)"] is None
     assert first["KUNCI (JANGAN DIUBAH)"] == f"{NIK} / {replace(NIK, 3, '7')}"
     assert first["JENIS"] == "NIK mirip"
@@ -231,3 +235,20 @@ def test_exact_pairs_from_the_duplicate_check_can_share_the_review(tmp_path):
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["JENIS"] == "NIK sama" and row["ALASAN"] == "NIK sama"
     assert row["BARIS A"] == "2" and row["BARIS B"] == "3"
+
+
+def test_exact_pairs_offer_no_sama_beda(tmp_path, run):
+    """One NIK twice is corrected at the source: its decision cell offers no SAMA/BEDA, while
+    the likely duplicates' cells do."""
+    recs, near = run
+    exact = pl.DataFrame(
+        {"a_rid": [0], "b_rid": [2], "a_nik": [NIK], "b_nik": [NIK], "score": [100.0],
+         "reasons": [["same_nik"]], "kind": ["exact"]}
+    )  # fmt: skip
+    pairs = pl.concat([near.with_columns(kind=pl.lit("near")), exact], how="diagonal_relaxed")
+    ws, rows = xlsx_rows(write_review(pairs, recs, tmp_path / "r.xlsx", "en"))
+    header = rows[0]
+    assert [r[header.index("KIND")] for r in rows[1:]] == ["near", "near", "exact"]
+    column = openpyxl.utils.get_column_letter(header.index("DECISION (SAMA/BEDA)") + 1)
+    (validation,) = ws.data_validations.dataValidation
+    assert str(validation.sqref) == f"{column}2:{column}3"  # the two near rows only

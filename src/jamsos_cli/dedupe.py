@@ -37,7 +37,7 @@ import polars as pl
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
-from jamsos_cli.neardup import DEFAULT_MIN_SCORE
+from jamsos_cli.neardup import DEFAULT_MIN_SCORE, PAIR_SCHEMA
 
 if TYPE_CHECKING:
     from jamsos_cli.config import InputRule
@@ -45,7 +45,12 @@ if TYPE_CHECKING:
     from jamsos_cli.pipeline import RunResult
 
 # One row per pair, exact and near alike (what --review, JSON and the text table read).
+# ``group``: "decide" (a likely duplicate: a clerk says SAMA or BEDA), "exact" (one NIK twice
+# in the rosters, or a ledger NIK on another person: fixed at the source, nothing to decide),
+# "in_ledger" (a person the ledger already holds under that NIK: already paid, for the record).
+GROUPS = ("decide", "exact", "in_ledger")
 PAIRS_SCHEMA: dict[str, pl.DataType] = {
+    "group": pl.Utf8,
     "kind": pl.Utf8,
     "score": pl.Float64,
     "a_rid": pl.Int64,
@@ -54,6 +59,11 @@ PAIRS_SCHEMA: dict[str, pl.DataType] = {
     "a_nik": pl.Utf8,
     "b_nik": pl.Utf8,
     "reasons": pl.List(pl.Utf8),
+    "weights": PAIR_SCHEMA["weights"],
+    "match_weight": pl.Float64,
+    "p_twins": pl.Float64,
+    "p_family": pl.Float64,
+    "evidence": PAIR_SCHEMA["evidence"],
     "decision": pl.Utf8,
 }
 EXACT_SCORE = 100.0
@@ -318,23 +328,33 @@ def exact_pairs(records: pl.DataFrame, known: pl.DataFrame | None) -> pl.DataFra
         reasons=_exact_reasons(),
         decision=pl.lit(None, pl.Utf8),
     )
-    return pairs.select(pl.col(c).cast(t) for c, t in PAIRS_SCHEMA.items()).collect()
+    already_paid = pl.col("b_ref").is_not_null() & (pl.col("reasons").list.len() == 1)
+    pairs = pairs.with_columns(
+        group=pl.when(already_paid).then(pl.lit("in_ledger")).otherwise(pl.lit("exact"))
+    )
+    return pairs.select(
+        (pl.col(c) if c in pairs.collect_schema() else pl.lit(None)).cast(t).alias(c)
+        for c, t in PAIRS_SCHEMA.items()
+    ).collect()
 
 
 def all_pairs(run: RunResult, known: pl.DataFrame | None) -> pl.DataFrame:
-    """Exact pairs, then likely duplicates, each in input order of the earlier record."""
+    """The pairs to decide (likely duplicates) first, then exact pairs to fix at the source,
+    then people the ledger already holds; each in input order of the earlier record."""
     exact = exact_pairs(run.records, known) if run.records.height else None
     near = run.near_pairs
     parts = [p for p in (exact,) if p is not None]
     if near is not None and near.height:
         parts.append(
-            near.with_columns(kind=pl.lit("near")).select(
+            near.with_columns(kind=pl.lit("near"), group=pl.lit("decide")).select(
                 pl.col(c).cast(t) for c, t in PAIRS_SCHEMA.items()
             )
         )
     if not parts:
         return pl.DataFrame(schema=PAIRS_SCHEMA)
-    order = pl.col("kind").replace_strict({"exact": 0, "near": 1}, return_dtype=pl.Int8)
+    order = pl.col("group").replace_strict(
+        {g: i for i, g in enumerate(GROUPS)}, return_dtype=pl.Int8
+    )
     return (
         pl.concat(parts)
         .sort(order, "a_rid", "b_rid", "b_ref", nulls_last=True, maintain_order=True)

@@ -14,7 +14,9 @@ How (the work grows about linearly with the rows, never with their square):
      Excel truncation is a change of the last digit);
    - the NIK with two neighbouring digits put in order (a transposition);
    - the NIK without its DDMMYY part + the roster birth date (any typo in the date part);
-   - roster birth date + phone; roster birth date + normalised name;
+   - a NIK one digit short or long, with every digit put back or taken out (``_length_pairs``);
+   - roster birth date + phone; roster birth date + normalised name; phone + normalised name
+     (a birth date mistyped along with the NIK's date part);
    - NIK pairs a clerk already decided (``decisions``).
    Almost every record has no partner, so each blocking first keeps only the records that
    may share its key with another: the hashed key sorted with the row position, equal
@@ -24,52 +26,38 @@ How (the work grows about linearly with the rows, never with their square):
    variant keys are counted and joined among the few records left. Names are normalised
    once per distinct name; only integer keys are joined to every record.
    A pair is then kept only if it shares the birth date, the phone or the normalised name,
-   and the names share their first or last word or their first or last three letters (one
-   typo always leaves one of these intact). This cheap integer filter drops the many real
+   and the names share their first or last word (in either order) or their first or last
+   three letters (one typo leaves one of these intact, but in a short name; then the birth
+   date and the phone must both be the same). This cheap integer filter drops the many real
    NIKs one digit apart (serials 0001/0002 of one birth date and kecamatan) before any
    string comparison; the wide identity columns are gathered only for the pairs it keeps.
-2. **Signals**, computed for the kept pairs in vectorised batches (rapidfuzz
-   ``process.cpdist``): how the NIKs differ, roster birth dates, the birth date inside each
-   NIK against its roster date, name similarity after Indonesian normalisation
-   (``names.normalise_name``: the one name identity, ``schemas/names.toml``), the father's
-   name after bin/binti,
-   phone, address, kelurahan, sex.
-3. **Score**: the points of the signals plus name points (``schemas/neardup.toml``), clipped
-   to 0..100. Reasons are built only for the pairs reported.
+2. **Scoring** (``linkage``): every kept pair is compared (NIK, birth date, name after
+   Indonesian normalisation - ``names.normalise_name``, the one name identity,
+   ``schemas/names.toml`` -, father's name after bin/binti, phone, address and kelurahan,
+   sex) and scored by a Fellegi-Sunter model fitted to the run: ``score`` is 100 x the
+   probability that the two records are one person. Reasons, weights and the evidence
+   waterfall are built only for the pairs reported (their words: ``render.reasons``).
 
-Defaults (thresholds are parameters of ``find_near_duplicates``; weights are data):
+Defaults: ``min_score = 70`` (a pair is reported from a probability of 0.7; issue 11's hold
+score 90 is 0.9), ``max_block = 200``. The model's parameters are ``schemas/neardup.toml``; the
+words a clerk reads, the text catalogue's ``reason.*`` and ``strength.*``.
 
-- ``min_score = 70``: a pair is reported from this score on. One substituted NIK digit (40)
-  + same birth date (25) + same name after normalisation (30) = 95; a one-letter typo in the
-  name instead still gives about 75-85. Not reported: two unrelated people with one common
-  name and birth date and NIKs far apart (25 + 30 - 5 = 50), twins (consecutive serials, same
-  date, phone and address, different first names: about 35-55), a parent and child with the
-  same name (different birth dates: -45).
-- ``max_block = 200``: larger blocks are skipped.
-- Name points: ``clip(2.6 * (similarity - 88), -45, 30)`` with rapidfuzz ``ratio`` of the
-  normalised names; "same address" from an address ``token_set_ratio`` of 85; a different
-  father's name (bin/binti) below a ``ratio`` of 80.
-
-Measured (2 cores shared with other jobs, load 2.5-3, median of 3): the records of
-``benchmarks/data/roster_1m.csv`` (1,009,441 rows) 2.0 s wall and CPU, 590 MiB peak RSS of a
-process holding them (the previous version: 3.5 s, 740 MiB, same output); the 100k roster
-0.46 s (0.50 s). ``benchmarks/bench_neardup.py``: 100,000 rows with 1% planted typed-twice
-people: precision 98.1%, recall 100%; its 1,000,000 rows (real-like serials 0001.., so
-millions of one-digit-apart NIK pairs to pre-filter): 8.7 s wall, 10 s CPU, 1.1 GiB peak
-(previously 9.9 s, 11.4 s CPU, 1.6 GiB).
+Measured: ``benchmarks/bench_linkage.py`` (precision and recall per error class, side by side
+with the points this replaced and with splink; figures in benchmarks/README.md).
 """
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict
 
 from jamsos_cli import names
-from jamsos_cli.resources import schema_file
+
+if TYPE_CHECKING:
+    from jamsos_cli.linkage import Model
 
 # The finding codes this step emits (likely the same person with another NIK):
 # tests/test_house.py holds each step to its list, and all the lists to codes.toml.
@@ -81,7 +69,6 @@ EMITS = frozenset(
 
 DEFAULT_MIN_SCORE = 70.0
 DEFAULT_MAX_BLOCK = 200
-_BATCH = 500_000  # candidate pairs scored per rapidfuzz batch (bounds memory)
 
 PAIR_SCHEMA: dict[str, pl.DataType] = {
     "a_rid": pl.Int64,
@@ -91,6 +78,21 @@ PAIR_SCHEMA: dict[str, pl.DataType] = {
     "b_nik": pl.Utf8,
     "score": pl.Float64,
     "reasons": pl.List(pl.Utf8),
+    "weights": pl.List(pl.Float64),
+    "match_weight": pl.Float64,
+    "p_twins": pl.Float64,
+    "p_family": pl.Float64,
+    "evidence": pl.List(
+        pl.Struct(
+            {
+                "comparison": pl.Utf8,
+                "level": pl.Utf8,
+                "weight": pl.Float64,
+                "m": pl.Float64,
+                "u": pl.Float64,
+            }
+        )
+    ),
     "decision": pl.Utf8,
 }
 
@@ -105,25 +107,6 @@ IDENTITY: dict[str, pl.DataType] = {
     "kelurahan": pl.Utf8,
     "nik_numeric": pl.Boolean,
 }
-
-
-# --------------------------------------------------------------------------- data files
-
-
-class _Engine(BaseModel):
-    """``schemas/neardup.toml``: points per signal, name curve, thresholds (the reasons'
-    words are the text catalogue's ``reason.<key>``, rendered by ``render.reasons``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    points: dict[str, float]
-    name: dict[Literal["pivot", "slope", "floor", "cap"], float]
-    thresholds: dict[Literal["address_similar", "father_similar"], float]
-
-
-@cache
-def _engine() -> dict[str, Any]:
-    with schema_file("neardup.toml").open("rb") as fh:
-        return _Engine.model_validate(tomllib.load(fh)).model_dump()
 
 
 # --------------------------------------------------------------------------- identity frame
@@ -156,11 +139,11 @@ def _everyone(records: pl.DataFrame, known: pl.DataFrame | None) -> pl.LazyFrame
 
 
 def _name_table(everyone: pl.LazyFrame) -> pl.LazyFrame:
-    """Per distinct name as typed (``_typed``, hashed in ``_h``): the trimmed name, the
-    normalised name, the father's name, the upper-cased name, an exact integer id of the
-    normalised name (blocking on birth date + name) and cheap keys for the pre-filter (null
-    when nothing is left after trimming). Names repeat a lot (tens of thousands for a million
-    records): the regexes run once per name, never per record."""
+    """Per distinct name as typed (``_typed``, hashed in ``_h``): the normalised name, the
+    father's name (the one name identity, ``names``), an exact integer id of the normalised
+    name (blocking on birth date + name) and cheap keys for the pre-filter (null when nothing
+    is left after trimming). Names repeat a lot (tens of thousands for a million records):
+    the regexes run once per name, never per record."""
     clean = names.clean_name(pl.col("name"))
     name_n = pl.col("name_n")
 
@@ -175,7 +158,6 @@ def _name_table(everyone: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(
             name_n=names.given_name(pl.col("_clean")),
             father=names.father_of(pl.col("_clean")),
-            name_u=pl.col("name").str.to_uppercase().str.replace_all(r"\s+", " "),
         )
         .with_columns(
             _nid=name_n.rank("dense"),  # null for a name that normalises to nothing
@@ -197,11 +179,11 @@ def _record_keys(everyone: pl.LazyFrame) -> pl.DataFrame:
     nik, bd = pl.col("nik"), pl.col("birth_date")
     valid = nik.str.contains(r"^\d{16}$")
     return (
-        everyone.select("_rid", "birth_date", "name", *_trim(["nik", "phone"]))
+        everyone.select("_rid", "birth_date", "name", "nik_numeric", *_trim(["nik", "phone"]))
         .with_columns(
             nik_int=pl.when(valid).then(nik.cast(pl.Int64, strict=False)),
             _dob=bd.cast(pl.Int32).fill_null(-1_000_000),
-            _ph=pl.col("phone").hash(),
+            _ph=pl.when(pl.col("phone").is_not_null()).then(pl.col("phone").hash()),
             _nk=nik.hash(),
             _h=pl.col("name").hash(),
         )
@@ -223,26 +205,29 @@ def _people(keys: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     return numbers.join(table, on=on, how="left").drop(on).collect()
 
 
+def _words_rewritten(expr: pl.Expr, rules: list[list[str]]) -> pl.Expr:
+    """Upper case, punctuation as spaces, whole words rewritten (``rules``: [word, new]) in one
+    Aho-Corasick pass over the text padded with spaces."""
+    e = expr.str.to_uppercase().str.replace_all(r"[^A-Z0-9]+", " ")
+    e = pl.concat_str(pl.lit(" "), e, pl.lit(" ")).str.replace_many(
+        [f" {word} " for word, _ in rules], [f" {new} " if new else " " for _, new in rules]
+    )
+    return e.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
 def _pair_columns(side: pl.LazyFrame) -> pl.LazyFrame:
-    """Columns only the scoring reads: computed for the records of candidate pairs (a few
-    percent of the rows) rather than for every record (the address regex alone cost more
-    than the whole blocking at a million rows)."""
-    nik, bd = pl.col("nik"), pl.col("birth_date")
-    day = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
-    valid = nik.str.contains(r"^\d{16}$")
+    """Columns only the comparisons read: computed for the records of candidate (and sampled)
+    pairs, a few percent of the rows, rather than for every record (the address regexes alone
+    cost more than the whole blocking at a million rows). Addresses and kelurahan are written
+    one way first (``[address]``, ``[kelurahan]`` of ``schemas/neardup.toml``)."""
+    from jamsos_cli.linkage import spec
+
+    rules = spec()
     return side.with_columns(
-        # does the DDMMYY inside the NIK agree with the roster birth date? (day + 40: women)
-        nik_date_ok=pl.when(valid).then(
-            (pl.when(day > 40).then(day - 40).otherwise(day) == bd.dt.day())
-            & (nik.str.slice(8, 2).cast(pl.Int32, strict=False) == bd.dt.month())
-            & (nik.str.slice(10, 2).cast(pl.Int32, strict=False) == bd.dt.year() % 100)
-        ),
-        addr_n=pl.col("address")
-        .str.to_uppercase()
-        .str.replace_all(r"[^A-Z0-9]+", " ")
-        .str.strip_chars()
+        addr_n=_words_rewritten(pl.col("address"), rules.address["words"]).replace("", None),
+        kel_n=_words_rewritten(pl.col("kelurahan"), rules.kelurahan["words"])
+        .str.replace_all(" ", "", literal=True)
         .replace("", None),
-        kel_n=pl.col("kelurahan").str.to_uppercase().str.replace_all(r"[^A-Z0-9]+", ""),
     )
 
 
@@ -250,7 +235,7 @@ def _pair_side(everyone: pl.LazyFrame, names: pl.DataFrame, ids: pl.LazyFrame) -
     """The full identity of the records in candidate pairs (``ids``), trimmed, with the name
     and scoring columns."""
     text = [c for c, t in IDENTITY.items() if t == pl.Utf8]
-    table = names.lazy().select("_typed", "name_n", "father", "name_u")
+    table = names.lazy().select("_typed", "name_n", "father")
     side = (
         everyone.join(ids, on="_rid", how="semi")
         .join(table, left_on="name", right_on="_typed", how="left")
@@ -378,6 +363,37 @@ def _nik_pairs(
     ]
 
 
+def _length_pairs(keys: pl.DataFrame) -> pl.LazyFrame:
+    """Pairs of a 15- or 17-digit NIK (a digit left out, or one typed twice) with the valid
+    NIK it becomes when a digit is put back or taken out. Such NIKs are rare: every insertion
+    (16 places x 10 digits) or deletion of theirs is looked up among the valid NIKs."""
+    nik = pl.col("nik")
+    odd = keys.lazy().filter(nik.str.contains(r"^(?:\d{15}|\d{17})$")).select("_rid", "nik")
+    places = pl.LazyFrame({"_p": list(range(17))}, schema={"_p": pl.Int64})
+    digits = pl.LazyFrame({"_d": [str(d) for d in range(10)]})
+    short = nik.str.len_chars() == 15
+    inserted = (
+        odd.filter(short)
+        .join(places.filter(pl.col("_p") <= 15), how="cross")
+        .join(digits, how="cross")
+        .select("_rid", key=pl.concat_str(nik.str.slice(0, "_p"), "_d", nik.str.slice("_p")))
+    )
+    deleted = (
+        odd.filter(~short)
+        .join(places, how="cross")
+        .select("_rid", key=pl.concat_str(nik.str.slice(0, "_p"), nik.str.slice(pl.col("_p") + 1)))
+    )
+    valid = keys.lazy().filter(_NIK.is_not_null()).select(_other="_rid", key=_NIK)
+    return (
+        pl.concat([inserted, deleted])
+        .with_columns(pl.col("key").cast(pl.Int64, strict=False))
+        .join(valid, on="key")
+        .select(l=pl.min_horizontal("_rid", "_other"), r=pl.max_horizontal("_rid", "_other"))
+        .filter(pl.col("r") >= 0, pl.col("l") != pl.col("r"))
+        .unique()
+    )
+
+
 def _decided_pairs(keys: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.LazyFrame:
     """Record pairs carrying a NIK pair a clerk already decided (so a decision always applies)."""
     if decisions is None or decisions.height == 0:
@@ -397,13 +413,15 @@ def _decided_pairs(keys: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.Laz
 
 _BY_PHONE = ["birth_date", "phone"]
 _BY_NAME = ["birth_date", "_nid"]  # _nid: the normalised name
+_BY_PHONE_NAME = ["_ph", "_nid"]  # a birth date typed wrong along with the NIK's date part
 _NARROW = ["_dob", "_ph", "_nk", "_nh", "_nf", "_nl", "_np", "_ns"]
 
 
 def _blocking(
     everyone: pl.LazyFrame, decisions: pl.DataFrame | None, max_block: int
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
-    """Every record's keys (``_people``), the name table and the blocked pairs (l, r, decided).
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
+    """Every record's keys (``_record_keys``, ``_people``), the name table and the blocked
+    pairs (l, r, decided).
 
     Each blocking first keeps the records that may share its key with another (``_repeated``:
     a sort, no join), then joins those few exactly; independent steps are collected together
@@ -421,28 +439,30 @@ def _blocking(
     )
     people = _people(keys, names)
     named = _keyed(people, _BY_NAME)
-    by_name = _repeated(named, pl.struct(_BY_NAME)).collect()
+    called = _keyed(people, _BY_PHONE_NAME)
+    by_name, by_phone_name = pl.collect_all(
+        [_repeated(named, pl.struct(_BY_NAME)), _repeated(called, pl.struct(_BY_PHONE_NAME))]
+    )
     blocks = pl.collect_all(
         [
             *_nik_pairs(families, [_rows(nik, p) for p in positions], max_block),
             _pairs_in_blocks(_rows(phone, by_phone).lazy(), _BY_PHONE, max_block),
             _pairs_in_blocks(_rows(named, by_name).lazy(), _BY_NAME, max_block),
+            _pairs_in_blocks(_rows(called, by_phone_name).lazy(), _BY_PHONE_NAME, max_block),
+            _length_pairs(keys),
         ]
     )
-    pairs = (
-        pl.concat(
-            [pl.concat(blocks).lazy().with_columns(decided=pl.lit(False))]
-            + [_decided_pairs(keys, decisions).with_columns(decided=pl.lit(True))]
-        )
-        .group_by("l", "r")
-        .agg(pl.col("decided").any())
+    # not deduplicated here: the pre-filter drops most pairs first (``_worth_scoring``)
+    pairs = pl.concat(
+        [pl.concat(blocks).lazy().with_columns(decided=pl.lit(False))]
+        + [_decided_pairs(keys, decisions).with_columns(decided=pl.lit(True))]
     )
-    return people, names, pairs
+    return keys, people, names, pairs
 
 
 def _worth_scoring(pairs: pl.LazyFrame, people: pl.DataFrame) -> pl.LazyFrame:
-    """The pairs worth scoring, oriented (a, b): a cheap pre-filter on integer keys before any
-    wide join (decided pairs always pass)."""
+    """The pairs worth scoring, oriented (a, b), each once: a cheap pre-filter on integer keys
+    before any wide join (decided pairs always pass)."""
     narrow = people.lazy().select("_rid", *_NARROW)
     a = narrow.select(pl.all().name.suffix("_a"))
     b = narrow.select(pl.all().name.suffix("_b"))
@@ -451,32 +471,88 @@ def _worth_scoring(pairs: pl.LazyFrame, people: pl.DataFrame) -> pl.LazyFrame:
         return (pl.col(f"{k}_a") == pl.col(f"{k}_b")).fill_null(False)
 
     birth = eq("_dob") | (pl.col("_dob_a") < -999_999) | (pl.col("_dob_b") < -999_999)
-    name = eq("_nf") | eq("_nl") | eq("_np") | eq("_ns")
-    worth = pl.col("decided") | (~eq("_nk") & (birth | eq("_ph") | eq("_nh")) & name)
+
+    def crossed(a: str, b: str) -> pl.Expr:  # names in another order
+        return (pl.col(f"{a}_a") == pl.col(f"{b}_b")).fill_null(False)
+
+    name = eq("_nf") | eq("_nl") | eq("_np") | eq("_ns") | crossed("_nf", "_nl")
+    name = name | crossed("_nl", "_nf")
+    # a short name with a typo in the middle shares none of the name keys: the same birth
+    # date and phone are enough then
+    worth = pl.col("decided") | (
+        ~eq("_nk") & (((birth | eq("_ph") | eq("_nh")) & name) | (eq("_dob") & eq("_ph")))
+    )
+    pairs = pairs.collect()
+    position = _positions(people.get_column("_rid"))
+    if position is None:  # sparse record ids: by joins
+        sides = pairs.lazy().join(a, left_on="l", right_on="_rid_a")
+        sides = sides.join(b, left_on="r", right_on="_rid_b").collect()
+    else:  # millions of pairs: gathered by position, several times faster than two joins
+        offset, index = position
+        narrow_rows = people.select(*_NARROW)
+        sides = pl.concat(
+            [
+                pairs,
+                narrow_rows[index[pairs["l"].to_numpy() - offset]].select(
+                    pl.all().name.suffix("_a")
+                ),
+                narrow_rows[index[pairs["r"].to_numpy() - offset]].select(
+                    pl.all().name.suffix("_b")
+                ),
+            ],
+            how="horizontal",
+        )
     return (
-        pairs.join(a, left_on="l", right_on="_rid_a")
-        .join(b, left_on="r", right_on="_rid_b")
+        sides.lazy()
         .filter(worth)
         .select(
             a=pl.when(pl.col("l") < 0).then("r").otherwise("l"),
             b=pl.when(pl.col("l") < 0).then("l").otherwise("r"),
         )
+        .unique()  # one pair found by several blockings
     )
 
 
-def _candidates(
-    everyone: pl.LazyFrame, decisions: pl.DataFrame | None, max_block: int
-) -> pl.DataFrame:
-    """Candidate pairs, oriented (a = run record, earlier; b = later or known), with both sides'
-    identity columns, already cut down to those worth scoring."""
-    people, names, pairs = _blocking(everyone, decisions, max_block)
-    kept = _worth_scoring(pairs, people).collect().lazy()
+def _positions(rids: pl.Series) -> tuple[int, np.ndarray] | None:
+    """(lowest id, row of each id from it): record ids are dense (run records 0.., known
+    people -1, -2, ...), so a lookup array replaces a join; None when they are not."""
+    if rids.len() == 0:
+        return None
+    low, high = int(rids.min()), int(rids.max())
+    if high - low + 1 > 4 * rids.len():
+        return None
+    index = np.full(high - low + 1, -1, dtype=np.int64)
+    index[rids.to_numpy() - low] = np.arange(rids.len())
+    return low, index
+
+
+@dataclass
+class _Blocked:
+    """What the blocking leaves: the candidate pairs with both sides' identity, and what the
+    model's u needs (every record's keys, the name table)."""
+
+    candidates: pl.DataFrame
+    people: pl.DataFrame
+    names: pl.DataFrame
+    keys: pl.DataFrame
+
+
+def _sides(kept: pl.LazyFrame, everyone: pl.LazyFrame, names: pl.DataFrame) -> pl.LazyFrame:
+    """Pairs (a, b) of record ids with both sides' identity columns (``a_``, ``b_``)."""
     ids = pl.concat([kept.select(_rid="a"), kept.select(_rid="b")]).unique()
     side = _pair_side(everyone, names, ids)
     joined = kept.join(side.select(pl.all().name.prefix("a_")), left_on="a", right_on="a__rid")
-    joined = joined.join(side.select(pl.all().name.prefix("b_")), left_on="b", right_on="b__rid")
-    return (
-        joined.filter(
+    return joined.join(side.select(pl.all().name.prefix("b_")), left_on="b", right_on="b__rid")
+
+
+def _candidates(everyone: pl.LazyFrame, decisions: pl.DataFrame | None, max_block: int) -> _Blocked:
+    """Candidate pairs, oriented (a = run record, earlier; b = later or known), with both sides'
+    identity columns, already cut down to those worth scoring."""
+    keys, people, names, pairs = _blocking(everyone, decisions, max_block)
+    kept = _worth_scoring(pairs, people).collect().lazy()
+    candidates = (
+        _sides(kept, everyone, names)
+        .filter(
             pl.col("a_nik").is_not_null(),
             pl.col("b_nik").is_not_null(),
             pl.col("a_nik") != pl.col("b_nik"),
@@ -484,175 +560,109 @@ def _candidates(
         .sort("a", "b")
         .collect()
     )
+    return _Blocked(candidates, people, names, keys)
 
 
-# --------------------------------------------------------------------------- signals
+# --------------------------------------------------------------------------- the model's u
+
+_SEED = 14  # random pairs for u: a fixed seed, so one roster always gets the same scores
 
 
-def _similarities(pairs: pl.DataFrame) -> pl.DataFrame:
-    """String similarities of the pairs, rapidfuzz-vectorised in batches."""
-    import numpy as np
-    from rapidfuzz import distance, fuzz, process
+def _random_pairs(everyone: pl.LazyFrame, blocked: _Blocked) -> pl.DataFrame:
+    """Random pairs of the run's records (``u_sample_pairs`` among ``u_sample_records``
+    sampled records), compared: what unrelated people look like in this run."""
+    from jamsos_cli.linkage import compare, spec
 
-    def batch(a: str, b: str, scorer) -> pl.Series:
-        left = pairs.get_column(a).fill_null("").to_list()
-        right = pairs.get_column(b).fill_null("").to_list()
-        out = [
-            process.cpdist(left[i : i + _BATCH], right[i : i + _BATCH], scorer=scorer, workers=-1)
-            for i in range(0, len(left), _BATCH)
-        ]
-        return pl.Series(np.concatenate(out) if out else np.zeros(0))
+    cfg = spec().model
+    rids = blocked.people.get_column("_rid")
+    if rids.len() < cfg.u_min_records:  # the shipped u (``estimate_u`` of no pairs)
+        return compare(blocked.candidates.clear())
+    rng = np.random.default_rng(_SEED)
+    sample = rids.sample(min(rids.len(), cfg.u_sample_records), seed=_SEED).sort()
+    s = sample.len()
+    n = min(cfg.u_sample_pairs, s * (s - 1) // 2)
+    i = rng.integers(0, s, n)
+    j = rng.integers(0, s, n)
+    keep = i != j
+    kept = pl.LazyFrame({"a": sample.gather(i[keep]), "b": sample.gather(j[keep])})
+    return compare(_sides(kept, everyone, blocked.names).collect())
 
-    return pairs.with_columns(
-        name_sim=batch("a_name_n", "b_name_n", fuzz.ratio).cast(pl.Float64),
-        addr_sim=batch("a_addr_n", "b_addr_n", fuzz.token_set_ratio).cast(pl.Float64),
-        father_sim=batch("a_father", "b_father", fuzz.ratio).cast(pl.Float64),
-        nik_osa=batch("a_nik", "b_nik", distance.OSA.distance).cast(pl.Int64),
-        nik_ham=batch("a_nik", "b_nik", distance.Hamming.distance).cast(pl.Int64),
+
+def _same_date_niks(keys: pl.DataFrame) -> np.ndarray:
+    """nik levels of random pairs whose NIKs carry one date (sex set aside): neighbours after
+    sorting the valid NIKs by their date and a random key (integers until the pairs are
+    chosen; their texts only for those)."""
+    from jamsos_cli.linkage import nik_levels, spec
+
+    limit = spec().model.u_sample_pairs
+    if keys.height < spec().model.u_min_records:
+        return np.zeros(0, dtype=np.int8)
+    day = _NIK // 10**8 % 100  # digits 7-8; then MMYY
+    date = pl.when(day > 40).then(day - 40).otherwise(day) * 10_000 + _NIK // 10**4 % 10_000
+    rows = keys.select(_NIK).with_row_index("_i").filter(_NIK.is_not_null())
+    if rows.height > 4 * limit:  # a sample still holds pairs enough in every date
+        rows = rows.sample(4 * limit, seed=_SEED)
+    ordered = (
+        rows.lazy()
+        .select("_i", _date=date, _u=pl.col("_i").hash(_SEED))
+        .sort("_date", "_u")
+        .select("_i", "_date")
+        .collect()
     )
+    same = ordered["_date"].head(-1) == ordered["_date"].tail(-1)
+    first = ordered["_i"].head(-1).filter(same)
+    second = ordered["_i"].tail(-1).filter(same)
+    if first.len() > limit:
+        pick = pl.int_range(first.len(), eager=True).sample(limit, seed=_SEED)
+        first, second = first.gather(pick), second.gather(pick)
+    if first.len() == 0:
+        return np.zeros(0, dtype=np.int8)
+    a, b = keys[first], keys[second]
+    levels, *_ = nik_levels(a["nik"], b["nik"], a["nik_numeric"], b["nik_numeric"])
+    return levels
 
 
-def _both(col: str) -> pl.Expr:
-    return pl.col(f"a_{col}").is_not_null() & pl.col(f"b_{col}").is_not_null()
-
-
-def _nik_kind() -> pl.Expr:
-    """How the two NIKs differ: the reason key (one per pair)."""
-    a, b = pl.col("a_nik"), pl.col("b_nik")
-    same_len = a.str.len_chars() == b.str.len_chars()
-    one_digit = same_len & (pl.col("nik_ham") == 1)
-    truncated = (a.str.ends_with("0") & pl.col("a_nik_numeric").fill_null(True)) | (
-        b.str.ends_with("0") & pl.col("b_nik_numeric").fill_null(True)
-    )
-    return (
-        pl.when(one_digit & (a.str.slice(0, 15) == b.str.slice(0, 15)) & truncated)
-        .then(pl.lit("nik_excel_truncated"))
-        .when(one_digit)
-        .then(pl.lit("nik_one_substitution"))
-        .when(same_len & (pl.col("nik_ham") == 2) & (pl.col("nik_osa") == 1))
-        .then(pl.lit("nik_transposition"))
-        .when(pl.col("nik_osa") == 1)
-        .then(pl.lit("nik_one_digit_missing"))
-        .when(pl.col("nik_osa") == 2)
-        .then(pl.lit("nik_two_edits"))
-        .otherwise(pl.lit("nik_far"))
-    )
-
-
-def _signals() -> dict[str, pl.Expr]:
-    """Boolean signal columns of a pair (computed once, then scored and explained)."""
-    th = _engine()["thresholds"]
-    a, b = pl.col("a_nik"), pl.col("b_nik")
-
-    def same(c: str) -> pl.Expr:
-        return (pl.col(f"a_{c}") == pl.col(f"b_{c}")).fill_null(False)
-
-    def differ(c: str) -> pl.Expr:
-        return (pl.col(f"a_{c}") != pl.col(f"b_{c}")).fill_null(False)
-
-    serial_a = a.str.slice(12, 4).cast(pl.Int32, strict=False)
-    serial_b = b.str.slice(12, 4).cast(pl.Int32, strict=False)
-    # Serials count people of one kecamatan, birth date and sex, so they are small: two real
-    # people of one such cell differ in the last digit, a typo can hit any digit.
-    last_digit = (
-        (pl.col("nik_kind") == "nik_one_substitution")
-        & (a.str.len_chars() == 16)
-        & (a.str.slice(0, 15) == b.str.slice(0, 15))
-    )
-    date_part_differs = a.str.slice(6, 6) != b.str.slice(6, 6)
+def _value_counts(blocked: _Blocked) -> dict[str, pl.DataFrame]:
+    """How many records hold each normalised name, birth date and phone."""
     return {
-        "last_digit": last_digit,
-        # serial 0000 is never issued: then one NIK is simply mistyped, not a sibling's
-        "consecutive": last_digit
-        & ((serial_a - serial_b).abs() == 1)
-        & (pl.min_horizontal(serial_a, serial_b) > 0),
-        "same_date": same("birth_date"),
-        "diff_date": differ("birth_date"),
-        "bad_a": same("birth_date") & date_part_differs & ~pl.col("a_nik_date_ok").fill_null(True),
-        "bad_b": same("birth_date") & date_part_differs & ~pl.col("b_nik_date_ok").fill_null(True),
-        "same_name_u": same("name_u"),
-        "same_name_n": same("name_n"),
-        "both_names": _both("name_n"),
-        "diff_father": _both("father") & (pl.col("father_sim") < th["father_similar"]),
-        "same_phone": same("phone"),
-        "diff_phone": differ("phone"),
-        "same_addr": _both("addr_n") & (pl.col("addr_sim") >= th["address_similar"]),
-        "same_kel": same("kel_n"),
-        "diff_kel": differ("kel_n"),
-        "diff_sex": differ("sex"),
+        "name": blocked.people.filter(pl.col("_nid").is_not_null())
+        .group_by("_nid")
+        .agg(n=pl.len())
+        .join(blocked.names.select("_nid", "name_n").unique("_nid"), on="_nid")
+        .select("name_n", "n"),
+        "birth_date": blocked.keys.filter(pl.col("birth_date").is_not_null())
+        .group_by("birth_date")
+        .agg(n=pl.len()),
+        "phone": blocked.keys.filter(pl.col("_ph").is_not_null()).group_by("_ph").agg(n=pl.len()),
     }
 
 
-def _score(pairs: pl.DataFrame) -> pl.DataFrame:
-    """The signal columns and the 0..100 score of every candidate pair (vectorised)."""
-    cfg = _engine()
-    pts, nm = cfg["points"], cfg["name"]
-    flags = pairs.with_columns(nik_kind=_nik_kind()).with_columns(**_signals())
-    c = pl.col
+def _model(everyone: pl.LazyFrame, blocked: _Blocked, compared: pl.DataFrame, n_run: int):
+    """The run's model: u from random pairs (exact agreements counted over every record), m by
+    EM over the candidates (``linkage.fit``), term frequencies of names and birth dates."""
+    from jamsos_cli import linkage
 
-    def when(flag: str, points: float) -> pl.Expr:
-        return pl.when(c(flag)).then(pl.lit(float(points))).otherwise(0.0)
-
-    nik_points = (
-        pl.when(c("consecutive"))
-        .then(pts["nik_serial_consecutive"])
-        .when(c("last_digit"))
-        .then(pts["nik_serial_substitution"])
-        .otherwise(c("nik_kind").replace_strict(pts, default=0, return_dtype=pl.Float64))
+    counts = _value_counts(blocked)
+    sample = _random_pairs(everyone, blocked)
+    exact = (
+        {name: linkage.agreement(c["n"]) for name, c in counts.items()} if sample.height else None
     )
-    name_points = (
-        pl.when(c("both_names"))
-        .then(((c("name_sim") - nm["pivot"]) * nm["slope"]).clip(nm["floor"], nm["cap"]))
-        .otherwise(0.0)
+    u = linkage.estimate_u(sample, _same_date_niks(blocked.keys), exact)
+    tables, expected, em = linkage.fit(
+        linkage.level_matrix(compared), compared["stratum"].to_numpy(), u, n_run
     )
-    total = (
-        nik_points
-        + name_points
-        + when("same_date", pts["same_birth_date"])
-        + when("diff_date", pts["different_birth_date"])
-        + pl.when(c("bad_a") | c("bad_b")).then(pts["nik_birth_date_mismatch"]).otherwise(0)
-        + when("diff_father", pts["different_father"])
-        + when("same_phone", pts["same_phone"])
-        + when("diff_phone", pts["different_phone"])
-        + when("same_addr", pts["same_address"])
-        + when("same_kel", pts["same_kelurahan"])
-        + when("diff_kel", pts["different_kelurahan"])
-        + when("diff_sex", pts["different_sex"])
+    n_known = blocked.people.filter(pl.col("_rid") < 0).height
+    tf_name = linkage.term_frequencies(counts["name"], "name_n")
+    tf_birth = linkage.term_frequencies(counts["birth_date"], "birth_date")
+    return linkage.Model(
+        tables={**tables, "u": u},
+        expected=expected,
+        total_pairs=n_run * (n_run - 1) / 2 + n_run * n_known,
+        tf_name=tf_name,
+        tf_birth=tf_birth,
+        em=em,
+        u_pairs=sample.height,
     )
-    return flags.with_columns(score=total.clip(0, 100).round(1))
-
-
-def _reasons() -> pl.Expr:
-    """The reason keys of a scored pair, in a stable order (NIK, dates, name, other fields)."""
-    c = pl.col
-
-    def reason(flag: str, key: str) -> pl.Expr:
-        return pl.when(c(flag)).then(pl.lit(key))
-
-    name_reason = (
-        pl.when(c("same_name_u"))
-        .then(pl.lit("same_name"))
-        .when(c("same_name_n"))
-        .then(pl.lit("same_name_normalised"))
-        .when(c("both_names"))
-        .then(pl.format("name_similar:{}", c("name_sim").floor().cast(pl.Int64)))
-    )
-    return pl.concat_list(
-        c("nik_kind"),
-        reason("consecutive", "nik_serials_consecutive"),
-        reason("same_date", "same_birth_date"),
-        reason("diff_date", "different_birth_date"),
-        reason("bad_a", "nik_birth_date_mismatch:A"),
-        reason("bad_b", "nik_birth_date_mismatch:B"),
-        name_reason,
-        reason("diff_father", "different_father"),
-        reason("same_phone", "same_phone"),
-        reason("diff_phone", "different_phone"),
-        reason("same_addr", "same_address"),
-        reason("same_kel", "same_kelurahan"),
-        reason("diff_kel", "different_kelurahan"),
-        reason("diff_sex", "different_sex"),
-    ).list.drop_nulls()
 
 
 # --------------------------------------------------------------------------- decisions
@@ -670,7 +680,62 @@ def _decision_keys(decisions: pl.DataFrame) -> pl.DataFrame:
     ).unique(subset=["lo", "hi"], keep="last", maintain_order=True)
 
 
+# --------------------------------------------------------------------------- reasons of a pair
+
+
+def _reason_lists() -> tuple[pl.Expr, pl.Expr]:
+    """The reason keys of a scored pair and their weights (log2 m/u; null for a note), in the
+    order of the comparisons, each note after the comparison it qualifies."""
+    from jamsos_cli.linkage import comparisons, level_names
+
+    c = pl.col
+    items: list[pl.Expr] = []
+
+    def item(key: pl.Expr, weight: pl.Expr | None = None) -> None:
+        items.append(pl.struct(k=key, w=pl.lit(None, pl.Float64) if weight is None else weight))
+
+    def note(condition: pl.Expr, key: str) -> None:
+        item(pl.when(condition).then(pl.lit(key)))
+
+    for name in comparisons():
+        level = c(f"lv_{name}").replace_strict(
+            dict(enumerate(level_names(name))), return_dtype=pl.Utf8
+        )
+        item(pl.when(c(f"lv_{name}") > 0).then(pl.format(f"{name}.{{}}", level)), c(f"w_{name}"))
+        if name == "name":
+            exact = c("lv_name") == level_names("name").index("exact")
+
+            def typed(side: str) -> pl.Expr:
+                return c(f"{side}_name").str.to_uppercase().str.replace_all(r"\s+", " ")
+
+            note(exact & (typed("a") != typed("b")), "name_normalised")
+            note(exact & (c("tf_name") >= 2), "rare_name")
+            note(exact & (c("tf_name") <= -2), "common_name")
+        if name == "birth_date":
+            note(c("tf_birth") <= -2, "common_birth_date")
+            typo = c("lv_birth_date") == level_names("birth_date").index("nik_typo")
+            note(typo & ~c("a_nik_date_ok").fill_null(True), "nik_birth_date_mismatch:A")
+            note(typo & ~c("b_nik_date_ok").fill_null(True), "nik_birth_date_mismatch:B")
+    note(c("p_twins") >= 0.05, "maybe_twins")
+    note(c("p_family") >= 0.05, "maybe_family")
+    kept = pl.concat_list(items).list.eval(
+        pl.element().filter(pl.element().struct.field("k").is_not_null())
+    )
+    return (
+        kept.list.eval(pl.element().struct.field("k")),
+        kept.list.eval(pl.element().struct.field("w")),
+    )
+
+
 # --------------------------------------------------------------------------- the engine
+
+
+@dataclass
+class NearResult:
+    """The pairs (``PAIR_SCHEMA``) and the model that scored them (None: nothing to score)."""
+
+    pairs: pl.DataFrame
+    model: Model | None = None
 
 
 def find_near_duplicates(
@@ -691,17 +756,38 @@ def find_near_duplicates(
     pairs are always kept (whatever their score) and marked.
 
     Returns ``PAIR_SCHEMA``: ``a_rid`` (the earlier run record), ``b_rid`` (the later one, or
-    null for a known person, then ``b_ref`` names it), both NIKs, ``score`` 0..100,
-    ``reasons`` (stable keys, rendered by ``render.reasons``) and ``decision`` ("same" or null),
-    sorted by ``a_rid``. Only pairs whose NIKs differ: equal NIKs are exact duplicates.
-    Thresholds: see the module docstring.
+    null for a known person, then ``b_ref`` names it), both NIKs, ``score`` (100 x the
+    probability that they are one person, ``linkage``), ``reasons`` (stable keys, rendered by
+    ``render.reasons``) with their ``weights``, the ``match_weight``, the probabilities that
+    they are twins (``p_twins``) or family (``p_family``) instead, the ``evidence`` waterfall
+    and ``decision`` ("same" or null), sorted by ``a_rid``. Only pairs whose NIKs differ:
+    equal NIKs are exact duplicates.
     """
+    return search(
+        records, known=known, min_score=min_score, decisions=decisions, max_block=max_block
+    ).pairs
+
+
+def search(
+    records: pl.DataFrame,
+    *,
+    known: pl.DataFrame | None = None,
+    min_score: float = DEFAULT_MIN_SCORE,
+    decisions: pl.DataFrame | None = None,
+    max_block: int = DEFAULT_MAX_BLOCK,
+) -> NearResult:
+    """``find_near_duplicates`` with the fitted model (its parameters go into reports)."""
+    from jamsos_cli.linkage import compare, evidence, score
+
     if records.height == 0:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
-    cand = _candidates(_everyone(records, known), decisions, max_block)
-    if cand.height == 0:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
-    scored = _score(_similarities(cand))
+        return NearResult(pl.DataFrame(schema=PAIR_SCHEMA))
+    everyone = _everyone(records, known)
+    blocked = _candidates(everyone, decisions, max_block)
+    compared = compare(blocked.candidates)
+    model = _model(everyone, blocked, compared, records.height)
+    if compared.height == 0:
+        return NearResult(pl.DataFrame(schema=PAIR_SCHEMA), model)
+    scored = score(model, compared)
     if decisions is not None and decisions.height:
         scored = scored.join(
             _decision_keys(decisions),
@@ -715,14 +801,19 @@ def find_near_duplicates(
     out = scored.filter(
         (pl.col("decision") != "different").fill_null(True),
         (pl.col("score") >= min_score) | decided_same,
-    ).with_columns(reasons=_reasons())
+    )
+    reasons, weights = _reason_lists()
+    out = out.with_columns(reasons=reasons, weights=weights, evidence=evidence(model, out))
     out = out.with_columns(
         reasons=pl.when(decided_same)
         .then(pl.col("reasons").list.concat(pl.lit(["decided_same"])))
         .otherwise("reasons"),
+        weights=pl.when(decided_same)
+        .then(pl.col("weights").list.concat(pl.lit([None], pl.List(pl.Float64))))
+        .otherwise("weights"),
         decision=pl.when(decided_same).then(pl.lit("same")),
     )
-    return out.select(
+    pairs = out.select(
         a_rid=pl.col("a"),
         b_rid=pl.when(pl.col("b") >= 0).then(pl.col("b")),
         b_ref=pl.when(pl.col("b") < 0).then(pl.col("b_ref")),
@@ -730,8 +821,14 @@ def find_near_duplicates(
         b_nik="b_nik",
         score=pl.col("score").cast(pl.Float64),
         reasons="reasons",
+        weights="weights",
+        match_weight="match_weight",
+        p_twins="p_twins",
+        p_family="p_family",
+        evidence="evidence",
         decision="decision",
     ).sort("a_rid", "b_rid", "b_ref", "b_nik", nulls_last=True)
+    return NearResult(pairs.cast(PAIR_SCHEMA), model)
 
 
 # --------------------------------------------------------------------------- findings

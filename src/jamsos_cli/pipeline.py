@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from jamsos_cli.config import InputRule
     from jamsos_cli.decrees import Decree
     from jamsos_cli.headers import Limits
+    from jamsos_cli.linkage import Model
 
 # The finding codes this step emits (an input that cannot be used at all, and the role of
 # a list with no role column): tests/test_house.py holds each step to its list, and all the
@@ -89,6 +90,7 @@ class RunResult:
     inputs: list[str]  # every input file as displayed, in run order
     fatal: bool  # an input could not be processed at all (exit 2)
     near_pairs: pl.DataFrame | None = None
+    near_model: Model | None = None  # the model that scored near_pairs (its parameters: reports)
 
     def rejected_rids(self) -> pl.Series:
         return (
@@ -323,18 +325,17 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
         rids = records.get_column("_rid")  # not the wide frame: only the ids are needed
         eligible = rids.filter(~rids.is_in(error_rids(checks).implode()))
         checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
-    near_pairs = None
+    near_pairs = near_model = None
     if options.near_duplicates and records.height:
         from jamsos_cli.duplicates import same_person_checks
-        from jamsos_cli.neardup import find_near_duplicates, near_duplicate_checks
+        from jamsos_cli.neardup import near_duplicate_checks, search
 
         # every record takes part, rejected ones too: an Excel-truncated NIK is a reason to
         # look for the person elsewhere, not to stop looking
         score = {} if options.near_min_score is None else {"min_score": options.near_min_score}
         options.step("near_duplicates", 0, 1)
-        near_pairs = find_near_duplicates(
-            records, known=options.known, decisions=options.decisions, **score
-        )
+        near = search(records, known=options.known, decisions=options.decisions, **score)
+        near_pairs, near_model = near.pairs, near.model
         # a pair a clerk decided "same" is no longer a warning: the later record is rejected
         same = (pl.col("decision") == "same").fill_null(False)
         checks = fnd.concat_checks(
@@ -351,4 +352,4 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
             attach_context(checks, records, tables).sort("rid", maintain_order=True),
         ]
     )
-    return RunResult(tables, records, findings, shown, fatal, near_pairs)
+    return RunResult(tables, records, findings, shown, fatal, near_pairs, near_model)

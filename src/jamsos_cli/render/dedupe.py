@@ -1,6 +1,7 @@
 """``jamsos dedupe`` as people read it: the pairs side by side (file, row, name, NIK masked
-unless ``--show-pii``), with the score and the reasons in the reader's language; what was
-recorded and written."""
+unless ``--show-pii``), with the score and the reasons (each comparison's weight in words) in
+the reader's language, in groups: the pairs to decide first, then one NIK twice, then people
+already in the ledger; what was recorded and written."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from jamsos_cli.dedupe import GROUPS
 from jamsos_cli.render.findings import issues_for_output
 from jamsos_cli.render.mask import mask_nik_expr
 from jamsos_cli.render.reasons import render_reasons
@@ -47,7 +49,7 @@ def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
             maintain_order="left",
         ).with_columns(b_name=pl.coalesce("b_name", "k_name"))
     explanation = (
-        render_reasons(pairs.get_column("reasons"), lang)
+        render_reasons(pairs.get_column("reasons"), lang, pairs.get_column("weights"))
         if pairs.height
         else pl.Series("reasons", [], pl.Utf8)
     )
@@ -56,8 +58,10 @@ def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
         return pl.col(col) if show_pii else mask_nik_expr(pl.col(col))
 
     return p.with_columns(explanation=explanation).select(
+        "group",
         "kind",
         score=pl.col("score").round(0).cast(pl.Int64),
+        probability=pl.col("score").round(1),
         a_file="a_file",
         a_sheet="a_sheet",
         a_row="a_row",
@@ -70,19 +74,28 @@ def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
         b_nik=nik("b_nik"),
         reasons="reasons",
         explanation="explanation",
+        match_weight="match_weight",
+        p_twins="p_twins",
+        p_family="p_family",
+        evidence="evidence",
         decision="decision",
     )
 
 
 def summary(result: DedupeResult) -> dict[str, Any]:
+    """The run in figures, with the fitted model's parameters (``model``: m, u, lambda, what
+    the EM did) so a decision can be explained later."""
     kinds = result.pairs.get_column("kind")
+    groups = result.pairs.get_column("group")
     req = result.request
+    model = result.run.near_model
     return {
         "inputs": result.run.inputs,
         "rows": result.run.records.height,
         "pairs": result.pairs.height,
         "exact": int((kinds == "exact").sum()),
         "near": int((kinds == "near").sum()),
+        **{f"group_{g}": int((groups == g).sum()) for g in GROUPS},
         "decided_same": int((result.pairs.get_column("decision") == "same").sum()),
         "min_score": result.min_score,
         "ledger": str(req.ledger),
@@ -93,6 +106,7 @@ def summary(result: DedupeResult) -> dict[str, Any]:
         "decisions_ignored": result.decisions_ignored,
         "review": None if result.review is None else str(result.review),
         "unusable": result.fatal,
+        "model": None if model is None else model.to_dict(),
     }
 
 
@@ -101,12 +115,41 @@ def _where(file: str | None, sheet: str | None, row: int | None) -> str:
     return at if row is None else f"{at}:{row}"
 
 
-def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> None:
-    """The clerk's report: the ledger and threshold used, a table of pairs, what was written;
-    then the inputs that could not be used, if any."""
+def _pairs_table(rows: pl.DataFrame, lang: str):
+    """One Rich table of pairs: kind, score, both sides, why."""
     from rich import box
     from rich.markup import escape
     from rich.table import Table
+
+    out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
+    for head in ("kind", "score", "a", "b", "reasons"):
+        justify = "right" if head == "score" else "left"
+        out.add_column(say(f"dedupe.head.{head}", lang), overflow="fold", justify=justify)
+    for r in rows.iter_rows(named=True):
+        sides = [
+            "\n".join(
+                [
+                    _where(r[f"{s}_file"], r[f"{s}_sheet"], r[f"{s}_row"]),
+                    r[f"{s}_name"] or "",
+                    r[f"{s}_nik"] or "",
+                ]
+            )
+            for s in "ab"
+        ]
+        out.add_row(
+            say(f"pairs.kind.{r['kind']}", lang),
+            str(r["score"]),
+            escape(sides[0]),
+            escape(sides[1]),
+            escape(r["explanation"] or ""),
+        )
+    return out
+
+
+def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> None:
+    """The clerk's report: the ledger and threshold used, the pairs in their groups (the pairs
+    to decide first: exact ones must not bury them), what was written; then the inputs that
+    could not be used, if any."""
 
     def line(key: str, **values: object) -> None:
         console.print(say(f"dedupe.{key}", lang, **values), highlight=False)
@@ -119,29 +162,14 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
     line("min_score", score=f"{result.min_score:g}")
     table = pair_table(result, lang, show_pii)
     if table.height:
-        out = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_lines=True)
-        for head in ("kind", "score", "a", "b", "reasons"):
-            justify = "right" if head == "score" else "left"
-            out.add_column(say(f"dedupe.head.{head}", lang), overflow="fold", justify=justify)
-        for r in table.head(MAX_TEXT_PAIRS).iter_rows(named=True):
-            sides = [
-                "\n".join(
-                    [
-                        _where(r[f"{s}_file"], r[f"{s}_sheet"], r[f"{s}_row"]),
-                        r[f"{s}_name"] or "",
-                        r[f"{s}_nik"] or "",
-                    ]
-                )
-                for s in "ab"
-            ]
-            out.add_row(
-                say(f"pairs.kind.{r['kind']}", lang),
-                str(r["score"]),
-                escape(sides[0]),
-                escape(sides[1]),
-                escape(r["explanation"] or ""),
-            )
-        console.print(out)
+        shown = table.head(MAX_TEXT_PAIRS)
+        for group in GROUPS:
+            rows = shown.filter(pl.col("group") == group)
+            if rows.height == 0:
+                continue
+            n = int((table.get_column("group") == group).sum())
+            console.print(say(f"dedupe.group.{group}", lang, n=n), highlight=False, style="bold")
+            console.print(_pairs_table(rows, lang))
         if table.height > MAX_TEXT_PAIRS:
             line("more", n=table.height - MAX_TEXT_PAIRS)
         s = summary(result)

@@ -171,9 +171,13 @@ def build_batch(result: BuildResult, lang: Lang, show_pii: bool) -> dict[str, An
 
 def dedupe(result: DedupeResult, lang: Lang, show_pii: bool) -> dict[str, Any]:
     """``jamsos dedupe``: ``{"summary", "pairs", "issues"}``; ``pairs[i]`` holds ``a``/``b``
-    (file, sheet, row, name, nik), ``kind``, ``score``, ``reasons`` (stable keys),
-    ``explanation`` (in ``lang``) and ``decision``; ``issues`` the inputs that could not be
-    used."""
+    (file, sheet, row, name, nik), ``group`` (decide / exact / in_ledger), ``kind``, ``score``
+    (100 x the probability of one person, one decimal), ``reasons`` (stable keys),
+    ``explanation`` (in ``lang``, each comparison's weight in words), ``match_weight``,
+    ``alternatives`` (the probabilities of twins and of family), ``evidence`` (the waterfall:
+    prior, then per comparison its level, m, u and weight log2 m/u) and ``decision``;
+    ``summary.model`` the fitted parameters (m, u, lambda, the EM's run); ``issues`` the inputs
+    that could not be used."""
     import polars as pl
 
     from jamsos_cli.render.dedupe import pair_table, summary
@@ -184,10 +188,16 @@ def dedupe(result: DedupeResult, lang: Lang, show_pii: bool) -> dict[str, Any]:
     pairs = table.select(
         a=pl.struct(**{k: pl.col(f"a_{k}") for k in side}),
         b=pl.struct(**{k: pl.col(f"b_{k}") for k in side}),
+        group="group",
         kind="kind",
-        score="score",
+        score="probability",
         reasons="reasons",
         explanation="explanation",
+        match_weight="match_weight",
+        alternatives=pl.when(pl.col("kind") == "near").then(
+            pl.struct(twins="p_twins", family="p_family")
+        ),
+        evidence="evidence",
         decision="decision",
     )
     file_level = result.run.findings.filter(pl.col("rid").is_null())
