@@ -57,6 +57,9 @@ def test_commands_succeed_with_sockets_patched_to_raise(tmp_path: Path, no_netwo
         "ledger export": (["ledger", "export", tmp_path / "e.xlsx", "--ledger", ledger], 0),
         "template": (["template", "--decree", RT, tmp_path / "t.xlsx"], 0),
         "decrees": (["decrees", RT], 0),
+        "report": (["report", "--ledger", ledger, "--out", tmp_path / "r.html", "--xlsx",
+                    tmp_path / "r.xlsx", "--berita-acara", tmp_path / "ba.html", "--batch", "1"],
+                   0),
     }  # fmt: skip
     for name, (args, code) in runs.items():
         run = invoke(args)
@@ -95,6 +98,14 @@ def test_a_real_process_opens_no_socket(tmp_path: Path) -> None:
     assert "NETWORK ATTEMPT" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / f"{RT}_2025-06_2025-12_001" / "manifest.json").exists()
+    # the report too: charts, templates and fonts all come from the installation
+    report = ["report", "--ledger", str(tmp_path / "l.sqlite"), "--out", str(tmp_path / "r.html")]
+    result = subprocess.run(
+        [sys.executable, "-c", HOOKED, *report], capture_output=True, text=True, timeout=120
+    )
+    assert "NETWORK ATTEMPT" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "r.html").stat().st_size > 10_000
     # the hook does fire on a socket: the test can fail
     probe = subprocess.run(
         [sys.executable, "-c", HOOKED.replace("from jamsos_cli.cli import main", "import socket")

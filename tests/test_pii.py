@@ -119,6 +119,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "export_xlsx": tmp / "people.xlsx",
         "review": tmp / "review.xlsx",
         "template": tmp / "template.xlsx",
+        "report": tmp / "reports" / "report.html",
+        "recap": tmp / "reports" / "recap.xlsx",
+        "berita_acara": tmp / "reports" / "ba.html",
+        "report_names": tmp / "reports" / "report-names.html",
     }
     build = ["build-batch", csv_src, xlsx_src, "--decree", RT, "--start", "2025-06"]
     build += ["--out", out, "--ledger", ledger]
@@ -158,6 +162,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "ledger export csv": ["ledger", "export", files["export_csv"], "--ledger", ledger],
         "ledger export xlsx": ["ledger", "export", files["export_xlsx"], "--ledger", ledger],
         "ledger void": ["ledger", "void", "2", "--ledger", ledger],
+        "report": ["report", "--ledger", ledger, "--out", files["report"], "--xlsx",
+                   files["recap"], "--berita-acara", files["berita_acara"], "--batch", "1",
+                   "--log-file", log],
+        "report names": ["report", "--ledger", ledger, "--out", files["report_names"],
+                         "--show-pii", "--lang", "en"],
     }  # fmt: skip
     pii = {
         "validate json": ["validate", csv_src, xlsx_src, "--format", "json", "--show-pii"],
@@ -277,7 +286,7 @@ def test_app_has_no_command_left_out() -> None:
     """When a command is added, add it to the world above."""
     names = {c.name or c.callback.__name__ for c in app.registered_commands}
     names |= {g.name for g in app.registered_groups}
-    assert names == {"validate", "decrees", "template", "build-batch", "ledger", "dedupe"}
+    assert names == {"validate", "decrees", "template", "build-batch", "ledger", "dedupe", "report"}
 
 
 def test_masks_hide_the_middle_of_values_of_every_length() -> None:
@@ -295,3 +304,21 @@ def test_masks_hide_the_middle_of_values_of_every_length() -> None:
         n = len(v)
         assert hidden == (v[:4] + "*" * (n - 8) + v[-4:] if n >= 9 else v[:2] + "*" * max(n - 2, 0))
         assert phone == (v[:4] + "*" * (n - 7) + v[-3:] if n >= 8 else "*" * n)
+
+
+def test_the_report_holds_no_nik_or_phone(world: World) -> None:
+    """The office head's page, recap and Berita Acara: no NIK and no phone, not even with
+    --show-pii (which only names the people of pairs decided SAME and both paid)."""
+    import zipfile
+
+    f = world.files
+    with zipfile.ZipFile(f["recap"]) as z:
+        recap = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    for text in (
+        recap,
+        *(f[k].read_text(encoding="utf-8") for k in ("report", "berita_acara", "report_names")),
+    ):
+        assert not leaks(text, world)
+    assert "Premium per month" in f["report_names"].read_text(encoding="utf-8")
+    for key in ("report", "recap", "berita_acara"):
+        assert mode(f[key]) == "0o600", key  # written like every file jamsos writes

@@ -23,7 +23,12 @@ from tests.test_house import SRC, call_name, modules, where
 runner = CliRunner()
 SECTIONS = {key.split(".")[0] for key in texts.catalogue("id")}
 _KEY = re.compile(r"^([a-z]+)\.[A-Za-z0-9_.-]*$")
-_FILE = re.compile(r"\.(sqlite|toml|csv|xlsx|json|lock|py)$")
+_FILE = re.compile(r"\.(sqlite|toml|csv|xlsx|json|lock|py|html|j2|css)$")
+# The report's page templates name their words as the code does: say("office....").
+TEMPLATES = SRC.parents[1] / "schemas" / "report"
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_SAY = re.compile(r'\bsay\(\s*"([^"]*)"')
 
 
 def placeholders(text: str) -> set[str]:
@@ -72,6 +77,20 @@ def _key_strings():
                 yield where(path, node), text, prefix
 
 
+def templates():
+    """(path, text) of every report template, its Jinja comments blanked (lines kept)."""
+    for path in sorted(TEMPLATES.glob("*.j2")):
+        text = path.read_text(encoding="utf-8")
+        yield path, _JINJA_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+
+
+def _template_keys():
+    """(where, key) for every key a report template names: ``say("office.page.title")``."""
+    for path, text in templates():
+        for m in _SAY.finditer(text):
+            yield f"{path.name}:{text.count(chr(10), 0, m.start()) + 1}", m.group(1)
+
+
 def test_every_key_the_code_names_is_in_the_catalogue() -> None:
     known = texts.catalogue("id")
     missing = [
@@ -79,13 +98,16 @@ def test_every_key_the_code_names_is_in_the_catalogue() -> None:
         for at, text, prefix in _key_strings()
         if not (any(k.startswith(text) for k in known) if prefix else text in known)
     ]
+    missing += [(at, key) for at, key in _template_keys() if key not in known]
     assert not missing, missing
+    assert len(list(_template_keys())) > 50  # the scan reads the templates
 
 
 def test_every_key_of_the_catalogue_is_used() -> None:
     """No dead text: each key is named by the code, built from a prefix it names, or read
     from a section by its own rule (finding codes, help, pydantic types)."""
     named = {text for _, text, prefix in _key_strings() if not prefix}
+    named |= {key for _, key in _template_keys()}
     prefixes = tuple(text for _, text, prefix in _key_strings() if prefix)
     by_rule = ("finding.", "help.", "pydantic.", "reason.")
     unused = [
@@ -220,6 +242,25 @@ def test_no_text_a_person_reads_is_written_inline_in_the_code() -> None:
                     if _prose(arg) and _words(arg) not in known:
                         bad.append((where(path, node), f"{name}({_words(arg)!r})"))
     assert not bad, "\n".join(f"{w}: {what}" for w, what in bad)
+
+
+def test_no_text_a_person_reads_is_written_inline_in_a_template() -> None:
+    """Between the tags and the Jinja blocks of a report template there is no word; inside a
+    block, no string with words either (only catalogue keys and names)."""
+    bad = []
+    for path, text in templates():
+        for block in _JINJA.findall(text):
+            for literal in re.findall(r'"([^"]*)"|\'([^\']*)\'', block):
+                words = "".join(literal)
+                if re.search(r"[A-Za-z]\s+[A-Za-z]", words) and words not in texts.catalogue("id"):
+                    bad.append((path.name, words))
+        outside = re.sub(r"<[^>]*>|&\w+;", "", _JINJA.sub("", text))
+        bad += [
+            (path.name, line.strip())
+            for line in outside.splitlines()
+            if re.search("[A-Za-z]", line)
+        ]
+    assert not bad, bad
 
 
 def test_the_source_folder_is_what_the_scan_reads() -> None:

@@ -84,6 +84,7 @@ def test_no_temporary_file_ever_goes_to_the_system_temp_folder(
         [*build_args(tmp_path, *rosters), "--batch-format", "xlsx"],
         ["ledger", "export", str(tmp_path / "all.xlsx"), "--ledger", ledger],
         ["template", "--decree", RT, str(tmp_path / "isian.xlsx")],
+        ["report", "--ledger", ledger, "--xlsx", str(tmp_path / "rekap.xlsx")],
     ]  # fmt: skip
     for args in commands:
         result = runner.invoke(app, args)
@@ -106,19 +107,19 @@ def planted(tmp_path: Path) -> tuple[Path, Path, str]:
 
 @pytest.mark.parametrize(
     "command",
-    ["review", "rejects", "export", "template", "log-file"],
+    ["review", "rejects", "export", "template", "log-file", "report"],
 )
 def test_a_symlink_at_an_output_name_is_refused_and_its_target_untouched(
     tmp_path: Path, rosters, command: str
 ) -> None:
     precious, _, digest = planted(tmp_path)
-    name = {"review": "r.xlsx", "rejects": "back.csv", "export": "all.csv"}.get(
+    name = {"review": "r.xlsx", "rejects": "back.csv", "export": "all.csv", "report": "r.xlsx"}.get(
         command, "isian.xlsx" if command == "template" else "run.log"
     )
     link = tmp_path / name
     link.symlink_to(precious)
     ledger = tmp_path / "ledger.sqlite"
-    if command == "export":
+    if command in ("export", "report"):
         assert runner.invoke(app, build_args(tmp_path, rosters[1])).exit_code == 0
     args = {
         "review": ["dedupe", *map(str, rosters), "--review", str(link), "--ledger", str(ledger)],
@@ -126,7 +127,10 @@ def test_a_symlink_at_an_output_name_is_refused_and_its_target_untouched(
         "export": ["ledger", "export", str(link), "--ledger", str(ledger)],
         "template": ["template", "--decree", RT, str(link), "--force"],
         "log-file": ["validate", str(rosters[1]), "--log-file", str(link)],
-    }[command]
+        # the page would be written first: refused all the same (every name checked first)
+        "report": ["report", "--ledger", str(ledger), "--out", str(tmp_path / "page.html"),
+                   "--xlsx", str(link)],
+    }[command]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
@@ -134,6 +138,7 @@ def test_a_symlink_at_an_output_name_is_refused_and_its_target_untouched(
     assert "Traceback" not in result.output
     assert link.is_symlink() and os.readlink(link) == str(precious)
     assert hashlib.sha256(precious.read_bytes()).hexdigest() == digest
+    assert not (tmp_path / "page.html").exists()
 
 
 def test_atomic_writes_leave_the_old_file_or_the_new_one(tmp_path: Path) -> None:

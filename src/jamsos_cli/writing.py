@@ -262,10 +262,13 @@ def sync_in_background(workers: int = 4) -> Iterator[Callable[[Path], None]]:
 # --------------------------------------------------------------------------- formats
 
 
-def workbook(tmp: Path, **options: Any) -> xlsxwriter.Workbook:
+def workbook(
+    tmp: Path, *, properties: dict[str, Any] | None = None, **options: Any
+) -> xlsxwriter.Workbook:
     """An xlsxwriter workbook at ``tmp`` (an ``atomic_path``): no cell is ever a formula,
     number or link unless written as one, its temporary files stay in ``tmp``'s private
-    folder (never the system temp folder), and the same data gives the same bytes."""
+    folder (never the system temp folder), and the same data gives the same bytes.
+    ``properties``: document properties (a title) beside the fixed creation date."""
     from datetime import datetime
 
     import xlsxwriter
@@ -280,7 +283,7 @@ def workbook(tmp: Path, **options: Any) -> xlsxwriter.Workbook:
             "tmpdir": str(Path(tmp).parent),
         },
     )
-    wb.set_properties({"created": datetime(2000, 1, 1)})
+    wb.set_properties({**(properties or {}), "created": datetime(2000, 1, 1)})
     return wb
 
 

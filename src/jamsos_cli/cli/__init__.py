@@ -1,6 +1,7 @@
 """The ``jamsos`` command line: Typer wiring only (parse options, call the core, render).
 
-One module per command (``validate``, ``build_batch``, ``dedupe``, ``decrees``, ``ledger``),
+One module per command (``validate``, ``build_batch``, ``dedupe``, ``decrees``, ``ledger``,
+``report``),
 registered here; what they share is ``base``. Every text they show, ``--help`` included,
 comes from the text catalogue (``texts.py``). A command module imports the engine inside
 its function, so ``jamsos --help`` starts without Polars.
@@ -14,7 +15,7 @@ from typing import Annotated
 import typer
 
 from jamsos_cli import __version__
-from jamsos_cli.cli import build_batch, decrees, dedupe, ledger, validate
+from jamsos_cli.cli import build_batch, decrees, dedupe, ledger, report, validate
 from jamsos_cli.cli.base import PROG, command, group, language
 from jamsos_cli.errors import JamsosError
 from jamsos_cli.exitcodes import ExitCode
@@ -27,6 +28,7 @@ command(app, "template", decrees.template)
 command(app, "build-batch", build_batch.build_batch)
 command(app, "dedupe", dedupe.dedupe)
 app.add_typer(ledger.app, name="ledger")
+command(app, "report", report.report)
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,9 @@ of periods, stats, the export frame) are written against this interface only, so
   is recorded), ``close``;
 - ONE transaction primitive, ``with store.transaction(): ...`` (like sqlite-utils'
   ``Database.atomic()``): every change is made inside one, all or nothing;
-- the queries the domain needs, returning Polars frames or plain rows.
+- the queries the domain needs, returning Polars frames or plain rows; among them the
+  report's aggregates (``jamsos report``): counts grouped in the store, never one row per
+  person, so a national ledger's report reads a few thousand rows.
 
 ``SqlStore`` implements the queries in SQL that SQLite and PostgreSQL both speak, over a
 DB-API connection; what differs is isolated in a few methods a dialect overrides: the
@@ -66,6 +68,42 @@ BATCH_FIELDS = {  # people column -> batches column
     "status": "status",
 }
 DECISION_SCHEMA: dict[str, pl.DataType] = {"nik_a": pl.Utf8, "nik_b": pl.Utf8, "decision": pl.Utf8}
+
+# The report's aggregates (``office_report.aggregate`` reads them; no NIK in any of them).
+BATCH_DETAIL_SCHEMA: dict[str, pl.DataType] = {  # a batch as the report shows it
+    "batch_id": pl.Int64,
+    "decree": pl.Utf8,
+    "start_month": pl.Int64,
+    "end_month": pl.Int64,
+    "seq": pl.Int64,
+    "folder": pl.Utf8,
+    "participants": pl.Int64,
+    "premium_per_person_month": pl.Int64,
+    "total_premium": pl.Int64,
+    "status": pl.Utf8,
+    "manifest_sha256": pl.Utf8,
+    "created_at": pl.Utf8,
+}
+AREA_SCHEMA: dict[str, pl.DataType] = {
+    "batch_id": pl.Int64,
+    "kelurahan_code": pl.Utf8,
+    "people": pl.Int64,
+}
+KELURAHAN_SCHEMA: dict[str, pl.DataType] = {"kelurahan_code": pl.Utf8, "kelurahan": pl.Utf8}
+INPUT_SCHEMA: dict[str, pl.DataType] = {
+    "batch_id": pl.Int64,
+    "position": pl.Int64,
+    "name": pl.Utf8,
+    "rows": pl.Int64,
+}
+PAIR_SIDE_SCHEMA: dict[str, pl.DataType] = {
+    "pair": pl.Int64,
+    "decision": pl.Utf8,
+    "decided_at": pl.Utf8,
+    "side": pl.Utf8,  # "a" or "b"
+    "name": pl.Utf8,
+    "batch_id": pl.Int64,  # null: that side's person is in no batch
+}
 _FETCH_ROWS = 100_000  # people per fetch: bounds the Python tuples alive at once
 
 
@@ -164,6 +202,32 @@ class LedgerStore(ABC):
 
     @abstractmethod
     def max_batch_id(self) -> int: ...
+
+    # -- the report's aggregates ---------------------------------------------------------
+
+    @abstractmethod
+    def batch_details(self, chosen: Chosen) -> pl.DataFrame:
+        """The chosen batches (``BATCH_DETAIL_SCHEMA``), oldest first."""
+
+    @abstractmethod
+    def people_by_area(self, chosen: Chosen) -> pl.DataFrame:
+        """People per batch and kelurahan code of the chosen batches (``AREA_SCHEMA``):
+        grouped in the store, the one report query whose cost grows with the ledger."""
+
+    @abstractmethod
+    def kelurahan_names(self, codes: Sequence[str]) -> pl.DataFrame:
+        """The kelurahan name recorded for each of ``codes`` (``KELURAHAN_SCHEMA``), for codes
+        the region reference no longer knows."""
+
+    @abstractmethod
+    def inputs(self) -> pl.DataFrame:
+        """The roster files each batch was built from, with the rows read from each
+        (``INPUT_SCHEMA``), by batch and position."""
+
+    @abstractmethod
+    def decision_sides(self) -> pl.DataFrame:
+        """Each reviewed pair (numbered in NIK order), one row per side and per batch that
+        side's person is in (``PAIR_SIDE_SCHEMA``): the name and the batch, no NIK."""
 
     @abstractmethod
     def max_seq(self, decree: str, period: Period) -> int: ...
@@ -325,6 +389,62 @@ class SqlStore(LedgerStore):
                 (decree, period.start, period.end),
             ).fetchone()
         return int(seq)
+
+    # -- the report's aggregates ---------------------------------------------------------
+
+    def _frame(self, text: str, schema: dict, params: Sequence[object] = ()) -> pl.DataFrame:
+        with self._errors():
+            rows = self._run(text, params).fetchall()
+        return pl.DataFrame(rows, schema=schema, orient="row")
+
+    def batch_details(self, chosen: Chosen) -> pl.DataFrame:
+        where, params = self._where(chosen)
+        columns = ", ".join(["id", *list(BATCH_DETAIL_SCHEMA)[1:]])
+        return self._frame(
+            f"SELECT {columns} FROM batches WHERE {where} ORDER BY id", BATCH_DETAIL_SCHEMA, params
+        )
+
+    def people_by_area(self, chosen: Chosen) -> pl.DataFrame:
+        where, params = self._where(chosen)
+        return self._frame(
+            "SELECT batch_id, kelurahan_code, COUNT(*) FROM people"
+            f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
+            " GROUP BY batch_id, kelurahan_code",
+            AREA_SCHEMA,
+            params,
+        )
+
+    def kelurahan_names(self, codes: Sequence[str]) -> pl.DataFrame:
+        if not codes:
+            return pl.DataFrame(schema=KELURAHAN_SCHEMA)
+        return self._frame(
+            "SELECT kelurahan_code, MIN(kelurahan) FROM people"
+            f" WHERE kelurahan_code IN ({', '.join('?' * len(codes))}) GROUP BY kelurahan_code",
+            KELURAHAN_SCHEMA,
+            list(codes),
+        )
+
+    def inputs(self) -> pl.DataFrame:
+        return self._frame(
+            "SELECT batch_id, position, name, rows FROM batch_inputs ORDER BY batch_id, position",
+            INPUT_SCHEMA,
+        )
+
+    def decision_sides(self) -> pl.DataFrame:
+        with self._errors():
+            if self._run("SELECT 1 FROM decisions LIMIT 1").fetchone() is None:
+                return pl.DataFrame(schema=PAIR_SIDE_SCHEMA)  # spare a pass over the people
+        return self._frame(
+            "WITH d AS (SELECT ROW_NUMBER() OVER (ORDER BY nik_a, nik_b) AS pair, nik_a, nik_b,"
+            " decision, decided_at FROM decisions),"
+            " sides AS (SELECT pair, decision, decided_at, 'a' AS side, nik_a AS nik FROM d"
+            " UNION ALL SELECT pair, decision, decided_at, 'b' AS side, nik_b AS nik FROM d)"
+            " SELECT s.pair, s.decision, s.decided_at, s.side, p.name, p.batch_id FROM sides s"
+            " LEFT JOIN (SELECT nik, name, batch_id FROM people"
+            " WHERE nik IN (SELECT nik_a FROM decisions UNION SELECT nik_b FROM decisions)) p"
+            " ON p.nik = s.nik ORDER BY s.pair, s.side, p.batch_id",
+            PAIR_SIDE_SCHEMA,
+        )
 
     # -- changing ----------------------------------------------------------------------
 
