@@ -54,8 +54,10 @@ def build_args(
     ledger: Path | None = None,
     out: Path | None = None,
     extra: tuple[str, ...] = (),
+    new_ledger: bool = True,
 ) -> list[str]:
-    """The build-batch command line (batches in ``tmp_path/out``, ledger beside it)."""
+    """The build-batch command line (batches in ``tmp_path/out``, ledger beside it; the
+    ledger made when missing unless ``new_ledger`` is false)."""
     return [
         "build-batch",
         *map(str, rosters),
@@ -67,6 +69,7 @@ def build_args(
         str(out or tmp_path / "out"),
         "--ledger",
         str(ledger or tmp_path / "ledger.sqlite"),
+        *(["--new-ledger"] if new_ledger else []),
         *extra,
     ]
 
@@ -98,6 +101,38 @@ def ledger_rows(path: Path) -> list[tuple]:
         ).fetchall()
     finally:
         conn.close()
+
+
+# What each ledger schema version added, as SQL that takes it away again: tests of ledgers
+# written by older releases (``downgrade``). Version 3 rebuilt the people table (see
+# tests/test_ledger.py's downgrade_to_schema_2).
+UNDO = {
+    4: "DROP TABLE person_events; DROP TABLE changes; DROP TABLE meta;"
+    " ALTER TABLE batches DROP COLUMN uploaded_at;",
+    2: "DROP TABLE decisions;",
+}
+
+
+def init_ledger(path: Path) -> Path:
+    """A new, empty ledger at ``path`` (as ``jamsos ledger init`` makes it)."""
+    from jamsos_cli.ledger import Ledger, change
+
+    with Ledger.open(path) as ledger:
+        ledger.create(change("jamsos ledger init"))
+    return path
+
+
+def downgrade(path: Path, version: int) -> None:
+    """Give a ledger the tables of schema ``version`` (what later versions added dropped)."""
+    from jamsos_cli.ledger import SCHEMA_VERSION
+
+    conn = sqlite3.connect(path)
+    for v in range(SCHEMA_VERSION, version, -1):
+        conn.executescript(UNDO.get(v, ""))
+    conn.executescript(
+        f"DELETE FROM schema_version WHERE version > {version}; PRAGMA user_version = {version};"
+    )
+    conn.close()
 
 
 HOLDER = (

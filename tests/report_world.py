@@ -72,6 +72,7 @@ def _build(root: Path) -> World:
                 demo,
                 "--ledger",
                 demo / "ledger.sqlite",
+                "--new-ledger",
             ]
         ),
         allowed=(1,),
@@ -79,7 +80,9 @@ def _build(root: Path) -> World:
     out, ledger = root / "batches", root / "data" / "ledger.sqlite"
 
     def build(*args: object, code: int = 1) -> None:
-        run = invoke(["build-batch", *args, "--out", out, "--ledger", ledger, "--quiet"])
+        run = invoke(
+            ["build-batch", *args, "--out", out, "--ledger", ledger, "--new-ledger", "--quiet"]
+        )
         assert_clean(run, allowed=(code,))
 
     build(SAMPLES / RT, "--decree", RT, "--start", "2025-06")  # batch 1
@@ -91,7 +94,7 @@ def _build(root: Path) -> World:
     build(tricky, "--decree", OJOL, "--start", "2025-09")  # batch 4: a delta
     later = roster(senders / "rt_later.csv", range(500, 504))
     build(later, "--decree", RT, "--start", "2026-01", code=0)  # batch 5, voided below
-    assert_clean(invoke(["ledger", "void", "5", "--ledger", ledger]), allowed=(0,))
+    assert_clean(invoke(["ledger", "void", "5", "--ledger", ledger, "--yes"]), allowed=(0,))
     # a clerk opened a rejects file and saved it: what it says can no longer be trusted
     edited = next((out / f"{FISH}_2025-08_2025-12_001").glob("nelayan_galang.rejects.*"))
     edited.write_bytes(edited.read_bytes() + b"\n")

@@ -207,7 +207,9 @@ def test_void_releases_a_batch_for_resubmission(tmp_path: Path) -> None:
     src = roster(tmp_path / "rt.csv", range(2))
     build(tmp_path, src)
     ledger = str(tmp_path / "ledger.sqlite")
-    result = runner.invoke(app, ["ledger", "void", f"{RT}_2025-06_2025-12_001", "--ledger", ledger])
+    result = runner.invoke(
+        app, ["ledger", "void", f"{RT}_2025-06_2025-12_001", "--ledger", ledger, "--yes"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / f"{RT}_2025-06_2025-12_001").is_dir()  # the folder is kept
     code, doc = build(tmp_path, src)
@@ -217,7 +219,7 @@ def test_void_releases_a_batch_for_resubmission(tmp_path: Path) -> None:
         runner.invoke(app, ["ledger", "list", "--ledger", ledger, "--format", "json"]).stdout
     )
     assert [b["status"] for b in listed["batches"]] == ["voided", "done"]
-    again = runner.invoke(app, ["ledger", "void", "1", "--ledger", ledger])
+    again = runner.invoke(app, ["ledger", "void", "1", "--ledger", ledger, "--yes"])
     # the status as a clerk reads it, in Indonesian (was: English "voided")
     assert again.exit_code == 2 and "berstatus dibatalkan" in again.stderr
 
@@ -262,12 +264,13 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_same_inputs_same_bytes(tmp_path: Path) -> None:
-    """Fresh ledger (same path) each time: every file identical but the manifest's run_at."""
+    """The same new ledger (restored from a copy, so the same id) each time: every file
+    identical but the manifest's run_at."""
     src = roster(tmp_path / "rt.csv", range(4), bad=True)
     ledger = tmp_path / "ledger.sqlite"
+    assert runner.invoke(app, ["ledger", "init", str(tmp_path / "fresh.sqlite")]).exit_code == 0
     for out in ("o1", "o2"):
-        if ledger.exists():
-            ledger.unlink()
+        ledger.write_bytes((tmp_path / "fresh.sqlite").read_bytes())
         build(tmp_path, src, out=tmp_path / out, ledger=ledger)
     name = f"{RT}_2025-06_2025-12_001"
     a, b = tmp_path / "o1" / name, tmp_path / "o2" / name
@@ -293,6 +296,8 @@ def test_same_inputs_same_bytes(tmp_path: Path) -> None:
         "bad-max-rows",
         "missing-layout",
         "missing-roster",
+        "missing-ledger",
+        "emptied-ledger",
     ],
 )
 def test_bad_input_exit_2_nothing_written(tmp_path: Path, case: str) -> None:
@@ -325,6 +330,9 @@ def test_bad_input_exit_2_nothing_written(tmp_path: Path, case: str) -> None:
         args["rosters"] = [src, tmp_path / "nope.csv"]
     elif case == "missing-layout":
         args["extra"] = ["--layout", str(tmp_path / "nope.toml")]
+    elif case == "emptied-ledger":
+        ledger.write_bytes(b"")
+    new_ledger = [] if case == "missing-ledger" else ["--new-ledger"]
     before = ledger.read_bytes() if ledger.exists() else None
     cmd = [
         "build-batch",
@@ -337,6 +345,7 @@ def test_bad_input_exit_2_nothing_written(tmp_path: Path, case: str) -> None:
         str(args["out"]),
         "--ledger",
         str(ledger),
+        *new_ledger,
         *args["extra"],
     ]
     if args["end"]:
@@ -350,6 +359,11 @@ def test_bad_input_exit_2_nothing_written(tmp_path: Path, case: str) -> None:
         assert "nodob.csv" in result.stdout and "HEADER_MISSING_COLUMN" in result.stdout
     elif case == "missing-roster":  # reported with the other inputs, like validate does
         assert "nope.csv" in result.stdout and "FILE_UNREADABLE" in result.stdout
+    elif case == "missing-ledger":  # names both ways to make one; makes none
+        assert f"jamsos ledger init {ledger}" in result.stderr and "--new-ledger" in result.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["rt.csv"]
+    elif case == "emptied-ledger":
+        assert "0 byte" in result.stderr and ledger.read_bytes() == b""
     else:
         assert result.stderr.startswith("jamsos: ")
 
@@ -377,7 +391,7 @@ def test_second_run_exits_3_while_a_lock_is_held(tmp_path: Path, locked: str) ->
         listed = jamsos("ledger", "list", "--ledger", str(ledger), "--format", "json")
         assert listed.returncode == 0 and len(json.loads(listed.stdout)["batches"]) == 1
         if locked == "ledger":
-            assert jamsos("ledger", "void", "1", "--ledger", str(ledger)).returncode == 3
+            assert jamsos("ledger", "void", "1", "--ledger", str(ledger), "--yes").returncode == 3
     finally:
         holder.kill()
         holder.wait()
@@ -406,6 +420,7 @@ def test_config_supplies_ledger_out_format_and_group_permissions(tmp_path: Path)
             "2025-06",
             "--config",
             str(config),
+            "--new-ledger",
             "--format",
             "json",
         ],
@@ -435,6 +450,7 @@ def test_default_ledger_is_in_the_user_data_folder(tmp_path: Path) -> None:
             "2025-06",
             "--out",
             str(tmp_path / "out"),
+            "--new-ledger",
             "--format",
             "json",
         ],

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.skipif(
 
 def args(src: Path, out: Path, ledger: Path) -> list[str]:
     return ["build-batch", str(src), "--decree", RT, "--start", "2025-06", "--out", str(out),
-            "--ledger", str(ledger), "--format", "json"]  # fmt: skip
+            "--ledger", str(ledger), "--new-ledger", "--format", "json"]  # fmt: skip
 
 
 def warm(*argv: str) -> subprocess.Popen:

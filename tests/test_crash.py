@@ -53,6 +53,8 @@ def visible(out: Path) -> list[str]:
 
 
 def listed(tmp_path: Path) -> list[dict]:
+    if not (tmp_path / "ledger.sqlite").exists():
+        return []  # killed before the new ledger was made (``ledger list`` refuses a missing one)
     result = jamsos(
         "ledger",
         "list",
@@ -140,3 +142,45 @@ def test_killed_delta_run_keeps_the_earlier_batch(tmp_path: Path, point: str) ->
     niks = [r[0] for r in conn.execute("SELECT nik FROM people ORDER BY batch_id, rowid")]
     conn.close()
     assert niks == [nik(i) for i in range(5)]
+
+
+def test_a_batch_whose_folder_was_moved_after_a_kill_is_never_forgotten(tmp_path: Path) -> None:
+    """Killed after the folder was published, before the ledger said done; the clerk then
+    moves the folder to an archive before anyone runs jamsos again (issue 20). Recovery must
+    not take the folder's absence for "never published": its 3 people stay submitted and
+    the next run pays none of them again."""
+    src = roster(tmp_path / "rt.csv", range(3))
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    killed = jamsos(*build_args(src, tmp_path), cwd=tmp_path, crash="published")
+    assert killed.returncode == -signal.SIGKILL
+    assert ledger_batches(ledger) == [(1, "committing", 3)]
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (out / f"{NAME}_001").rename(archive / f"{NAME}_001")
+
+    again = jamsos(*build_args(src, tmp_path), "--format", "json", "--lang", "en", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert doc["batch"] is None and doc["summary"]["already_submitted"] == 3
+    (note,) = doc["summary"]["recovered"]
+    assert note.startswith("interrupted batch 1 kept") and "moved?" in note
+    assert ledger_batches(ledger) == [(1, "done", 3)]
+    assert visible(out) == []
+
+
+def test_a_batch_killed_before_its_rename_is_rolled_back_only_while_staged(
+    tmp_path: Path,
+) -> None:
+    """Killed between the ledger's commit and the rename: the hidden staging folder proves
+    the batch was never published, so its rows go and the next run submits its people."""
+    src = roster(tmp_path / "rt.csv", range(3))
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    killed = jamsos(*build_args(src, tmp_path), cwd=tmp_path, crash="ledger-committed")
+    assert killed.returncode == -signal.SIGKILL
+    assert [p.name for p in out.iterdir() if ".tmp-" in p.name] != []  # staged, not published
+    again = jamsos(*build_args(src, tmp_path), "--format", "json", "--lang", "en", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert doc["batch"]["participants"] == 3
+    assert doc["summary"]["recovered"][0].startswith("rolled back interrupted batch 1")
+    assert ledger_batches(ledger) == [(1, "done", 3)]  # the id was never published: reused

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from jamsos_cli.cli import app
 from jamsos_cli.ledger import SCHEMA_VERSION
 from jamsos_cli.neardup import DEFAULT_MIN_SCORE
+from tests.helpers import downgrade
 from tests.rosters import make_nik, write_csv, write_xlsx
 
 runner = CliRunner()
@@ -170,6 +171,7 @@ def build(tmp_path: Path, *rosters: Path, ledger: Path) -> tuple[int, dict]:
             str(tmp_path / "out"),
             "--ledger",
             str(ledger),
+            "--new-ledger",
             "--format",
             "json",
             "--lang",
@@ -426,7 +428,8 @@ def test_review_and_decisions_round_trip(tmp_path: Path, files) -> None:
     # Dewi's pair is exact: one NIK cannot be two people, so that decision is ignored
     fill_decisions(review, {"Budi Santoso": "BEDA", "Muhammad Rizki": "SAMA", "Dewi Lestari": "B"})
 
-    code, again = dedupe_json(a, b, "--decisions", review, "--ledger", tmp_path / "l.sqlite")
+    ledger = tmp_path / "l.sqlite"
+    code, again = dedupe_json(a, b, "--decisions", review, "--ledger", ledger, "--new-ledger")
     assert code == 1
     assert pair(again, 3, 4) is None  # decided different: never raised again
     rizki = pair(again, 6, 7)
@@ -436,7 +439,7 @@ def test_review_and_decisions_round_trip(tmp_path: Path, files) -> None:
     assert again["summary"]["decisions_read"] == 3
     assert again["summary"]["decisions_ignored"] == 1 and pair(again, 8, 9)["kind"] == "exact"
     assert again["summary"]["decided_same"] == 1
-    text = dedupe(a, b, "--decisions", review, "--lang", "en", env=WIDE).stdout
+    text = dedupe(a, b, "--decisions", review, "--ledger", ledger, "--lang", "en", env=WIDE).stdout
     assert "1 decision(s) on exact pairs ignored" in text
 
 
@@ -446,7 +449,12 @@ def test_decisions_in_the_ledger_hold_for_later_runs_and_build_batch(tmp_path: P
     review = tmp_path / "tinjau.xlsx"
     dedupe_json(a, b, "--review", review)
     fill_decisions(review, {"Budi Santoso": "BEDA", "Muhammad Rizki": "SAMA"})
-    result = dedupe(a, b, "--decisions", review, "--ledger", ledger, "--lang", "en", env=WIDE)
+    refused = dedupe(a, b, "--decisions", review, "--ledger", ledger, "--lang", "en")
+    assert refused.exit_code == 2 and "--new-ledger" in refused.stderr  # made on purpose only
+    assert not ledger.parent.exists()
+    result = dedupe(
+        a, b, "--decisions", review, "--ledger", ledger, "--new-ledger", "--lang", "en", env=WIDE
+    )
     assert result.exit_code == 1
     assert f"New ledger created: {ledger}" in result.stdout
     assert f"Decisions recorded in the ledger {ledger}: 2 new or changed of 2" in result.stdout
@@ -527,7 +535,9 @@ def test_when_the_first_row_is_unusable_the_later_one_of_a_same_pair_is_paid(tmp
     _, doc = dedupe_json(first, later, "--review", review)
     assert pair(doc, 2, 2)["reasons"][0] == "nik.excel_truncated"
     fill_decisions(review, {"ANDI WIJAYA": "SAMA"})
-    assert dedupe_json(first, later, "--decisions", review, "--ledger", ledger)[0] == 1
+    assert (
+        dedupe_json(first, later, "--decisions", review, "--ledger", ledger, "--new-ledger")[0] == 1
+    )
 
     code, built = build(tmp_path, first, later, ledger=ledger)
     assert code == 1 and built["batch"]["participants"] == 1
@@ -547,12 +557,7 @@ def test_an_old_ledger_gets_the_decisions_table(tmp_path: Path, files) -> None:
         [row(1, PLAIN, "Lina Kusuma", "01-01-1983", "P", "081210000191")],
     )
     assert build(tmp_path, first, ledger=ledger)[0] == 0
-    conn = sqlite3.connect(ledger)
-    conn.executescript(
-        "DROP TABLE decisions; DELETE FROM schema_version WHERE version > 1;"
-        " PRAGMA user_version = 1;"
-    )
-    conn.close()
+    downgrade(ledger, 1)
     review = tmp_path / "tinjau.xlsx"
     dedupe_json(a, b, "--review", review, "--ledger", ledger)
     fill_decisions(review, {"Budi Santoso": "BEDA"})
@@ -574,7 +579,7 @@ def test_recording_decisions_waits_for_no_one(tmp_path: Path, files) -> None:
     dedupe_json(a, b, "--review", review)
     fill_decisions(review, {"Budi Santoso": "BEDA"})
     with exclusive(ledger_lock_path(ledger), "test"):
-        result = dedupe(a, b, "--decisions", review, "--ledger", ledger)
+        result = dedupe(a, b, "--decisions", review, "--ledger", ledger, "--new-ledger")
     assert result.exit_code == 3
     assert re.search(r"perintah jamsos lain sedang memakai ledger", result.stderr)
     assert not ledger.exists()

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 
 from jamsos_cli.writing import FORMULA_PREFIXES, neutralise, neutralise_expr, write_csv, write_xlsx
 from tests.conftest import examples
+from tests.helpers import init_ledger
 from tests.rosters import HEADERS, RT, person
 from tests.rosters import write_csv as roster_csv
 from tests.test_fuzz import assert_clean, decode_written, invoke
@@ -190,7 +191,8 @@ def test_every_output_of_a_run_is_neutralised(tmp_path: Path, kind: str) -> None
     fmt = "csv" if kind == "xlsx" else "xlsx"  # batch in the other format than the input
 
     run = invoke(["build-batch", src, "--decree", RT, "--start", "2025-06", "--out", out,
-                  "--ledger", ledger, "--batch-format", fmt, "--format", "json"])  # fmt: skip
+                  "--ledger", ledger, "--new-ledger", "--batch-format", fmt,
+                  "--format", "json"])  # fmt: skip
     assert_clean(run, allowed=(1,))
     folder = Path(json.loads(run.stdout)["batch"]["folder"])
     parts = sorted(folder.glob(f"*_part*.{fmt}"))
@@ -214,6 +216,7 @@ def test_every_output_of_a_run_is_neutralised(tmp_path: Path, kind: str) -> None
         assert_safe(export, accepted[:1] + accepted[2:3])  # the names of people 1 and 2
 
         review = tmp_path / f"review.{ext}"
-        pairs = invoke(["dedupe", src, "--ledger", tmp_path / "none.sqlite", "--review", review])
+        empty = init_ledger(tmp_path / f"empty-{ext}.sqlite")  # only the roster's own pairs
+        pairs = invoke(["dedupe", src, "--ledger", empty, "--review", review])
         assert_clean(pairs, allowed=(1,))
         assert_safe(review, hostile[:2])  # person 1 and its near-duplicate, side by side

@@ -197,7 +197,8 @@ def test_hostile_input_in_process(tmp_path: Path, case: str) -> None:
 
     out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
     args = ["build-batch", src, "--decree", RT, "--start", "2025-06", "--out", out]
-    build = invoke([*args, "--ledger", ledger, "--batch-format", "csv", "--format", "json"])
+    args += ["--ledger", ledger, "--new-ledger"]
+    build = invoke([*args, "--batch-format", "csv", "--format", "json"])
     assert_clean(build, allowed=tuple(codes))
     written = (
         sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) if out.exists() else []
@@ -305,6 +306,7 @@ def test_hostile_input_installed_build_batch(tmp_path: Path) -> None:
         "out",
         "--ledger",
         "ledger.sqlite",
+        "--new-ledger",
         "--format",
         "json",
         cwd=tmp_path,

@@ -18,6 +18,7 @@ from jamsos_cli.ledger import (
     Ledger,
     LedgerError,
     Period,
+    change,
     check_file,
     default_ledger_path,
     export_frame,
@@ -28,7 +29,7 @@ from jamsos_cli.ledger.sqlite import APPLICATION_ID
 from jamsos_cli.render.ledger import write_export
 from jamsos_cli.texts import resolve
 from jamsos_cli.writing import sha256_file
-from tests.helpers import ledger_rows, refused
+from tests.helpers import downgrade, ledger_rows, refused
 from tests.rosters import nik, roster
 from tests.test_build_batch import build
 
@@ -80,6 +81,7 @@ def record(
         ),
         people(*niks),
         [{"name": "rt.csv", "rows": len(niks), "sha256": "0" * 64}],
+        change("test record"),
     )
     if publish:
         staged.rename(folder)
@@ -174,15 +176,17 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Ledger.open(path)
 
 
-def test_empty_file_becomes_a_ledger(tmp_path: Path) -> None:
-    """A 0-byte file (e.g. made by `touch` in a cron setup) is initialised, not refused."""
+def test_an_empty_file_is_not_a_ledger(tmp_path: Path) -> None:
+    """A 0-byte file (a ledger emptied, or made by `touch`) is refused, never initialised:
+    a ledger is created on purpose only (issue 11)."""
     path = tmp_path / "ledger.sqlite"
     path.touch()
-    with Ledger.open(path) as ledger:
-        assert ledger.batches() == []
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-    conn.close()
+    for opening in (check_file, Ledger.open, Ledger.snapshot):
+        with refused(LedgerError, "0-byte file is not a ledger", key="error.ledger.empty"):
+            opening(path)
+    assert path.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "ledger.sqlite"
+    ]
 
 
 def test_overlap_queries_and_sequences(tmp_path: Path) -> None:
@@ -209,16 +213,16 @@ def test_void_releases_people_and_keeps_the_folder_name_unused(tmp_path: Path) -
     with Ledger.open(path) as ledger:
         first = record(ledger, tmp_path / "o" / "x_001", (NIK_A,))
     with opened(path) as snapshot, pytest.raises(RuntimeError):
-        snapshot.void("x_001")  # reading commands get a read-only snapshot
+        snapshot.void("x_001", change("test void"))  # reading commands get a read-only snapshot
     with opened(path, write=True) as ledger:
-        voided = ledger.void("x_001")
+        voided = ledger.void("x_001", change("test void"))
         assert voided["id"] == first and voided["status"] == "voided"
         assert ledger.people(period).height == 0
         assert ledger.next_seq("perwako-batam-49-2025", period) == 2  # never reuse x_001
         with refused(UsageError, "voided"):
-            ledger.void(str(first))
+            ledger.void(str(first), change("test void"))
         with refused(UsageError, "no batch"):
-            ledger.void("999")
+            ledger.void("999", change("test void"))
         assert [b["status"] for b in ledger.batches()] == ["voided"]
         assert ledger.stats() == []
 
@@ -312,8 +316,10 @@ def test_dry_run_snapshot_never_creates_a_file(tmp_path: Path) -> None:
 
 def downgrade_to_schema_2(path: Path) -> None:
     """Give a ledger the people table schema 2 had (keyed by batch and NIK, plus a NIK
-    index: ``MIGRATIONS[0]`` creates it), its rows kept in their order."""
+    index: ``MIGRATIONS[0]`` creates it), its rows kept in their order, and none of the
+    tables and columns later versions added."""
     old_people = next(s for s in MIGRATIONS[0] if s.startswith("CREATE TABLE people"))
+    downgrade(path, 3)
     conn = sqlite3.connect(path)
     conn.executescript(
         "ALTER TABLE people RENAME TO people_now;"
@@ -364,7 +370,7 @@ def test_people_come_back_in_batch_then_roster_order_with_the_columns_asked(
     with Ledger.open(path) as ledger:
         record(ledger, tmp_path / "o" / "x_001", (NIK_B, NIK_A))
     with opened(path, write=True) as ledger:
-        ledger.void("x_001")
+        ledger.void("x_001", change("test void"))
         record(ledger, tmp_path / "o" / "x_002", (NIK_A, nik_c, NIK_B))
         record(ledger, tmp_path / "o" / "y_001", (nik_c, NIK_A), decree="perwako-batam-30-2025")
     raw = sqlite3.connect(path)  # batch 3's rows stored before everyone else's

@@ -49,7 +49,7 @@ def test_commands_succeed_with_sockets_patched_to_raise(tmp_path: Path, no_netwo
         "validate": (["validate", src, "--decree", RT, "--format", "json"], 1),
         "build-batch": (
             ["build-batch", src, "--decree", RT, "--start", "2025-06", "--out", out,
-             "--ledger", ledger, "--format", "json"],
+             "--ledger", ledger, "--new-ledger", "--format", "json"],
             1,
         ),
         "dedupe": (["dedupe", src, "--ledger", ledger, "--review", tmp_path / "r.xlsx"], 1),
@@ -91,7 +91,7 @@ def test_a_real_process_opens_no_socket(tmp_path: Path) -> None:
     modules included; any of them ends the run with 99."""
     src = roster(tmp_path / "rt.csv", range(3))
     args = ["build-batch", str(src), "--decree", RT, "--start", "2025-06"]
-    args += ["--out", str(tmp_path / "out"), "--ledger", str(tmp_path / "l.sqlite")]
+    args += ["--out", str(tmp_path / "out"), "--ledger", str(tmp_path / "l.sqlite"), "--new-ledger"]
     result = subprocess.run(
         [sys.executable, "-c", HOOKED, *args], capture_output=True, text=True, timeout=120
     )

@@ -125,7 +125,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "report_names": tmp / "reports" / "report-names.html",
     }
     build = ["build-batch", csv_src, xlsx_src, "--decree", RT, "--start", "2025-06"]
-    build += ["--out", out, "--ledger", ledger]
+    build += ["--out", out, "--ledger", ledger, "--new-ledger"]
     commands = {
         "validate text": ["validate", csv_src, xlsx_src, "--log-file", log],
         "validate json": ["validate", csv_src, xlsx_src, "--format", "json", "--log-file", log],
@@ -145,7 +145,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "build-batch again json": [*build, "--format", "json", "--log-file", log],
         "build-batch delta json": [
             "build-batch", delta, xlsx_src, "--decree", RT, "--start", "2025-06", "--out", out,
-            "--ledger", ledger, "--format", "json", "--log-file", log,
+            "--ledger", ledger, "--new-ledger", "--format", "json", "--log-file", log,
         ],
         "dedupe text": ["dedupe", csv_src, xlsx_src, "--ledger", ledger, "--log-file", log,
                         "--review", files["review"]],
@@ -161,7 +161,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         "ledger stats json": ["ledger", "stats", "--ledger", ledger, "--format", "json"],
         "ledger export csv": ["ledger", "export", files["export_csv"], "--ledger", ledger],
         "ledger export xlsx": ["ledger", "export", files["export_xlsx"], "--ledger", ledger],
-        "ledger void": ["ledger", "void", "2", "--ledger", ledger],
+        "ledger void": ["ledger", "void", "2", "--ledger", ledger, "--yes"],
         "report": ["report", "--ledger", ledger, "--out", files["report"], "--xlsx",
                    files["recap"], "--berita-acara", files["berita_acara"], "--batch", "1",
                    "--log-file", log],

@@ -84,3 +84,33 @@ def test_the_generated_parts_are_what_the_script_writes() -> None:
     assert "<!-- BEGIN GENERATED: findings -->" in README
     assert "## Performance\n\n<!-- BEGIN GENERATED: performance -->" in README
     assert script.render(README) == README, "README.md drifted: run python scripts/readme.py"
+
+
+def test_the_first_command_works_on_a_fresh_machine_and_run_twice(tmp_path: Path) -> None:
+    """The README's first command (its jamsos part), in a fresh folder holding the sample
+    rosters: the first run makes the demo ledger (--new-ledger) and a batch folder, the
+    second submits nobody again and writes no second folder (issue 11)."""
+    import json
+    import shlex
+    import shutil
+
+    from tests.helpers import JAMSOS
+
+    first = re.findall(r"```sh\n(.*?)\n```", README, re.S)[0]
+    args = shlex.split(first.split(".venv/bin/jamsos ", 1)[1])
+    shutil.copytree(Path(__file__).resolve().parents[1] / "sample_data", tmp_path / "sample_data")
+    runs = [
+        subprocess.run(
+            [JAMSOS, *args, "--format", "json"], cwd=tmp_path, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [1, 1], [r.stderr for r in runs]  # rows rejected
+    made, again = (json.loads(r.stdout) for r in runs)
+    assert made["summary"]["ledger_new"] and made["batch"]["written"]
+    assert not again["summary"]["ledger_new"] and again["batch"] is None
+    assert again["summary"]["already_submitted"] == made["batch"]["participants"]
+    out = tmp_path / "demo-out"
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+        Path(made["batch"]["folder"]).name
+    ]

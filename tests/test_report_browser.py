@@ -204,7 +204,7 @@ def test_a_ledger_with_no_live_batch(world, browser, tmp_path) -> None:
     src = roster(tmp_path / "rt.csv", range(3))
     world.run(*build_args(tmp_path, src, extra=("--quiet",)))
     ledger = tmp_path / "ledger.sqlite"
-    world.run("ledger", "void", "1", "--ledger", ledger)
+    world.run("ledger", "void", "1", "--ledger", ledger, "--yes")
     page = tmp_path / "empty.html"
     world.run("report", "--ledger", ledger, "--out", page, "--xlsx", tmp_path / "empty.xlsx")
     since = open_page(browser, page)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from jamsos_cli import writing
 from jamsos_cli.cli import app
-from tests.helpers import build_args
+from tests.helpers import build_args, init_ledger
 from tests.rosters import RT, roster
 
 runner = CliRunner()
@@ -45,7 +45,7 @@ def group_config(tmp_path: Path) -> Path:
 def test_the_review_file_honours_group_readable(tmp_path: Path, rosters, suffix: str) -> None:
     """Defect: review.py wrote its own files, always 0600."""
     review = tmp_path / f"tinjau{suffix}"
-    args = ["dedupe", *map(str, rosters), "--ledger", str(tmp_path / "l.sqlite")]
+    args = ["dedupe", *map(str, rosters), "--ledger", str(init_ledger(tmp_path / "l.sqlite"))]
     private = runner.invoke(app, [*args, "--review", str(review)])
     assert private.exit_code == 1, private.output  # the pair of person 0
     assert mode_of(review) == "0o600"
@@ -79,7 +79,7 @@ def test_no_temporary_file_ever_goes_to_the_system_temp_folder(
     out, ledger = tmp_path / "out", str(tmp_path / "ledger.sqlite")
     commands = [
         ["dedupe", *map(str, rosters), "--review", str(tmp_path / "r.xlsx"),
-         "--ledger", str(tmp_path / "dd.sqlite")],
+         "--ledger", str(init_ledger(tmp_path / "dd.sqlite"))],
         ["validate", str(rosters[0]), "--rejects", str(tmp_path / "back.xlsx")],
         [*build_args(tmp_path, *rosters), "--batch-format", "xlsx"],
         ["ledger", "export", str(tmp_path / "all.xlsx"), "--ledger", ledger],
@@ -121,6 +121,8 @@ def test_a_symlink_at_an_output_name_is_refused_and_its_target_untouched(
     ledger = tmp_path / "ledger.sqlite"
     if command in ("export", "report"):
         assert runner.invoke(app, build_args(tmp_path, rosters[1])).exit_code == 0
+    elif command == "review":
+        init_ledger(ledger)
     args = {
         "review": ["dedupe", *map(str, rosters), "--review", str(link), "--ledger", str(ledger)],
         "rejects": ["validate", str(rosters[0]), "--rejects", str(link)],

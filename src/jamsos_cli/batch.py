@@ -44,6 +44,7 @@ from jamsos_cli.writing import (
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
+    from jamsos_cli.ledger import Change
 
 DEFAULT_LAYOUT = "bpjs-bpu"
 DEFAULT_MAX_ROWS = 1000
@@ -341,6 +342,9 @@ def write_manifest(folder: Path, manifest: dict[str, Any], *, mode: int) -> Path
 
 # ".<decree>_<start>_<end>_<seq>.tmp-<pid>": only jamsos's own staging folders match
 _STAGING = re.compile(r"^\..+_\d{4}-\d{2}_\d{4}-\d{2}_\d{3,}\.tmp-\d+$")
+# "<decree>_<start>_<end>_<seq>": a published batch folder
+_PUBLISHED = re.compile(r"^[^.].*_\d{4}-\d{2}_\d{4}-\d{2}_\d{3,}$")
+VOID_FILE = "VOID"
 
 
 def folder_name(decree_id: str, period: Period, seq: int) -> str:
@@ -361,6 +365,75 @@ def remove_stale_staging(out: Path) -> list[Path]:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
     return removed
+
+
+def published_batches(out: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(folder name, manifest) of every published batch folder in ``out``, by name. A
+    folder named like a batch whose manifest cannot be read is refused (exit 2): it may be
+    another ledger's, and jamsos will not guess."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if not out.is_dir():
+        return found
+    for entry in sorted(out.iterdir()):
+        manifest = entry / "manifest.json"
+        if not (_PUBLISHED.match(entry.name) and entry.is_dir() and manifest.is_file()):
+            continue
+        try:
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise JamsosError("error.batch.manifest", path=manifest, reason=exc) from None
+        if not isinstance(doc, dict):
+            raise JamsosError("error.batch.manifest", path=manifest, reason="{}")
+        found.append((entry.name, doc))
+    return found
+
+
+def mark_void(folder: Path, at: str, user: str, lang: str, *, mode: int) -> str | None:
+    """Mark a voided batch's folder: a ``VOID`` file saying so (in the reader's language)
+    and the manifest's ``status`` → ``voided``, each written atomically (a reader of the
+    folder never sees half a manifest). Returns the manifest's new sha256, or None when the
+    folder is not there (moved to an archive: the ledger is voided all the same)."""
+    from jamsos_cli.texts import say
+
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    doc = json.loads(manifest.read_text(encoding="utf-8"))
+    doc.update(status="voided", voided_at=at)
+    text = say("ledger.void_file", lang, folder=folder.name, at=at, user=user) + "\n"
+    write_atomic(folder / VOID_FILE, lambda p: p.write_text(text, "utf-8"), mode)
+    return sha256_file(write_manifest(folder, doc, mode=mode))
+
+
+def unmark_void(folder: Path, manifest_before: bytes, *, mode: int) -> None:
+    """Undo ``mark_void`` (the ledger could not record the void): the manifest as it was,
+    no ``VOID`` file."""
+    write_atomic(folder / "manifest.json", lambda p: p.write_bytes(manifest_before), mode)
+    with contextlib.suppress(FileNotFoundError):
+        (folder / VOID_FILE).unlink()
+
+
+def void_batch(location: Path, which: str, command: Change, lang: str, *, mode: int) -> dict:
+    """``jamsos ledger void``: under the ledger's lock, mark the batch folder void
+    (``mark_void``) and then record it in the ledger; if the ledger cannot record it, the
+    folder is put back as it was. Folder first: a run killed between the two leaves a folder
+    that says VOID while the ledger still counts its people (nobody is paid twice; voiding
+    again finishes it), never a live-looking folder whose people were released."""
+    from jamsos_cli.ledger import opened
+
+    with opened(location, mode=mode, write=True) as ledger:
+        batch = ledger.voidable(which)
+        folder = Path(batch["folder"])
+        manifest = folder / "manifest.json"
+        before = manifest.read_bytes() if manifest.is_file() else None
+        digest = mark_void(folder, command.at, command.user, lang, mode=mode)
+        try:
+            voided = ledger.void(which, command, digest)
+        except BaseException:
+            if before is not None:
+                unmark_void(folder, before, mode=mode)
+            raise
+    return {**voided, "marked": digest is not None}
 
 
 def discard(staging: Path) -> None:

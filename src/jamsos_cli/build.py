@@ -3,15 +3,19 @@
 A run, in order (SPEC §2, §6, §7):
 
 1. everything checkable up front: period, decree, layout, output folder, the ledger file
-   (a foreign or corrupt one is refused untouched) — exit 2, nothing written;
+   (a foreign, corrupt or empty one is refused untouched; a missing one unless
+   ``--new-ledger`` asks for it) — exit 2, nothing written;
 2. the locks of the ledger (its store's) and the output folder (``locks.py``); held
    elsewhere → exit 3;
-3. recovery of a killed run: the ledger settles its ``committing`` batch, staging folders
-   in the output folder are removed;
+3. recovery of a killed run: the ledger settles its ``committing`` batch; then the output
+   folder must hold only batches of this ledger, all of them known to it (``check_out``:
+   another ledger's folder, or a ledger deleted, emptied or restored from an old copy, is
+   exit 2 — nobody is paid again); staging folders of killed runs are removed;
 4. ``pipeline.run_checks`` (age judged on the first day of ``--start``, near-duplicates also
    against the ledger's people); an input that cannot be used at all → exit 2, nothing written;
-5. ledger checks on the rows still accepted: ``ALREADY_ENROLLED`` (covered under another
-   decree in overlapping months; the first recorded wins), ``ALREADY_SUBMITTED`` (same
+5. ledger checks on the rows still accepted: ``NIK_CONFLICT`` (the ledger holds the NIK for
+   another person: the row goes back to the sender), ``ALREADY_ENROLLED`` (covered under
+   another decree in overlapping months; the first recorded wins), ``ALREADY_SUBMITTED`` (same
    decree, overlapping months: info, not submitted again), then ``QUOTA_EXCEEDED`` counting
    the people the ledger already covers for this decree in overlapping months;
 6. if anyone is left and this is not a dry run, the commit sequence:
@@ -25,9 +29,11 @@ A run, in order (SPEC §2, §6, §7):
 
    Killed before (b) commits: the ledger is as before and the staging folder is hidden,
    removed by the next run. Killed between (b) and (c): the next run (or ledger command) finds
-   the batch ``committing`` without its folder and deletes its rows. Killed between (c) and
-   (d): the folder is there with the manifest the ledger recorded, so it is marked done. Every
-   state a kill can leave is "exactly before" or "exactly after".
+   the batch ``committing`` with its staging folder still there (never published) and
+   deletes its rows. Killed between (c) and (d): the staging folder is gone (the rename took
+   its name), so the batch is marked done — also when its folder was moved meanwhile
+   (``Ledger.recover``). Every state a kill can leave is "exactly before" or "exactly
+   after".
 
 Test-only hook: ``JAMSOS_TEST_CRASH_AT=<point>`` makes the process SIGKILL itself at a named
 point: ``staged-part`` (after each batch file), ``staged`` (all files staged),
@@ -57,6 +63,7 @@ from jamsos_cli.batch import (
     discard,
     folder_name,
     publish,
+    published_batches,
     remove_stale_staging,
     staging_path,
     write_batch_files,
@@ -65,7 +72,15 @@ from jamsos_cli.batch import (
 from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
 from jamsos_cli.findings import Summary, summarise
-from jamsos_cli.ledger import BatchRecord, Ledger, Period, check_file, folder_basename
+from jamsos_cli.ledger import (
+    BatchRecord,
+    Ledger,
+    LedgerError,
+    Period,
+    change,
+    check_file,
+    folder_basename,
+)
 from jamsos_cli.ledger import lock as ledger_lock
 from jamsos_cli.texts import ref
 from jamsos_cli.writing import crash_point, new_private_dir, private_folder, sha256_file
@@ -107,6 +122,8 @@ class BuildRequest:
     inputs: list[InputRule] = field(default_factory=list)  # config [[inputs]]: role, sheet
     limits: Limits | None = None  # reading limits (None: as shipped)
     steps: Steps | None = None  # where the run is, for a display (render.progress.shown)
+    new_ledger: bool = False  # --new-ledger: create the ledger if it is missing
+    command: str = "build-batch"  # as the ledger's change log records it
 
 
 @dataclass
@@ -116,6 +133,7 @@ class BuildResult:
     findings: pl.DataFrame  # the run's findings plus the ledger checks
     summary: Summary
     ledger_new: bool  # no ledger file before this run
+    ledger_id: str = ""
     submitted: int = 0
     already_submitted: int = 0
     batch: dict[str, Any] | None = None  # the folder written (or, dry run, that would be)
@@ -144,11 +162,12 @@ def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
     if req.batch_format not in BATCH_FORMATS:
         raise UsageError("error.option.batch_format", value=req.batch_format)
     check_out_dir(req.out)
+    check_file(req.ledger, new=req.new_ledger)
     if req.dry_run:
         with Ledger.snapshot(req.ledger) as ledger:
             recovered = ledger.recover()  # on the private copy only
+            check_out(req.out, ledger)
             return _run(req, ledger, recovered, progress)
-    check_file(req.ledger)
     from jamsos_cli.locks import folder_lock
 
     for folder in (req.ledger.parent, req.out):
@@ -161,8 +180,43 @@ def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
         Ledger.open(req.ledger, mode=req.file_mode) as ledger,
     ):
         recovered = ledger.recover()
+        check_out(req.out, ledger)
         recovered += [ref("build.removed_staging", path=p) for p in remove_stale_staging(req.out)]
         return _run(req, ledger, recovered, progress)
+
+
+def check_out(out: Path, ledger: Ledger) -> None:
+    """The output folder holds batches of this ledger only, and the ledger knows every one.
+
+    A folder is this ledger's when the ledger holds a batch of that name and its manifest is
+    the one the ledger recorded (its sha256), or names this ledger's id and that batch.
+    Otherwise the manifest says whose it is (``ledger_id``; one written before ledgers had
+    ids names its path). A folder of another ledger means two
+    ledgers would pay into one folder; a folder of this ledger that it does not hold means
+    the ledger was deleted and made anew, emptied, or restored from an old copy: either way
+    people in those folders would be paid again (a folder naming this ledger's path with
+    another id: the ledger at this path was made anew). Exit 2, nothing written."""
+    held = {Path(b["folder"]).name: b for b in ledger.batches()}
+    ours = ledger.id
+    for name, manifest in published_batches(out):
+        owner = manifest.get("ledger_id")
+        named = manifest.get("ledger")
+        batch = manifest.get("batch") if isinstance(manifest.get("batch"), dict) else {}
+        mine = held.get(name)
+        if mine is not None and (
+            sha256_file(out / name / "manifest.json") == mine["manifest_sha256"]
+            or (owner == ours and batch.get("id") == mine["id"])
+        ):
+            continue  # the manifest the ledger recorded, or one of its own batches
+        if owner != ours and named != ledger.path:
+            raise LedgerError(
+                "error.ledger.other_ledger",
+                out=out,
+                folder=name,
+                ledger=named or "?",
+                path=ledger.path,
+            )
+        raise LedgerError("error.ledger.lacks_batch", path=ledger.path, out=out, folder=name)
 
 
 def _run(
@@ -170,13 +224,14 @@ def _run(
 ) -> BuildResult:
     from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
 
+    everyone = ledger.people(columns=LEDGER_COLUMNS)  # one read: near-duplicates and checks
     options = RunOptions(
         decree=req.decree,
         as_of=req.period.first_day,
         role=req.role,
         sheet=req.sheet,
         city_code=req.city_code,
-        known=ledger.known(),
+        known=ledger.known(everyone),
         decisions=ledger.decisions(),  # pairs reviewed with jamsos dedupe --decisions
         all_columns=True,  # the batch files are written from the accepted records
         inputs=req.inputs,
@@ -190,12 +245,12 @@ def _run(
         findings=run.findings,
         summary=summarise(run.records, run.findings, run.inputs),
         ledger_new=not ledger.exists,
+        ledger_id=ledger.id,
         recovered=recovered,
     )
     if run.fatal:
         return result  # an input could not be used: nothing is written (exit 2)
-    covered = ledger.people(req.period, columns=("batch_id", "nik", "decree", "folder"))
-    checks = ledger_checks(run, covered, req.decree)
+    checks = ledger_checks(run, everyone, req.decree, req.period)
     findings = pl.concat([run.findings, attach_context(checks, run.records, run.tables)]).sort(
         "rid", nulls_last=False, maintain_order=True
     )
@@ -221,18 +276,42 @@ def _accepted(records: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
     return records.filter(~pl.col("_rid").is_in(held.implode()))
 
 
-def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.DataFrame:
-    """ALREADY_ENROLLED / ALREADY_SUBMITTED / QUOTA_EXCEEDED for the rows still accepted.
+# The ledger's people build-batch reads (once: near-duplicates and the ledger checks).
+LEDGER_COLUMNS = ("batch_id", "nik", "name", "birth_date", "sex", "phone", "kelurahan")
+LEDGER_COLUMNS += ("folder", "decree", "start_month", "end_month")
 
-    ``covered``: the ledger's people of live batches overlapping the run's period.
+
+def ledger_checks(
+    run: RunResult, everyone: pl.DataFrame, decree: Decree, period: Period
+) -> pl.DataFrame:
+    """NIK_CONFLICT / ALREADY_ENROLLED / ALREADY_SUBMITTED / QUOTA_EXCEEDED for the rows
+    still accepted.
+
+    ``everyone``: the ledger's people of live batches (``LEDGER_COLUMNS``). A NIK the ledger
+    holds for another person (in any period) is ``NIK_CONFLICT``; the others are judged on
+    the batches overlapping ``period``.
     """
+    from jamsos_cli.duplicates import ledger_conflict_checks
     from jamsos_cli.eligibility import quota_checks
 
-    candidates = run.accepted().select("_rid", "nik")
+    candidates = run.accepted().select(
+        "_rid", "nik", "raw_nik", "name_key", "father_key", "birth_date"
+    )
+    named = everyone.with_columns(folder_basename(pl.col("folder")))
+    first = named.sort("batch_id", maintain_order=True).unique(
+        "nik", keep="first", maintain_order=True
+    )
+    conflicts = ledger_conflict_checks(
+        candidates, first.select("nik", "name", "birth_date", "folder")
+    )
+    candidates = candidates.join(
+        conflicts.select(pl.col("rid").alias("_rid")), on="_rid", how="anti"
+    ).select("_rid", "nik")
+    covered = named.filter(pl.col("start_month") <= period.end, pl.col("end_month") >= period.start)
     first = (
         covered.sort("batch_id", maintain_order=True)
         .unique("nik", keep="first", maintain_order=True)
-        .select("nik", pl.col("decree").alias("_decree"), folder_basename(pl.col("folder")))
+        .select("nik", pl.col("decree").alias("_decree"), "folder")
     )
     hits = candidates.join(first, on="nik", how="inner", maintain_order="left")
     same = pl.col("_decree") == decree.id
@@ -241,7 +320,7 @@ def ledger_checks(run: RunResult, covered: pl.DataFrame, decree: Decree) -> pl.D
     eligible = candidates.join(hits.select("_rid"), on="_rid", how="anti").get_column("_rid")
     in_ledger = covered.filter(pl.col("decree") == decree.id).get_column("nik").n_unique()
     quota = quota_checks(run.records, decree, eligible, already_covered=in_ledger)
-    return fnd.concat_checks([enrolled, again, quota])
+    return fnd.concat_checks([conflicts, enrolled, again, quota])
 
 
 def _inputs(run: RunResult) -> list[dict[str, Any]]:
@@ -377,6 +456,8 @@ def _publish(
             "outputs": parts + _rejects_outputs(run, findings, rejects),
             "by_code": summary.by_code,
             "ledger": str(req.ledger),
+            "ledger_id": ledger.id,
+            "status": "done",
             "tool_version": __version__,
             "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
@@ -397,6 +478,17 @@ def _publish(
             ),
             _ledger_people(people),
             inputs,
+            change(
+                req.command,
+                input_path=manifest_path,
+                input_name=f"{name}/manifest.json",
+                summary={
+                    "batch": info["id"],
+                    "people": people.height,
+                    "premium": total,
+                    "inputs": len(inputs),
+                },
+            ),
         )
     except BaseException:
         discard(staging)

@@ -86,9 +86,11 @@ class Premium(_Strict):
     stated in the rule file: a missing one is an error, never Batam's figure by default."""
 
     programs: list[Program]
-    declared_income: int = Field(gt=0, description="Declared monthly income (Rp).")
+    declared_income: int = Field(
+        gt=0, le=money.MAX_RUPIAH, description="Declared monthly income (Rp)."
+    )
     jkk_rate_bp: int = Field(ge=0, le=10_000, description="JKK, basis points of income.")
-    jkm_flat: int = Field(ge=0, description="JKM, flat rupiah per month.")
+    jkm_flat: int = Field(ge=0, le=money.MAX_RUPIAH, description="JKM, flat rupiah per month.")
     jht_rate_bp: int | None = Field(
         None, ge=0, le=10_000, description="JHT, basis points of income (when JHT is a program)."
     )

@@ -85,6 +85,9 @@ class DedupeRequest:
     file_mode: int = 0o600
     inputs: list[InputRule] = field(default_factory=list)  # config [[inputs]]: role, sheet
     limits: Limits | None = None  # reading limits (None: as shipped)
+    new_ledger: bool = False  # --new-ledger: recording decisions may create the ledger
+    ledger_named: bool = False  # --ledger (or the config) names it: it must exist
+    command: str = "dedupe"  # as the ledger's change log records it
 
 
 @dataclass
@@ -148,6 +151,10 @@ def dedupe(req: DedupeRequest) -> DedupeResult:
     first, before any work)."""
     check_request(req)
     decided = load_decisions(req.decisions) if req.decisions is not None else None
+    if req.decisions is not None or req.ledger_named:
+        from jamsos_cli.ledger import check_file
+
+        check_file(req.ledger, new=req.new_ledger and req.decisions is not None)
     with contextlib.ExitStack() as stack:
         if decided is not None:
             stack.enter_context(_ledger_lock(req))
@@ -226,10 +233,9 @@ def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
     """The ledger's lock, for a run that records decisions: taken first, so a run that
     cannot record (another run holds it → exit 3) does no work; a foreign or corrupt
     ledger is refused untouched (exit 2); a missing folder is created private."""
-    from jamsos_cli.ledger import check_file, lock
+    from jamsos_cli.ledger import lock
     from jamsos_cli.writing import private_folder
 
-    check_file(req.ledger)
     private_folder(req.ledger.parent, req.file_mode)
     with lock(req.ledger, req.file_mode):
         yield
@@ -237,12 +243,13 @@ def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
 
 def _record(req: DedupeRequest, decided: pl.DataFrame) -> int:
     """Record the file's decisions in the ledger (call under its lock); a missing ledger is
-    created, as build-batch would create it. Returns how many were new or changed."""
-    from jamsos_cli.ledger import Ledger
+    created when ``--new-ledger`` asked for it. Returns how many were new or changed."""
+    from jamsos_cli.ledger import Ledger, change
 
+    command = change(req.command, input_path=req.decisions, summary={"pairs": decided.height})
     with Ledger.open(req.ledger, mode=req.file_mode) as ledger:
         ledger.recover()
-        return ledger.record_decisions(decided, source=str(req.decisions))
+        return ledger.record_decisions(decided, command, source=str(req.decisions))
 
 
 # --------------------------------------------------------------------------- pairs

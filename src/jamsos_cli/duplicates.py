@@ -8,6 +8,10 @@ order, rows in order: ``_rid``) is kept and each later one is NIK_DUPLICATE nami
 one. When the occurrences are different people, none can be trusted: each is NIK_CONFLICT
 listing the others.
 
+``ledger_conflict_checks``: NIK_CONFLICT for a row whose NIK the ledger holds for another
+person (the same identity rule, against the person the ledger recorded): the row goes back
+to the sender, naming the batch.
+
 ``same_person_checks``: SAME_PERSON for near-duplicate pairs a clerk decided "same" (one NIK
 each, one person: only one of the two is paid).
 
@@ -115,6 +119,45 @@ def duplicate_checks(records: pl.DataFrame, exclude_rids: pl.Series) -> pl.DataF
         pl.col("_others").alias("detail"),
     )
     return concat_checks([dup, conflict]).sort("rid", maintain_order=True)
+
+
+def ledger_conflict_checks(candidates: pl.DataFrame, recorded: pl.DataFrame) -> pl.DataFrame:
+    """NIK_CONFLICT for each candidate row whose NIK the ledger holds for someone else.
+
+    ``candidates``: records (``_rid``, ``nik``, ``raw_nik``, ``name_key``, ``father_key``,
+    ``birth_date``) not rejected so far; ``recorded``: the ledger's people of live batches
+    (``nik``, ``name``, ``birth_date`` as ISO text, ``folder`` name), each NIK once (the
+    first recorded). The identity is the run's own (``names.identity_key``, fathers' names,
+    birth date): a ledger name spelled another way ("Hj. Siti Aminah") is the same person."""
+    from jamsos_cli.names import father_key, identity_key
+
+    if candidates.height == 0 or recorded.height == 0:
+        return empty_checks()
+    theirs = recorded.select(
+        "nik", pl.col("name").alias("_name"), pl.col("birth_date").alias("_birth"), "folder"
+    )
+    mine = candidates.select("_rid", "nik", "raw_nik", "name_key", "father_key", "birth_date")
+    hits = mine.join(theirs, on="nik", how="inner", maintain_order="left")
+    if hits.height == 0:
+        return empty_checks()
+    hits = hits.with_columns(
+        identity_key(pl.col("_name")).alias("_key"),
+        father_key(pl.col("_name")).alias("_father"),
+        pl.col("_birth").str.to_date("%Y-%m-%d", strict=False),
+    )
+    other_name = pl.col("name_key") != pl.col("_key")
+    other_father = pl.col("father_key") != pl.col("_father")
+    other_birth = pl.col("birth_date") != pl.col("_birth")
+    differs = pl.any_horizontal(
+        other_name.fill_null(False), other_father.fill_null(False), other_birth.fill_null(False)
+    )
+    return hits.filter(differs).select(
+        pl.col("_rid").alias("rid"),
+        pl.lit("NIK_CONFLICT").alias("code"),
+        pl.lit("nik").alias("field"),
+        pl.col("raw_nik").alias("value"),
+        pl.format("ledger: {}", pl.col("folder")).alias("detail"),
+    )
 
 
 def same_person_checks(

@@ -13,6 +13,12 @@ from typing import Literal
 Rounding = Literal["down", "up", "half_up"]
 BP = 10_000  # basis points in a whole
 
+# The largest declared income or flat amount a rule file may state (Rp 100 million a month;
+# the real figures are Rp 1,000,000 and Rp 6,800). The ledger stores money as 64-bit
+# integers (SQLite INTEGER, PostgreSQL BIGINT, at most ~9.2e18): with each program at most
+# this much, 300 million people × 12 months still fit, so no total can overflow the ledger.
+MAX_RUPIAH = 100_000_000
+
 
 def whole(name: str, value: object) -> int:
     """Money and counts must be ints: a float here would mean a rounding bug upstream

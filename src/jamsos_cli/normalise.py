@@ -219,24 +219,50 @@ def _role_default(table: RosterTable, role_override: str | None) -> pl.Expr:
     return pl.col(occupation).cast(pl.Utf8) if occupation else pl.lit(None, pl.Utf8)
 
 
-def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
+def _nik_steps() -> tuple[pl.Expr, pl.Expr]:
+    """The NIK cleanup (SPEC §3) over the column ``_t`` (``_nik_text`` of the cell): whether
+    it is scientific notation, and the cleaned text (null when scientific or empty)."""
     r = rules().nik
-    t = pl.col("raw_nik").str.strip_chars().str.strip_chars_start(r.leading_quotes)
     c = pl.col("_t").str.replace(r.trailing, "").str.replace_all(r.remove, "")
-    lf = (
-        lf.with_columns(t.alias("_t"))
-        .with_columns(
-            pl.col("_t").str.contains(r.scientific).fill_null(False).alias("nik_scientific"),
-            c.str.strip_chars_start(r.leading_quotes).alias("_c"),
-        )
-        .with_columns(
-            pl.when(~pl.col("nik_scientific") & (pl.col("_c") != "")).then(pl.col("_c"))
-            .alias("nik")
-        )
-    )  # fmt: skip
-    trusted = pl.col("nik").str.contains(f"^[0-9]{{{r.length}}}$") & ~(
-        pl.col("nik_numeric") & pl.col("nik").str.ends_with("0")
+    c = c.str.strip_chars_start(r.leading_quotes)
+    scientific = pl.col("_t").str.contains(r.scientific).fill_null(False)
+    return scientific, pl.when(~scientific & (c != "")).then(c)
+
+
+def _nik_text(raw: pl.Expr) -> pl.Expr:
+    r = rules().nik
+    return raw.str.strip_chars().str.strip_chars_start(r.leading_quotes)
+
+
+def _trusted(nik: pl.Expr, numeric: pl.Expr) -> pl.Expr:
+    """16 digits, and not from a numeric spreadsheet cell ending in 0 (NIK_PRECISION_LOST)."""
+    r = rules().nik
+    return nik.str.contains(f"^[0-9]{{{r.length}}}$") & ~(numeric & nik.str.ends_with("0"))
+
+
+def clean_nik(frame: pl.DataFrame, raw: str, numeric: str | None = None) -> pl.Series:
+    """The NIK of each row of ``frame[raw]`` as the roster checks clean it (spaces, dots,
+    dashes, a leading ``'``, a trailing ``.0``), or null when it is not a trustworthy
+    16-digit NIK (scientific notation, a numeric cell ending in 0, another length): for the
+    files other offices send back (``officefiles``)."""
+    numeric_expr = pl.col(numeric).fill_null(False) if numeric else pl.lit(False)
+    _, cleaned = _nik_steps()
+    return (
+        frame.lazy()
+        .select(_nik_text(pl.col(raw)).alias("_t"), numeric_expr.alias("_n"))
+        .select(cleaned.alias("nik"), pl.col("_n"))
+        .select(pl.when(_trusted(pl.col("nik"), pl.col("_n"))).then(pl.col("nik")).alias("nik"))
+        .collect()
+        .to_series()
     )
+
+
+def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
+    scientific, cleaned = _nik_steps()
+    lf = lf.with_columns(_nik_text(pl.col("raw_nik")).alias("_t")).with_columns(
+        scientific.alias("nik_scientific"), cleaned.alias("nik")
+    )
+    trusted = _trusted(pl.col("nik"), pl.col("nik_numeric"))
     lf = lf.with_columns(pl.when(trusted).then(pl.col("nik").cast(pl.Int64)).alias("nik_int"))
     # DDMMYY: one integer slice of the NIK, split arithmetically.
     ddmmyy = (pl.col("nik_int") // 10_000) % 1_000_000

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import typer
 import typer.core
 
 from jamsos_cli.errors import JamsosError, UsageError
+from jamsos_cli.exitcodes import ExitCode
 from jamsos_cli.texts import DEFAULT_LANG, LANGS, Lang, catalogue, say
 from jamsos_cli.writing import file_mode
 
@@ -33,6 +35,7 @@ PROG = "jamsos"
 log = logging.getLogger(PROG)
 
 _ARGS = "jamsos.args"  # ctx.meta: the command line's arguments, for the language
+_RUNNING: list[str] = []  # the command that runs, as typed: its path, then its arguments
 
 
 # --------------------------------------------------------------------------- language
@@ -99,6 +102,8 @@ class _Catalogue:
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = [*_args(ctx), *args]
+        path = [PROG, *ctx.command_path.split()[1:]]  # "jamsos", whatever the program's name
+        _RUNNING[:] = [" ".join(path), *args]  # the innermost command's parse comes last
         return super().parse_args(ctx, args)  # type: ignore[misc]
 
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
@@ -201,6 +206,8 @@ ShowPiiOpt = Annotated[bool, typer.Option("--show-pii")]
 LangOpt = Annotated[Language | None, typer.Option("--lang")]
 DecreesDirOpt = Annotated[Path | None, typer.Option("--decrees")]
 LedgerOpt = Annotated[Path | None, typer.Option("--ledger")]
+NewLedgerOpt = Annotated[bool, typer.Option("--new-ledger")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y")]
 RoleOpt = Annotated[str | None, typer.Option("--role")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet")]
 
@@ -256,6 +263,32 @@ class Session:
         from jamsos_cli.ledger import default_ledger_path
 
         return absolute(option or self.config.ledger or default_ledger_path())
+
+    def ledger_named(self, option: Path | None) -> bool:
+        """The ledger is named (``--ledger`` or the config), not the default: it must exist."""
+        return option is not None or self.config.ledger is not None
+
+    @property
+    def command(self) -> str:
+        """The command line as the ledger's change log records it (``jamsos ledger void 3``)."""
+        if not _RUNNING:
+            return PROG
+        return " ".join([_RUNNING[0], shlex.join(_RUNNING[1:])]).strip()
+
+    def confirm(self, yes: bool, key: str, **values: object) -> None:
+        """Ask on the terminal before a change that cannot be taken back (``key``: the
+        question); ``--yes`` answers for a script. No terminal and no ``--yes``: refused
+        (exit 2), so a script never hangs on a question nobody reads. Anything but yes:
+        nothing is changed (exit 0)."""
+        if yes:
+            return
+        if not sys.stdin.isatty():
+            raise UsageError("error.confirm.no_terminal", command=self.command)
+        self.err.print(say(key, self.lang, **values), end=" ", highlight=False, markup=False)
+        answer = sys.stdin.readline().strip().lower()
+        if answer not in say("cli.yes_words", self.lang).split():
+            self.err.print(say("cli.declined", self.lang), highlight=False)
+            raise typer.Exit(ExitCode.OK)  # a "no" is an answer, not a failure
 
     def decree(self, decree_id: str | None, decrees_dir: Path | None) -> Decree | None:
         """The decree ``--decree`` names (quota from the config), or None."""

@@ -15,6 +15,7 @@ from jamsos_cli.cli.base import (
     LangOpt,
     LedgerOpt,
     LogFileOpt,
+    NewLedgerOpt,
     OutputFormat,
     QuietOpt,
     RoleOpt,
@@ -39,6 +40,7 @@ def build_batch(
     batch_format: Annotated[BatchFormat | None, typer.Option("--batch-format")] = None,
     max_rows: Annotated[int, typer.Option("--max-rows")] = 1000,
     ledger: LedgerOpt = None,
+    new_ledger: NewLedgerOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
     layout: Annotated[Path | None, typer.Option("--layout")] = None,
     role: RoleOpt = None,
@@ -84,6 +86,8 @@ def build_batch(
         lang=session.lang,
         inputs=session.config.inputs,
         limits=session.config.limits,
+        new_ledger=new_ledger,
+        command=session.command,
     )
     log.info("build-batch %s decree=%s %s..%s", rosters, decree, start, period.end_label)
 
@@ -99,7 +103,7 @@ def build_batch(
     log_findings(result.findings)
     for note in result.recovered:
         log.info("recovery: %s", resolve(note, "en"))
-    log.info("ledger %s; batch %s", request.ledger, result.batch and result.batch["folder"])
+    log_run(result)
     if fmt is OutputFormat.json:
         session.json(documents.build_batch(result, session.lang, show_pii))
     elif not quiet:
@@ -108,3 +112,30 @@ def build_batch(
             session.out, result.summary, result.findings, session.lang, show_pii, heading, footer
         )
     raise typer.Exit(result.exit_code)
+
+
+def log_run(result) -> None:
+    """What cron's log must say of every run (SPEC §7): the ledger (path, id, new or not),
+    the batch (or none), people submitted and the premium; counts only, no personal data."""
+    req = result.request
+    log.info(
+        "ledger %s id %s (%s)",
+        req.ledger,
+        result.ledger_id or "-",
+        "new" if result.ledger_new else "existing",
+    )
+    batch = result.batch
+    if result.fatal:
+        log.info("batch none: an input could not be used, nothing written")
+    elif batch is None:
+        log.info("batch none, nobody new: 0 people submitted, premium Rp 0")
+    else:
+        log.info(
+            "batch %s%s %s: %d people submitted, %d months, premium Rp %d",
+            batch["id"],
+            "" if batch["written"] else " (dry run, not written)",
+            batch["folder"],
+            batch["participants"],
+            batch["months"],
+            batch["total_premium"],
+        )

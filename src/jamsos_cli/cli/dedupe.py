@@ -13,6 +13,7 @@ from jamsos_cli.cli.base import (
     LangOpt,
     LedgerOpt,
     LogFileOpt,
+    NewLedgerOpt,
     OutputFormat,
     QuietOpt,
     RostersArg,
@@ -27,6 +28,7 @@ from jamsos_cli.cli.base import (
 def dedupe(
     rosters: RostersArg,
     ledger: LedgerOpt = None,
+    new_ledger: NewLedgerOpt = False,
     review: Annotated[Path | None, typer.Option("--review")] = None,
     decisions: Annotated[Path | None, typer.Option("--decisions")] = None,
     min_score: Annotated[float | None, typer.Option("--min-score")] = None,
@@ -58,6 +60,9 @@ def dedupe(
         file_mode=session.file_mode,
         inputs=session.config.inputs,
         limits=session.config.limits,
+        new_ledger=new_ledger,
+        ledger_named=session.ledger_named(ledger),
+        command=session.command,
     )
     log.info("dedupe %s ledger=%s", rosters, request.ledger)
     result = dd.dedupe(request)  # the report says what was written

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,9 @@ from jamsos_cli.cli.base import (
     OutputFormat,
     QuietOpt,
     Session,
+    ShowPiiOpt,
+    YesOpt,
+    absolute,
     command,
     group,
     log,
@@ -32,10 +36,8 @@ def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key
 
     session = Session(config=config, lang=lang)
     path = session.ledger_path(ledger)
-    rows = []
-    if path.exists():
-        with ldg.opened(path, mode=session.file_mode) as book:
-            rows = book.batches() if key == "batches" else book.stats()
+    with ldg.opened(path, mode=session.file_mode) as book:
+        rows = book.batches() if key == "batches" else book.stats()
     if fmt is OutputFormat.json:
         session.json(documents.ledger(path, key, rows))
     elif key == "batches":
@@ -88,6 +90,7 @@ def ledger_export(
 
 def ledger_void(
     batch: Annotated[str, typer.Argument()],
+    yes: YesOpt = False,
     ledger: LedgerOpt = None,
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
@@ -96,20 +99,135 @@ def ledger_void(
 ) -> None:
     """Withdraw a batch that was never uploaded: its people can be submitted again."""
     from jamsos_cli import ledger as ldg
+    from jamsos_cli.batch import void_batch
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
     path = session.ledger_path(ledger)
-    with ldg.opened(path, mode=session.file_mode, write=True) as book:
-        voided = book.void(batch)
+    with ldg.opened(path, mode=session.file_mode) as book:  # what the question is about
+        target = book.voidable(batch)
+    session.confirm(
+        yes,
+        "ledger.void_confirm",
+        id=target["id"],
+        folder=Path(target["folder"]).name,
+        n=target["participants"],
+    )
+    voided = void_batch(
+        path, batch, ldg.change(session.command), session.lang, mode=session.file_mode
+    )
     log.info("voided batch %s in %s", voided["id"], path)
     if fmt is OutputFormat.json:
         session.json(documents.voided(path, voided))
     elif not quiet:
         session.show("ledger.voided", id=voided["id"], folder=voided["folder"])
+        if not voided["marked"]:
+            session.show("ledger.void_not_marked", folder=voided["folder"])
+
+
+def ledger_init(
+    target: Annotated[Path, typer.Argument()],
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Create a new, empty ledger (on purpose: no command creates one otherwise)."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.writing import private_folder
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    path = absolute(target)
+    if os.path.lexists(path):
+        raise ldg.LedgerError("error.ledger.exists", path=path)
+    private_folder(path.parent, session.file_mode)
+    with ldg.lock(path, session.file_mode), ldg.Ledger.open(path, mode=session.file_mode) as book:
+        if book.exists:  # made meanwhile by another run
+            raise ldg.LedgerError("error.ledger.exists", path=path)
+        book.create(ldg.change(session.command))
+        ledger_id = book.id
+    log.info("created ledger %s (%s)", path, ledger_id)
+    if fmt is OutputFormat.json:
+        session.json(documents.ledger_created(path, ledger_id))
+    elif not quiet:
+        session.show("ledger.created", path=path, id=ledger_id)
+
+
+def ledger_mark_uploaded(
+    batch: Annotated[str, typer.Argument()],
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Record that a batch was uploaded to BPJS: from now on it cannot be voided."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    path = session.ledger_path(ledger)
+    with ldg.opened(path, mode=session.file_mode, write=True) as book:
+        marked = book.mark_uploaded(batch, ldg.change(session.command))
+    log.info("batch %s marked uploaded in %s", marked["id"], path)
+    if fmt is OutputFormat.json:
+        session.json(documents.uploaded(path, marked))
+    elif not quiet:
+        session.show(
+            "ledger.uploaded", id=marked["id"], folder=marked["folder"], at=marked["uploaded"]
+        )
+
+
+def ledger_withdraw(
+    niks: Annotated[list[str] | None, typer.Argument()] = None,
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    batch: Annotated[str | None, typer.Option("--batch")] = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Withdraw people recorded by mistake: freed from their batch, listed for BPJS."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_withdrawn, write_withdrawn
+
+    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
+    path = session.ledger_path(ledger)
+    if not reason.strip():
+        raise UsageError("error.option.reason_missing")
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError("error.file.table_name", path=out)
+    wanted = list(niks or [])
+    if file is not None:
+        from jamsos_cli.officefiles import nik_list
+
+        wanted += nik_list(file)
+    if not wanted:
+        raise UsageError("error.option.niks_missing")
+    command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
+    with ldg.opened(path, mode=session.file_mode, write=True) as book:
+        gone = book.withdraw(wanted, reason.strip(), command, batch=batch)
+    log.info("withdrew %d people in %s", gone.height, path)
+    if out is not None:
+        write_withdrawn(
+            gone, reason.strip(), command.at, out, mode=session.file_mode, lang=session.lang
+        )
+    if fmt is OutputFormat.json:
+        session.json(documents.withdrawn(path, gone, reason.strip(), out, show_pii))
+    elif not quiet:
+        render_withdrawn(session.out, path, gone, session.lang, show_pii)
 
 
 command(app, "list", ledger_list)
 command(app, "stats", ledger_stats)
 command(app, "export", ledger_export)
 command(app, "void", ledger_void)
+command(app, "init", ledger_init)
+command(app, "mark-uploaded", ledger_mark_uploaded)
+command(app, "withdraw", ledger_withdraw)

@@ -5,18 +5,21 @@
   SQLite and PostgreSQL speak (``SqlStore``);
 - ``sqlite``: the embedded store (``SQLiteStore``, its ``MIGRATIONS``);
 - ``book``: the rules, written against the interface (``Ledger``: record, recover, void,
-  decisions, people of periods, stats; ``opened``, ``export_frame``).
+  mark uploaded, withdraw, decisions, people of periods, stats, the change log; ``opened``,
+  ``export_frame``; ``change`` makes the log entry of a command).
 
 Rendering (``jamsos ledger list`` / ``stats`` / ``export``) is ``render.ledger``'s.
 """
 
 from jamsos_cli.ledger.book import (
     Ledger,
+    change,
     check_file,
     export_frame,
     folder_basename,
     lock,
     opened,
+    os_user,
     store_for,
 )
 from jamsos_cli.ledger.period import Period, month_index, month_label, month_label_expr
@@ -28,6 +31,7 @@ from jamsos_cli.ledger.store import (
     STATUS_VOIDED,
     STATUSES,
     BatchRecord,
+    Change,
     LedgerError,
     LedgerStore,
 )
@@ -41,11 +45,13 @@ __all__ = [
     "STATUS_DONE",
     "STATUS_VOIDED",
     "BatchRecord",
+    "Change",
     "Ledger",
     "LedgerError",
     "LedgerStore",
     "Period",
     "SQLiteStore",
+    "change",
     "check_file",
     "default_ledger_path",
     "export_frame",
@@ -55,5 +61,6 @@ __all__ = [
     "month_label",
     "month_label_expr",
     "opened",
+    "os_user",
     "store_for",
 ]

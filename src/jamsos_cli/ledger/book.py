@@ -3,16 +3,24 @@
 Written against ``store.LedgerStore`` only (SQLite now, PostgreSQL later): every change is
 one ``store.transaction()``.
 
-A batch goes through ``committing`` → ``done`` (→ ``voided`` by ``jamsos ledger void``).
-``committing`` lives only between the transaction that records a batch and the rename that
-publishes its folder; ``recover`` (run under the ledger lock, so its writer is dead) settles
-it: folder there with the recorded manifest → ``done``, otherwise the rows go. See
-``build.py`` for the whole commit sequence.
+A batch goes through ``committing`` → ``done`` (→ ``voided`` by ``jamsos ledger void``,
+unless it was marked uploaded). ``committing`` lives only between the transaction that
+records a batch and the rename that publishes its folder; ``recover`` (run under the ledger
+lock, so its writer is dead) settles it (see ``Ledger.recover`` for why rows are only ever
+deleted while the staging folder is still there). See ``build.py`` for the whole commit
+sequence.
+
+People of a batch can be withdrawn one by one (``withdraw``: recorded by mistake); every
+change is logged with when, the OS user, the command and its input (``Change``, ``jamsos
+ledger log``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import getpass
+import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,12 +30,15 @@ from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger.period import Period, month_label, month_label_expr
 from jamsos_cli.ledger.sqlite import SQLiteStore, now
 from jamsos_cli.ledger.store import (
+    CHANGE_COLUMNS,
+    EVENT_WITHDRAWN,
     PEOPLE_SCHEMA,
     PERSON_COLUMNS,
     STATUS_COMMITTING,
     STATUS_DONE,
     STATUS_VOIDED,
     BatchRecord,
+    Change,
     Chosen,
     LedgerError,
     LedgerStore,
@@ -36,7 +47,34 @@ from jamsos_cli.texts import ref
 from jamsos_cli.writing import crash_point, sha256_file
 
 BATCH_COLUMNS = ("id", "folder", "decree", "start", "end", "participants", "total_premium")
-BATCH_COLUMNS += ("status", "created")
+BATCH_COLUMNS += ("status", "created", "uploaded", "manifest_sha256")
+
+
+def os_user() -> str:
+    """Who runs the command, as the change log records it (the OS account, not a name)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's numeric user)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "?"
+
+
+def change(
+    command: str,
+    *,
+    input_path: Path | None = None,
+    input_name: str | None = None,
+    summary: dict | None = None,
+) -> Change:
+    """A ``Change`` made now by this OS user; ``input_path``: the file it came from (its name
+    as given and its sha256). ``summary``: counts only, never personal data."""
+    return Change(
+        command=command,
+        user=os_user(),
+        at=now(),
+        input_name=input_name or (str(input_path) if input_path is not None else None),
+        input_sha256=sha256_file(input_path) if input_path is not None else None,
+        summary=json.dumps(summary, sort_keys=True) if summary is not None else None,
+    )
 
 
 def store_for(location: Path | str) -> LedgerStore:
@@ -81,6 +119,18 @@ class Ledger:
         """There was a ledger when it was opened (else it is created on the first change)."""
         return self.store.exists
 
+    @property
+    def id(self) -> str:
+        """The ledger's identity, carried by every batch manifest (``ledger_id``)."""
+        return self.store.ledger_id()
+
+    def create(self, command: Change) -> None:
+        """Make the ledger now (``jamsos ledger init``), its making the first change logged."""
+        self._require_writable()
+        self.store.create()
+        with self.store.transaction():
+            self.store.insert_change(command)
+
     def close(self) -> None:
         self.store.close()
 
@@ -97,9 +147,17 @@ class Ledger:
     # -- recovery ----------------------------------------------------------------------
 
     def recover(self) -> list[str]:
-        """Settle batches a killed run left ``committing``: published folder → done, no
-        folder → rows deleted. Call under the ledger lock. Returns what was done (texts to
-        render later, ``texts.ref``)."""
+        """Settle batches a killed run left ``committing``. Call under the ledger lock.
+        Returns what was done (texts to render later, ``texts.ref``).
+
+        The rows of a batch are deleted only on proof that its folder was never published:
+        its hidden staging folder (``.<folder>.tmp-<pid>``) is still there, and the rename
+        that publishes it removes that name in the same step. Otherwise the batch is
+        ``done``: its folder is there with the manifest the ledger recorded, or it is not
+        where it was published — moved to an archive before anyone ran jamsos again (its
+        people may be uploaded from there), so it is kept and the clerk is told; deleting
+        the rows would submit those people a second time. ``ledger void`` releases such a
+        batch if its folder truly never existed."""
         pending = self.store.pending()
         notes: list[str] = []
         if not pending:
@@ -110,9 +168,12 @@ class Ledger:
                 if manifest.is_file() and sha256_file(manifest) == digest:
                     self.store.set_status(batch_id, STATUS_DONE)
                     notes.append(ref("ledger.recovered_done", id=batch_id, folder=folder))
-                else:
+                elif _staged(Path(folder)):
                     self.store.delete_batch(batch_id)
                     notes.append(ref("ledger.recovered_gone", id=batch_id, folder=folder))
+                else:
+                    self.store.set_status(batch_id, STATUS_DONE)
+                    notes.append(ref("ledger.recovered_moved", id=batch_id, folder=folder))
         return notes
 
     # -- reading -----------------------------------------------------------------------
@@ -124,9 +185,11 @@ class Ledger:
         decree: str | None = None,
         statuses: tuple[str, ...] = (STATUS_DONE,),
         columns: Sequence[str] | None = None,
+        withdrawn: bool = False,
     ) -> pl.DataFrame:
         """People of the batches with these statuses (live ones by default), optionally only
         batches overlapping ``period`` and of ``decree``; in ledger order (batch, then roster).
+        People withdrawn from a batch are left out (freed) unless ``withdrawn``.
 
         ``columns``: only these of ``PEOPLE_SCHEMA``, in this order, for a caller that needs
         a few: on a national ledger every text column read costs about a second per million
@@ -140,18 +203,34 @@ class Ledger:
         batches = self.store.batches(chosen)
         if batches.height == 0:
             return pl.DataFrame(schema={c: PEOPLE_SCHEMA[c] for c in wanted})
-        people = self.store.people(chosen, [c for c in PERSON_COLUMNS if c in wanted])
+        own = [c for c in PERSON_COLUMNS if c in wanted or (c == "nik" and not withdrawn)]
+        people = self.store.people(chosen, own)
+        if not withdrawn:
+            gone = self.withdrawn()
+            if gone.height:
+                people = people.join(
+                    gone, on=["batch_id", "nik"], how="anti", maintain_order="left"
+                )
         # storage order is batch order (a batch is appended after the last); the stable sort
         # makes "batch, then roster order" hold whatever the store did (cheap when sorted)
         people = people.join(batches, on="batch_id", how="inner", maintain_order="left")
         return people.sort("batch_id", maintain_order=True).select(wanted)
 
-    def known(self) -> pl.DataFrame:
-        """Everyone in a live batch, as near-duplicate detection compares them (``ref`` names
-        the batch folder)."""
-        people = self.people(
-            columns=("nik", "name", "birth_date", "sex", "phone", "kelurahan", "folder")
+    def withdrawn(self) -> pl.DataFrame:
+        """(batch_id, nik, reason) of every person withdrawn from a batch."""
+        events = self.store.events((EVENT_WITHDRAWN,))
+        return events.select("batch_id", "nik", "reason").unique(
+            ["batch_id", "nik"], keep="first", maintain_order=True
         )
+
+    def known(self, people: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Everyone in a live batch, as near-duplicate detection compares them (``ref`` names
+        the batch folder). ``people``: ``self.people()`` already read with at least these
+        columns (nik, name, birth_date, sex, phone, kelurahan, folder)."""
+        if people is None:
+            people = self.people(
+                columns=("nik", "name", "birth_date", "sex", "phone", "kelurahan", "folder")
+            )
         return people.select(
             "nik",
             "name",
@@ -182,12 +261,19 @@ class Ledger:
             dict(
                 zip(
                     BATCH_COLUMNS,
-                    (i, f, d, month_label(s), month_label(e), n, t, st, c),
+                    (i, f, d, month_label(s), month_label(e), n, t, st, c, u, m),
                     strict=True,
                 )
             )
-            for i, f, d, s, e, n, t, st, c in self.store.batch_rows()
+            for i, f, d, s, e, n, t, st, c, u, m in self.store.batch_rows()
         ]
+
+    def changes(self) -> list[dict]:
+        """Every change to the ledger, oldest first (``jamsos ledger log``)."""
+        rows = [dict(zip(CHANGE_COLUMNS, row, strict=True)) for row in self.store.changes()]
+        for row in rows:
+            row["summary"] = json.loads(row["summary"]) if row["summary"] else None
+        return rows
 
     def stats(self) -> list[dict]:
         """People and premium per decree and coverage period, live batches only."""
@@ -214,8 +300,11 @@ class Ledger:
 
     # -- writing -----------------------------------------------------------------------
 
-    def record_batch(self, batch: BatchRecord, people: pl.DataFrame, inputs: list[dict]) -> int:
-        """Record a batch as ``committing`` with its inputs and people, in one transaction.
+    def record_batch(
+        self, batch: BatchRecord, people: pl.DataFrame, inputs: list[dict], command: Change
+    ) -> int:
+        """Record a batch as ``committing`` with its inputs and people, and the change that
+        made it, in one transaction.
 
         ``people`` has the ledger's identity columns (nik, name, birth_date as ISO text, sex,
         phone, kelurahan, kelurahan_code, source)."""
@@ -228,10 +317,13 @@ class Ledger:
             self.store.insert_batch(batch, STATUS_COMMITTING, now())
             self.store.insert_inputs(batch.id, inputs)
             self.store.insert_people(batch.id, people)
+            self.store.insert_change(command)
             crash_point("ledger-insert")
         return batch.id
 
-    def record_decisions(self, frame: pl.DataFrame, source: str | None = None) -> int:
+    def record_decisions(
+        self, frame: pl.DataFrame, command: Change, source: str | None = None
+    ) -> int:
         """Record reviewed pairs (``nik_a``, ``nik_b``, ``decision``), in one transaction; a
         pair decided before takes the new decision (a clerk may correct one). Returns how
         many pairs were new or changed."""
@@ -250,7 +342,9 @@ class Ledger:
             return 0
         self.store.create()
         with self.store.transaction():
-            return self.store.upsert_decisions(rows, source, now())
+            changed = self.store.upsert_decisions(rows, source, now())
+            self.store.insert_change(command)
+        return changed
 
     def rollback(self, batch_id: int) -> None:
         """Take back a batch whose folder could not be published."""
@@ -263,9 +357,8 @@ class Ledger:
         with self.store.transaction():
             self.store.set_status(batch_id, STATUS_DONE, only_from=STATUS_COMMITTING)
 
-    def void(self, which: str) -> dict:
-        """Withdraw a batch that was never uploaded: its people can be submitted again."""
-        self._require_writable()
+    def voidable(self, which: str) -> dict:
+        """The batch ``which`` names, if it may be voided: done and never uploaded."""
         batch = self.find_batch(which)
         if batch["status"] != STATUS_DONE:
             raise UsageError(
@@ -273,14 +366,88 @@ class Ledger:
                 id=batch["id"],
                 status=ref(f"ledger.status.{batch['status']}"),
             )
+        if batch["uploaded"]:
+            raise UsageError("error.ledger.void_uploaded", id=batch["id"], at=batch["uploaded"])
+        return batch
+
+    def void(self, which: str, command: Change, manifest_sha256: str | None = None) -> dict:
+        """Withdraw a batch that was never uploaded: its people can be submitted again.
+        ``manifest_sha256``: its folder's manifest as rewritten to say so (``batch.mark_void``)."""
+        self._require_writable()
+        batch = self.voidable(which)
         with self.store.transaction():
             self.store.set_status(batch["id"], STATUS_VOIDED, at=now())
+            if manifest_sha256 is not None:
+                self.store.set_manifest(batch["id"], manifest_sha256)
+            self.store.insert_change(command)
         return {**batch, "status": STATUS_VOIDED}
 
+    def mark_uploaded(self, which: str, command: Change) -> dict:
+        """Record that a live batch went to BPJS: from now on it cannot be voided."""
+        self._require_writable()
+        batch = self.find_batch(which)
+        if batch["status"] != STATUS_DONE:
+            raise UsageError(
+                "error.ledger.upload_status",
+                id=batch["id"],
+                status=ref(f"ledger.status.{batch['status']}"),
+            )
+        if batch["uploaded"]:
+            return batch  # recorded before: nothing changes
+        at = now()
+        with self.store.transaction():
+            self.store.set_uploaded(batch["id"], at)
+            self.store.insert_change(command)
+        return {**batch, "uploaded": at}
 
-def check_file(location: Path | str) -> None:
-    """Refuse a foreign or corrupt ledger before anything is locked or written."""
-    store_for(location).check()
+    def withdraw(
+        self, niks: Sequence[str], reason: str, command: Change, *, batch: str | None = None
+    ) -> pl.DataFrame:
+        """Withdraw people recorded by mistake from the live batches that hold them (only
+        ``batch`` if given): they are freed (not covered, not counted, may be submitted
+        again) and listed for BPJS. A NIK in no live batch is refused, nothing changed.
+        Returns the people withdrawn now (``batch_id``, ``folder``, ``nik``, ``name``)."""
+        self._require_writable()
+        wanted = pl.DataFrame({"nik": list(dict.fromkeys(niks))}, schema={"nik": pl.Utf8})
+        live = self.people(columns=("batch_id", "folder", "nik", "name"))
+        if batch is not None:
+            live = live.filter(pl.col("batch_id") == self.find_batch(batch)["id"])
+        hits = live.join(wanted, on="nik", how="semi", maintain_order="left")
+        missing = wanted.join(hits, on="nik", how="anti").get_column("nik").to_list()
+        if missing:
+            from jamsos_cli.render.mask import mask_nik  # an error line is read on screen
+
+            raise UsageError(
+                "error.ledger.withdraw_unknown",
+                niks=", ".join(str(mask_nik(n)) for n in missing),
+                path=self.path,
+            )
+        with self.store.transaction():
+            change_id = self.store.insert_change(command)
+            self.store.insert_events(
+                change_id,
+                hits.select(
+                    "nik",
+                    "batch_id",
+                    pl.lit(EVENT_WITHDRAWN).alias("kind"),
+                    pl.lit(reason).alias("reason"),
+                ),
+            )
+        return hits
+
+
+def _staged(folder: Path) -> bool:
+    """The batch folder's hidden staging folder is there: it was never published."""
+    return any(p.is_dir() for p in folder.parent.glob(f".{folder.name}.tmp-*"))
+
+
+def check_file(location: Path | str, *, new: bool = False) -> None:
+    """Refuse a foreign, corrupt or empty ledger before anything is locked or written, and a
+    missing one unless a new one was asked for (``new``: ``--new-ledger``)."""
+    store = store_for(location)
+    if not store.exists and not new:
+        raise LedgerError("error.ledger.missing", path=store.location)
+    store.check()
 
 
 def lock(location: Path | str, mode: int = 0o600) -> contextlib.AbstractContextManager[None]:
@@ -296,13 +463,10 @@ def opened(location: Path | str, *, mode: int = 0o600, write: bool = False) -> I
     To read it (``list``, ``stats``, ``export``): a private view, recovered in it only, so
     reading never waits for a cron run and never needs write access to the ledger.
     """
-    store = store_for(location)
-    if not store.exists:
-        raise LedgerError("error.ledger.missing", path=store.location)
-    store.check()
+    check_file(location)
     with contextlib.ExitStack() as stack:
         if write:
-            stack.enter_context(store.lock(mode))
+            stack.enter_context(lock(location, mode))
             ledger = stack.enter_context(Ledger.open(location, mode=mode))
         else:
             ledger = stack.enter_context(Ledger.snapshot(location))
@@ -311,9 +475,18 @@ def opened(location: Path | str, *, mode: int = 0o600, write: bool = False) -> I
 
 
 def export_frame(ledger: Ledger, *, include_voided: bool = False) -> pl.DataFrame:
-    """One row per person per batch, with the batch's decree, period and status."""
+    """One row per person per batch, with the batch's decree, period and status (a person
+    withdrawn from a live batch: ``withdrawn``)."""
     statuses = (STATUS_DONE, STATUS_VOIDED) if include_voided else (STATUS_DONE,)
-    people = ledger.people(statuses=statuses)
+    people = ledger.people(statuses=statuses, withdrawn=True)
+    gone = ledger.withdrawn().select("batch_id", "nik", pl.lit(True).alias("_withdrawn"))
+    people = people.join(gone, on=["batch_id", "nik"], how="left", maintain_order="left")
+    people = people.with_columns(
+        pl.when(pl.col("_withdrawn") & (pl.col("status") == STATUS_DONE))
+        .then(pl.lit(EVENT_WITHDRAWN))
+        .otherwise(pl.col("status"))
+        .alias("status")
+    )
     return people.select(
         "batch_id",
         folder_basename(pl.col("folder")).alias("folder"),

@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,6 +105,31 @@ MIGRATIONS: list[list[str]] = [
         "DROP TABLE people",
         "ALTER TABLE people_v3 RENAME TO people",
     ],
+    [
+        # the ledger's identity (``ledger_id``, a UUID set by ``_migrate`` when missing):
+        # every batch manifest carries it, so an output folder is never shared by two ledgers
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        # a batch sent to BPJS (``jamsos ledger mark-uploaded``) can no longer be voided
+        "ALTER TABLE batches ADD COLUMN uploaded_at TEXT",
+        # every change (``jamsos ledger log``): when, the OS user, the command, its input
+        """CREATE TABLE changes (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            os_user TEXT NOT NULL,
+            command TEXT NOT NULL,
+            input_name TEXT,
+            input_sha256 TEXT,
+            summary TEXT)""",
+        # what happened to a person of a batch after it was written (withdrawn...)
+        """CREATE TABLE person_events (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            nik TEXT NOT NULL,
+            batch_id INTEGER REFERENCES batches (id),
+            kind TEXT NOT NULL CHECK (kind IN ('withdrawn')),
+            reason TEXT)""",
+        "CREATE INDEX person_events_nik ON person_events (nik)",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -130,6 +156,7 @@ class SQLiteStore(SqlStore):
         self.conn: sqlite3.Connection | None = None
         self.exists = self.path.exists()
         self.mode = 0o600
+        self._new_id: str | None = None  # the id a ledger made by ``create`` will have
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -147,6 +174,7 @@ class SQLiteStore(SqlStore):
         self.exists = self.path.exists()
         if not self.exists:
             self.conn = _memory_with_schema()  # nothing stored until the first change
+            self._new_id = self.ledger_id()
         elif write:
             self.conn = _open_checked(self.path, writable=True)
             with self._errors():
@@ -173,7 +201,7 @@ class SQLiteStore(SqlStore):
             with atomic_path(self.path, self.mode) as tmp:
                 conn = sqlite3.connect(tmp, isolation_level=None)
                 conn.execute("PRAGMA journal_mode = DELETE")
-                _migrate(conn)
+                _migrate(conn, ledger_id=self._new_id)
                 conn.close()
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError("error.ledger.create", path=self.path, reason=exc) from None
@@ -203,7 +231,9 @@ class SQLiteStore(SqlStore):
         try:
             yield
         except sqlite3.DatabaseError as exc:
-            raise LedgerError("error.ledger.unusable", path=self.path, reason=exc) from None
+            full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            key = "error.ledger.disk_full" if full else "error.ledger.unusable"
+            raise LedgerError(key, path=self.path, reason=exc) from None
 
 
 # --- opening and migrating ------------------------------------------------------------
@@ -233,7 +263,9 @@ def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
             magic = fh.read(len(_SQLITE_MAGIC))
     except OSError as exc:
         raise LedgerError("error.ledger.read", path=path, reason=exc.strerror) from None
-    if magic and magic != _SQLITE_MAGIC:
+    if not magic:  # emptied (or made by `touch`): a ledger is created on purpose only
+        raise LedgerError("error.ledger.empty", path=path)
+    if magic != _SQLITE_MAGIC:
         raise LedgerError("error.ledger.not_sqlite", path=path)
     mode = "rw" if writable or os.access(path, os.W_OK) else "ro"
     try:
@@ -249,9 +281,7 @@ def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise LedgerError("error.ledger.damaged", path=path, reason=exc) from None
-    if app_id == 0 and n_objects == 0:
-        return conn  # an empty database (e.g. a 0-byte file): initialised by _migrate
-    if app_id != APPLICATION_ID:
+    if app_id != APPLICATION_ID or n_objects == 0:
         conn.close()
         raise LedgerError("error.ledger.foreign", path=path)
     if version > SCHEMA_VERSION:
@@ -263,8 +293,9 @@ def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema to ``SCHEMA_VERSION``, one version per transaction."""
+def _migrate(conn: sqlite3.Connection, ledger_id: str | None = None) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``, one version per transaction; the step that
+    makes the ``meta`` table also gives the ledger its id (``ledger_id``, else a new UUID)."""
     from jamsos_cli import __version__
 
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -273,6 +304,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
         try:
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
+            if any(st.startswith("CREATE TABLE meta") for st in MIGRATIONS[version]):
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('ledger_id', ?)",
+                    (ledger_id or str(uuid.uuid4()),),
+                )
             version += 1
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at, tool_version) VALUES (?, ?, ?)",
@@ -282,5 +318,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
+                conn.execute("ROLLBACK")
             raise

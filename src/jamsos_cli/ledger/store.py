@@ -4,11 +4,14 @@ The domain operations (``book.Ledger``: record a batch, recover, void, decisions
 of periods, stats, the export frame) are written against this interface only, so SQLite now
 (``sqlite.SQLiteStore``) and PostgreSQL later share every rule above it. A store gives:
 
-- its lifecycle: ``check`` (a foreign or damaged store is refused before anything is
+- its lifecycle: ``check`` (a foreign, damaged or empty store is refused before anything is
   locked or written), ``lock`` (exclusive, never waits: held elsewhere → ``LockHeld``,
   exit 3), ``open`` (to write: migrated; to read: a private view that never waits for a
-  writer and never changes the store), ``create`` (the store is made when the first thing
-  is recorded), ``close``;
+  writer and never changes the store), ``create`` (a new store is made on purpose only:
+  ``jamsos ledger init`` or ``--new-ledger``, and then when the first thing is recorded),
+  ``close``;
+- its identity, ``ledger_id`` (a UUID given when it is made, carried by every batch folder's
+  manifest, so an output folder is never mixed between two ledgers);
 - ONE transaction primitive, ``with store.transaction(): ...`` (like sqlite-utils'
   ``Database.atomic()``): every change is made inside one, all or nothing;
 - the queries the domain needs, returning Polars frames or plain rows; among them the
@@ -38,6 +41,10 @@ from jamsos_cli.ledger.period import Period
 
 STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
 STATUSES = (STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED)
+
+# What happens to a person in one batch (a period): ``person_events.kind``.
+EVENT_WITHDRAWN = "withdrawn"
+EVENT_KINDS = (EVENT_WITHDRAWN,)
 
 # The people of batches, as the checks and the exports read them: the person's own columns
 # (people table) and the fields of the batch the person is in.
@@ -128,6 +135,31 @@ class BatchRecord:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One change to the ledger, as ``jamsos ledger log`` lists it: what command made it, who
+    (the OS user), from which input (its name and sha256), and its counts (no personal
+    data)."""
+
+    command: str
+    user: str
+    at: str
+    input_name: str | None = None
+    input_sha256: str | None = None
+    summary: str | None = None  # a JSON object of counts
+
+
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64,
+    "change_id": pl.Int64,
+    "nik": pl.Utf8,
+    "batch_id": pl.Int64,
+    "kind": pl.Utf8,
+    "reason": pl.Utf8,
+}
+CHANGE_COLUMNS = ("id", "at", "user", "command", "input_name", "input_sha256", "summary")
+
+
+@dataclass(frozen=True)
 class Chosen:
     """Which batches a query reads: these statuses, overlapping ``period``, of ``decree``."""
 
@@ -141,6 +173,12 @@ class LedgerStore(ABC):
 
     location: str
     exists: bool  # there is a stored ledger (else ``create`` makes it on the first change)
+
+    @abstractmethod
+    def ledger_id(self) -> str:
+        """The ledger's identity (a UUID), given when it was made (a missing store that is
+        going to be made has its id already: the manifests written before the first record
+        carry it)."""
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -189,7 +227,15 @@ class LedgerStore(ABC):
     @abstractmethod
     def batch_rows(self) -> list[tuple]:
         """Every batch, oldest first: id, folder, decree, start_month, end_month,
-        participants, total_premium, status, created_at."""
+        participants, total_premium, status, created_at, uploaded_at, manifest_sha256."""
+
+    @abstractmethod
+    def events(self, kinds: Sequence[str] | None = None) -> pl.DataFrame:
+        """What happened to people of batches (``EVENT_SCHEMA``), oldest first."""
+
+    @abstractmethod
+    def changes(self) -> list[tuple]:
+        """Every change (``CHANGE_COLUMNS``), oldest first."""
 
     @abstractmethod
     def stats_rows(self) -> list[tuple]:
@@ -245,6 +291,22 @@ class LedgerStore(ABC):
         """Append a batch's people (``PERSON_COLUMNS``) in their order."""
 
     @abstractmethod
+    def insert_change(self, change: Change) -> int:
+        """Record a change; returns its id (the events it made refer to it)."""
+
+    @abstractmethod
+    def insert_events(self, change_id: int, events: pl.DataFrame) -> None:
+        """Append events (``nik``, ``batch_id``, ``kind``, ``reason``) of one change."""
+
+    @abstractmethod
+    def set_uploaded(self, batch_id: int, at: str) -> None:
+        """Record that a batch went to BPJS."""
+
+    @abstractmethod
+    def set_manifest(self, batch_id: int, sha256: str) -> None:
+        """The batch folder's manifest was rewritten (``void`` marks it): its new sha256."""
+
+    @abstractmethod
     def set_status(
         self, batch_id: int, status: str, *, only_from: str | None = None, at: str | None = None
     ) -> None:
@@ -297,16 +359,24 @@ class SqlStore(LedgerStore):
         cur.executemany(self._sql(text), rows)
         return cur.rowcount
 
+    def _rollback(self) -> None:
+        """Undo the open transaction after an error. The database may already have undone it
+        itself (SQLite does on a full disk or an I/O error, and then ``ROLLBACK`` fails with
+        "no transaction is active"): the error the user must read is the original one, so a
+        failing rollback is not raised over it."""
+        with contextlib.suppress(Exception):
+            self._run("ROLLBACK")
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         with self._errors():
             self._begin()
             try:
                 yield
+                self._run("COMMIT")
             except BaseException:
-                self._run("ROLLBACK")
+                self._rollback()
                 raise
-            self._run("COMMIT")
 
     # -- reading -----------------------------------------------------------------------
 
@@ -358,7 +428,31 @@ class SqlStore(LedgerStore):
         with self._errors():
             return self._run(
                 "SELECT id, folder, decree, start_month, end_month, participants,"
-                " total_premium, status, created_at FROM batches ORDER BY id"
+                " total_premium, status, created_at, uploaded_at, manifest_sha256"
+                " FROM batches ORDER BY id"
+            ).fetchall()
+
+    def ledger_id(self) -> str:
+        with self._errors():
+            row = self._run("SELECT value FROM meta WHERE key = ?", ("ledger_id",)).fetchone()
+        return row[0]
+
+    def events(self, kinds: Sequence[str] | None = None) -> pl.DataFrame:
+        where, params = "", list(kinds or ())
+        if kinds is not None:
+            where = f" WHERE kind IN ({', '.join('?' * len(params))})"
+        with self._errors():
+            rows = self._run(
+                f"SELECT {', '.join(EVENT_SCHEMA)} FROM person_events{where} ORDER BY id",
+                params,
+            ).fetchall()
+        return pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row")
+
+    def changes(self) -> list[tuple]:
+        with self._errors():
+            return self._run(
+                "SELECT id, at, os_user, command, input_name, input_sha256, summary"
+                " FROM changes ORDER BY id"
             ).fetchall()
 
     def stats_rows(self) -> list[tuple]:
@@ -487,6 +581,37 @@ class SqlStore(LedgerStore):
             people.select(pl.lit(batch_id, pl.Int64), *PERSON_COLUMNS).iter_rows(),
         )
 
+    def insert_change(self, change: Change) -> int:
+        (change_id,) = self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM changes").fetchone()
+        self._run(
+            "INSERT INTO changes (id, at, os_user, command, input_name, input_sha256, summary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                change_id,
+                change.at,
+                change.user,
+                change.command,
+                change.input_name,
+                change.input_sha256,
+                change.summary,
+            ),
+        )
+        return int(change_id)
+
+    def insert_events(self, change_id: int, events: pl.DataFrame) -> None:
+        columns = ("nik", "batch_id", "kind", "reason")
+        self._run_many(
+            f"INSERT INTO person_events (change_id, {', '.join(columns)})"
+            f" VALUES ({', '.join('?' * (len(columns) + 1))})",
+            events.select(pl.lit(change_id, pl.Int64), *columns).iter_rows(),
+        )
+
+    def set_uploaded(self, batch_id: int, at: str) -> None:
+        self._run("UPDATE batches SET uploaded_at = ? WHERE id = ?", (at, batch_id))
+
+    def set_manifest(self, batch_id: int, sha256: str) -> None:
+        self._run("UPDATE batches SET manifest_sha256 = ? WHERE id = ?", (sha256, batch_id))
+
     def set_status(
         self, batch_id: int, status: str, *, only_from: str | None = None, at: str | None = None
     ) -> None:
@@ -501,7 +626,8 @@ class SqlStore(LedgerStore):
         self._run(f"UPDATE batches SET {', '.join(sets)} WHERE {where}", [*params, *extra])
 
     def delete_batch(self, batch_id: int) -> None:
-        for table, key in (("people", "batch_id"), ("batch_inputs", "batch_id"), ("batches", "id")):
+        tables = ("person_events", "people", "batch_inputs")
+        for table, key in (*((t, "batch_id") for t in tables), ("batches", "id")):
             self._run(f"DELETE FROM {table} WHERE {key} = ?", (batch_id,))
 
     def upsert_decisions(

@@ -233,5 +233,37 @@ def ledger(path: Path, key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def voided(path: Path, batch: dict[str, Any]) -> dict[str, Any]:
-    """``jamsos ledger void``: the batch as it is now."""
+    """``jamsos ledger void``: the batch as it is now (``marked``: its folder was marked)."""
     return {"ledger": str(path), "voided": batch}
+
+
+def ledger_created(path: Path, ledger_id: str) -> dict[str, Any]:
+    """``jamsos ledger init``: the new ledger and its id."""
+    return {"ledger": str(path), "ledger_id": ledger_id, "created": True}
+
+
+def uploaded(path: Path, batch: dict[str, Any]) -> dict[str, Any]:
+    """``jamsos ledger mark-uploaded``: the batch as it is now."""
+    return {"ledger": str(path), "uploaded": batch}
+
+
+def withdrawn(
+    path: Path, people: pl.DataFrame, reason: str, out: Path | None, show_pii: bool
+) -> dict[str, Any]:
+    """``jamsos ledger withdraw``: who was withdrawn from which batch (NIKs masked)."""
+    import polars as pl
+
+    from jamsos_cli.ledger import folder_basename
+    from jamsos_cli.render.mask import mask_nik_expr
+
+    nik = pl.col("nik") if show_pii else mask_nik_expr(pl.col("nik"))
+    rows = people.select(
+        "batch_id", folder_basename(pl.col("folder")).alias("folder"), nik.alias("nik")
+    )
+    return {
+        "ledger": str(path),
+        "reason": reason,
+        "withdrawn": rows.to_dicts(),
+        "count": rows.height,
+        "list": str(out) if out is not None else None,
+    }
