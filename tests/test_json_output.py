@@ -157,6 +157,8 @@ def test_dedupe_json_is_the_json_dumps_document(every_code_roster, tmp_path):
     # a file that cannot be used: its issues are the document's table, beside the pairs
     no_nik = tmp_path / "tanpa_nik_ñ.csv"
     no_nik.write_text('NO;NAMA;TGL LAHIR\n1;"Budi ""Boy""";\n', encoding="utf-8")
+    made = runner.invoke(app, ["ledger", "init", str(tmp_path / "none.sqlite")])
+    assert made.exit_code == 0, made.output
     res = runner.invoke(
         app,
         ["dedupe", str(every_code_roster), str(no_nik), "--format", "json",

@@ -321,7 +321,8 @@ def test_mixed_line_ends_lose_nobody_and_keep_the_rows_a_person_sees(tmp_path: P
     build = invoke(
         [
             "build-batch", src, "--decree", RT, "--start", "2025-06", "--out", out,
-            "--ledger", tmp_path / "l.sqlite", "--batch-format", "csv", "--format", "json",
+            "--ledger", tmp_path / "l.sqlite", "--new-ledger",
+            "--batch-format", "csv", "--format", "json",
         ]
     )  # fmt: skip
     assert_clean(build, allowed=(1,))
