@@ -107,6 +107,9 @@ def ledger_rows(path: Path) -> list[tuple]:
 # written by older releases (``downgrade``). Version 3 rebuilt the people table (see
 # tests/test_ledger.py's downgrade_to_schema_2).
 UNDO = {
+    5: "DROP TABLE run_findings; DROP TABLE run_inputs; DROP TABLE dukcapil;"
+    " ALTER TABLE person_events DROP COLUMN kpj; ALTER TABLE person_events DROP COLUMN"
+    " coverage_start; ALTER TABLE person_events DROP COLUMN from_month;",
     4: "DROP TABLE person_events; DROP TABLE changes; DROP TABLE meta;"
     " ALTER TABLE batches DROP COLUMN uploaded_at;",
     2: "DROP TABLE decisions;",

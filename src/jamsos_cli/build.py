@@ -52,7 +52,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from jamsos_cli import findings as fnd
 from jamsos_cli.batch import (
     BATCH_FORMATS,
     DEFAULT_MAX_ROWS,
@@ -77,11 +76,12 @@ from jamsos_cli.ledger import (
     Ledger,
     LedgerError,
     Period,
+    RunRecord,
     change,
     check_file,
-    folder_basename,
 )
 from jamsos_cli.ledger import lock as ledger_lock
+from jamsos_cli.ledgerchecks import ALREADY_SUBMITTED
 from jamsos_cli.texts import ref
 from jamsos_cli.writing import crash_point, new_private_dir, private_folder, sha256_file
 
@@ -91,14 +91,9 @@ if TYPE_CHECKING:
     from jamsos_cli.headers import Limits
     from jamsos_cli.pipeline import RunResult, Steps
 
-# The finding codes this step emits (the checks against the ledger):
+# The finding codes this step emits (the checks against the ledger are ledgerchecks'):
 # tests/test_house.py holds each step to its list, and all the lists to codes.toml.
-EMITS = frozenset(
-    {
-        "ALREADY_ENROLLED",
-        "ALREADY_SUBMITTED",
-    }
-)
+EMITS: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -222,16 +217,18 @@ def check_out(out: Path, ledger: Ledger) -> None:
 def _run(
     req: BuildRequest, ledger: Ledger, recovered: list[str], progress: Progress
 ) -> BuildResult:
+    from jamsos_cli.ledgerchecks import LEDGER_COLUMNS, ledger_checks
     from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
 
-    everyone = ledger.people(columns=LEDGER_COLUMNS)  # one read: near-duplicates and checks
+    view = ledger.view(LEDGER_COLUMNS)  # one read: near-duplicates and the ledger checks
+    known = view.people.filter(pl.col("person_status") != "withdrawn")
     options = RunOptions(
         decree=req.decree,
         as_of=req.period.first_day,
         role=req.role,
         sheet=req.sheet,
         city_code=req.city_code,
-        known=ledger.known(everyone),
+        known=ledger.known(known),
         decisions=ledger.decisions(),  # pairs reviewed with jamsos dedupe --decisions
         all_columns=True,  # the batch files are written from the accepted records
         inputs=req.inputs,
@@ -250,77 +247,60 @@ def _run(
     )
     if run.fatal:
         return result  # an input could not be used: nothing is written (exit 2)
-    checks = ledger_checks(run, everyone, req.decree, req.period)
+    checks = ledger_checks(run, view, req.period, req.decree)
     findings = pl.concat([run.findings, attach_context(checks, run.records, run.tables)]).sort(
         "rid", nulls_last=False, maintain_order=True
     )
     result.findings = findings
     result.summary = summarise(run.records, findings, run.inputs)
-    result.already_submitted = int((checks.get_column("code") == "ALREADY_SUBMITTED").sum())
+    result.already_submitted = int((checks.get_column("code") == ALREADY_SUBMITTED).sum())
     people = _accepted(run.records, findings)
     result.submitted = people.height
+    run_record = _run_record(run, findings, result.summary)
     if people.height == 0:
+        if not req.dry_run:  # who sent what rejects, also when nobody was new
+            command = change(req.command, summary={"batch": None, "people": 0, "premium": 0})
+            ledger.record_run(command, run_record)
         return result  # nobody new: no batch folder
-    result.batch = _publish(req, ledger, run, findings, result.summary, people, progress)
+    result.batch = _publish(
+        req, ledger, run, findings, result.summary, people, run_record, progress
+    )
     return result
+
+
+def _run_record(run: RunResult, findings: pl.DataFrame, summary: Summary) -> RunRecord:
+    """The run's inputs and their counts of findings by code, for the ledger."""
+    files = {f["file"]: f for f in summary.by_file}
+    paths = {t.file: t.path for t in run.tables}
+    inputs = [
+        {
+            "position": i,
+            "name": name,
+            "sha256": sha256_file(paths[name]) if name in paths else "",
+            "rows": files.get(name, {}).get("rows", 0),
+            "accepted": files.get(name, {}).get("accepted", 0),
+            "rejected": files.get(name, {}).get("rejected", 0),
+        }
+        for i, name in enumerate(run.inputs)
+    ]
+    counts = (
+        findings.filter(pl.col("file").is_not_null())
+        .group_by(pl.col("file").alias("input"), "code")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .sort("input", "code")
+    )
+    return RunRecord(inputs=inputs, counts=counts)
 
 
 def _accepted(records: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
     """Records with no error and not already submitted, in input order."""
     held = findings.filter(
-        (pl.col("severity") == "error") | (pl.col("code") == "ALREADY_SUBMITTED"),
+        (pl.col("severity") == "error") | (pl.col("code") == ALREADY_SUBMITTED),
         pl.col("rid").is_not_null(),
     ).get_column("rid")
     # a filter, not an anti-join: the records frame is wide (~60 columns), and the join
     # gathered every one of them (5x slower at a million rows)
     return records.filter(~pl.col("_rid").is_in(held.implode()))
-
-
-# The ledger's people build-batch reads (once: near-duplicates and the ledger checks).
-LEDGER_COLUMNS = ("batch_id", "nik", "name", "birth_date", "sex", "phone", "kelurahan")
-LEDGER_COLUMNS += ("folder", "decree", "start_month", "end_month")
-
-
-def ledger_checks(
-    run: RunResult, everyone: pl.DataFrame, decree: Decree, period: Period
-) -> pl.DataFrame:
-    """NIK_CONFLICT / ALREADY_ENROLLED / ALREADY_SUBMITTED / QUOTA_EXCEEDED for the rows
-    still accepted.
-
-    ``everyone``: the ledger's people of live batches (``LEDGER_COLUMNS``). A NIK the ledger
-    holds for another person (in any period) is ``NIK_CONFLICT``; the others are judged on
-    the batches overlapping ``period``.
-    """
-    from jamsos_cli.duplicates import ledger_conflict_checks
-    from jamsos_cli.eligibility import quota_checks
-
-    candidates = run.accepted().select(
-        "_rid", "nik", "raw_nik", "name_key", "father_key", "birth_date"
-    )
-    named = everyone.with_columns(folder_basename(pl.col("folder")))
-    first = named.sort("batch_id", maintain_order=True).unique(
-        "nik", keep="first", maintain_order=True
-    )
-    conflicts = ledger_conflict_checks(
-        candidates, first.select("nik", "name", "birth_date", "folder")
-    )
-    candidates = candidates.join(
-        conflicts.select(pl.col("rid").alias("_rid")), on="_rid", how="anti"
-    ).select("_rid", "nik")
-    covered = named.filter(pl.col("start_month") <= period.end, pl.col("end_month") >= period.start)
-    first = (
-        covered.sort("batch_id", maintain_order=True)
-        .unique("nik", keep="first", maintain_order=True)
-        .select("nik", pl.col("decree").alias("_decree"), "folder")
-    )
-    hits = candidates.join(first, on="nik", how="inner", maintain_order="left")
-    same = pl.col("_decree") == decree.id
-    enrolled = fnd.flag(hits, ~same, "ALREADY_ENROLLED", "nik", pl.col("nik"), pl.col("folder"))
-    again = fnd.flag(hits, same, "ALREADY_SUBMITTED", "nik", pl.col("nik"), pl.col("folder"))
-    eligible = candidates.join(hits.select("_rid"), on="_rid", how="anti").get_column("_rid")
-    in_ledger = covered.filter(pl.col("decree") == decree.id).get_column("nik").n_unique()
-    quota = quota_checks(run.records, decree, eligible, already_covered=in_ledger)
-    return fnd.concat_checks([conflicts, enrolled, again, quota])
 
 
 def _inputs(run: RunResult) -> list[dict[str, Any]]:
@@ -388,6 +368,7 @@ def _publish(
     findings: pl.DataFrame,
     summary: Summary,
     people: pl.DataFrame,
+    run_record: RunRecord,
     progress: Progress,
 ) -> dict[str, Any]:
     """Steps 6a–6d of the module docstring; returns what the summary shows of the batch."""
@@ -451,7 +432,7 @@ def _publish(
             "max_rows": req.max_rows,
             "rows": summary.rows,
             "rejected": summary.rejected,
-            "already_submitted": int(summary.by_code.get("ALREADY_SUBMITTED", 0)),
+            "already_submitted": int(summary.by_code.get(ALREADY_SUBMITTED, 0)),
             "inputs": inputs,
             "outputs": parts + _rejects_outputs(run, findings, rejects),
             "by_code": summary.by_code,
@@ -489,6 +470,7 @@ def _publish(
                     "inputs": len(inputs),
                 },
             ),
+            run_record,
         )
     except BaseException:
         discard(staging)

@@ -79,13 +79,14 @@ class OfficeFile:
 
 
 def _column_of(headers: list[str], aliases: list[str]) -> int | None:
-    """The first column whose header is one of ``aliases``, or starts with one of them
+    """The column whose header is one of ``aliases`` (the first alias found wins: "HASIL
+    PADAN" before a "KETERANGAN" beside it), else the first that starts with one of them
     followed by more words; exact matches win over prefixes."""
     wanted = [normalise_header(a) for a in aliases]
     norms = [normalise_header(h or "") for h in headers]
-    for i, norm in enumerate(norms):
-        if norm and norm in wanted:
-            return i
+    for alias in wanted:
+        if alias in norms:
+            return norms.index(alias)
     for i, norm in enumerate(norms):
         if norm and any(norm.startswith(a + " ") for a in wanted):
             return i

@@ -13,6 +13,7 @@ from jamsos_cli.cli.base import (
     FormatOpt,
     LangOpt,
     LedgerOpt,
+    LogFileOpt,
     OutputFormat,
     QuietOpt,
     Session,
@@ -47,13 +48,35 @@ def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key
 
 
 def ledger_list(
+    status: Annotated[str | None, typer.Option("--status")] = None,
     ledger: LedgerOpt = None,
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
     config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
 ) -> None:
     """List the batches: id, folder, decree, period, participants, status, created."""
-    _show(ledger, fmt, lang, config, "batches")
+    if status is None:
+        _show(ledger, fmt, lang, config, "batches")
+        return
+    import polars as pl
+
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_people
+
+    session = Session(config=config, lang=lang, show_pii=show_pii)
+    path = session.ledger_path(ledger)
+    if status not in ldg.PERSON_STATUSES:
+        raise UsageError(
+            "error.option.person_status", value=status, known=", ".join(ldg.PERSON_STATUSES)
+        )
+    with ldg.opened(path, mode=session.file_mode) as book:
+        people = book.statuses(columns=("name",)).filter(pl.col("person_status") == status)
+    if fmt is OutputFormat.json:
+        session.json(documents.people(path, status, people, show_pii))
+    else:
+        render_people(session.out, path, status, people, session.lang, show_pii)
 
 
 def ledger_stats(
@@ -231,3 +254,214 @@ command(app, "void", ledger_void)
 command(app, "init", ledger_init)
 command(app, "mark-uploaded", ledger_mark_uploaded)
 command(app, "withdraw", ledger_withdraw)
+
+
+def _imports(kind: str, files: list[Path], session: Session, path: Path, run) -> None:
+    """``import-reply`` / ``import-dukcapil``: each file read and recorded on its own (all or
+    nothing per file), under the ledger's lock; exit 1 when some row was not imported."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.exitcodes import outcome
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_imported
+
+    done = []
+    with ldg.opened(path, mode=session.file_mode, write=True) as book:
+        for file in files:
+            done.append(run(book, file))
+            log.info("%s %s: %s", kind, file, done[-1].counts)
+    if session.format is OutputFormat.json:
+        session.json(documents.imported(path, kind, done, session.show_pii))
+    elif not session.quiet:
+        render_imported(session.out, path, kind, done, session.lang, session.show_pii)
+    rejected = any(d.counts["unknown"] for d in done)
+    raise typer.Exit(outcome(unusable=False, rejected=rejected))
+
+
+def ledger_import_reply(
+    files: Annotated[list[Path], typer.Argument()],
+    batch: Annotated[str | None, typer.Option("--batch")] = None,
+    layout: Annotated[Path | None, typer.Option("--layout")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Record BPJS's answer to a batch: active (KPJ, coverage start) or refused (reason)."""
+    from jamsos_cli.replies import import_reply
+
+    session = Session(
+        config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
+    )
+    path = session.ledger_path(ledger)
+    _imports(
+        "reply",
+        files,
+        session,
+        path,
+        lambda book, file: import_reply(book, file, session.command, batch, layout),
+    )
+
+
+def ledger_import_dukcapil(
+    files: Annotated[list[Path], typer.Argument()],
+    layout: Annotated[Path | None, typer.Option("--layout")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    log_file: LogFileOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Record the population registry's matching: the result per NIK and its date only."""
+    from datetime import date
+
+    from jamsos_cli.replies import import_matching
+
+    session = Session(
+        config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
+    )
+    path = session.ledger_path(ledger)
+    today = date.today()
+    _imports(
+        "dukcapil",
+        files,
+        session,
+        path,
+        lambda book, file: import_matching(book, file, session.command, today, layout),
+    )
+
+
+def _niks(niks: list[str] | None, file: Path | None) -> list[str]:
+    wanted = list(niks or [])
+    if file is not None:
+        from jamsos_cli.officefiles import nik_list
+
+        wanted += nik_list(file)
+    if not wanted:
+        raise UsageError("error.option.niks_missing")
+    return wanted
+
+
+def ledger_end(
+    niks: Annotated[list[str] | None, typer.Argument()] = None,
+    from_month: Annotated[str, typer.Option("--from")] = "",
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """End people's coverage from a month (the quota frees for replacements)."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_changed_people
+
+    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
+    path = session.ledger_path(ledger)
+    month = ldg.month_index(from_month, "--from")
+    if reason not in ldg.END_REASONS:
+        raise UsageError("error.ledger.end_reason", reason=reason, known=", ".join(ldg.END_REASONS))
+    wanted = _niks(niks, file)
+    command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
+    with ldg.opened(path, mode=session.file_mode, write=True) as book:
+        ended = book.end(wanted, month, reason, command)
+    log.info("ended %d people from %s in %s", ended.height, from_month, path)
+    if fmt is OutputFormat.json:
+        session.json(documents.changed_people(path, "ended", ended, show_pii))
+    elif not quiet:
+        render_changed_people(session.out, path, "ended", ended, session.lang, show_pii)
+
+
+def ledger_reopen(
+    niks: Annotated[list[str] | None, typer.Argument()] = None,
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Take back a refusal (a data error since fixed) or an end: submitted again later."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_changed_people
+
+    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
+    path = session.ledger_path(ledger)
+    if not reason.strip():
+        raise UsageError("error.option.reason_missing")
+    wanted = _niks(niks, file)
+    command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
+    with ldg.opened(path, mode=session.file_mode, write=True) as book:
+        reopened = book.reopen(wanted, reason.strip(), command)
+    log.info("reopened %d people in %s", reopened.height, path)
+    if fmt is OutputFormat.json:
+        session.json(documents.changed_people(path, "reopened", reopened, show_pii))
+    elif not quiet:
+        render_changed_people(session.out, path, "reopened", reopened, session.lang, show_pii)
+
+
+def ledger_person(
+    nik: Annotated[str, typer.Argument()],
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """One person's periods, batches, statuses and history (masked unless --show-pii)."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_person
+
+    session = Session(config=config, lang=lang, show_pii=show_pii)
+    path = session.ledger_path(ledger)
+    with ldg.opened(path, mode=session.file_mode) as book:
+        person = book.person(nik.strip())
+    if not person["periods"].height and not person["events"] and not person["matching"]:
+        from jamsos_cli.render.mask import mask_nik
+
+        raise UsageError("error.ledger.no_person", nik=mask_nik(nik.strip()), path=path)
+    if fmt is OutputFormat.json:
+        session.json(documents.person(path, person, show_pii))
+    else:
+        render_person(session.out, path, person, session.lang, show_pii)
+
+
+def ledger_log(
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """Every change to the ledger: when, OS user, command, the sha256 of its input."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import masked_changes, render_log
+
+    session = Session(config=config, lang=lang)
+    path = session.ledger_path(ledger)
+    with ldg.opened(path, mode=session.file_mode) as book:
+        changes = masked_changes(book.changes(), show_pii)
+    if fmt is OutputFormat.json:
+        session.json(documents.ledger(path, "changes", changes))
+    else:
+        render_log(session.out, path, changes, session.lang)
+
+
+command(app, "import-reply", ledger_import_reply)
+command(app, "import-dukcapil", ledger_import_dukcapil)
+command(app, "end", ledger_end)
+command(app, "reopen", ledger_reopen)
+command(app, "person", ledger_person)
+command(app, "log", ledger_log)

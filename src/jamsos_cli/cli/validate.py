@@ -12,6 +12,7 @@ from jamsos_cli.cli.base import (
     DecreesDirOpt,
     FormatOpt,
     LangOpt,
+    LedgerOpt,
     LogFileOpt,
     OutputFormat,
     QuietOpt,
@@ -35,6 +36,7 @@ def validate(
     role: RoleOpt = None,
     rejects: Annotated[Path | None, typer.Option("--rejects")] = None,
     sheet: SheetOpt = None,
+    ledger: LedgerOpt = None,
     decrees_dir: DecreesDirOpt = None,
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
@@ -73,6 +75,10 @@ def validate(
     with shown(session.err, session.lang, fmt is OutputFormat.text and not quiet) as step:
         options.steps = step
         result = run_checks(rosters, options)
+    if ledger is not None and not result.fatal:
+        from jamsos_cli.ledgerchecks import check_against
+
+        check_against(result, session.ledger_path(ledger), options.as_of, session.file_mode)
     summary = summarise(result.records, result.findings, result.inputs)
     written = []
     if rejects is not None and result.tables:

@@ -5,14 +5,18 @@
   SQLite and PostgreSQL speak (``SqlStore``);
 - ``sqlite``: the embedded store (``SQLiteStore``, its ``MIGRATIONS``);
 - ``book``: the rules, written against the interface (``Ledger``: record, recover, void,
-  mark uploaded, withdraw, decisions, people of periods, stats, the change log; ``opened``,
-  ``export_frame``; ``change`` makes the log entry of a command).
+  mark uploaded, withdraw, end, reopen, the record of replies and registry results,
+  statuses per period (``status``: the fold of person events), decisions, people of
+  periods, stats, the change log; ``opened``, ``export_frame``; ``change`` makes the log
+  entry of a command).
 
 Rendering (``jamsos ledger list`` / ``stats`` / ``export``) is ``render.ledger``'s.
 """
 
 from jamsos_cli.ledger.book import (
     Ledger,
+    LedgerView,
+    RunRecord,
     change,
     check_file,
     export_frame,
@@ -24,7 +28,9 @@ from jamsos_cli.ledger.book import (
 )
 from jamsos_cli.ledger.period import Period, month_index, month_label, month_label_expr
 from jamsos_cli.ledger.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, default_ledger_path
+from jamsos_cli.ledger.status import PERSON_STATUSES
 from jamsos_cli.ledger.store import (
+    END_REASONS,
     PEOPLE_SCHEMA,
     STATUS_COMMITTING,
     STATUS_DONE,
@@ -37,7 +43,9 @@ from jamsos_cli.ledger.store import (
 )
 
 __all__ = [
+    "END_REASONS",
     "MIGRATIONS",
+    "PERSON_STATUSES",
     "PEOPLE_SCHEMA",
     "SCHEMA_VERSION",
     "STATUSES",
@@ -47,6 +55,8 @@ __all__ = [
     "BatchRecord",
     "Change",
     "Ledger",
+    "LedgerView",
+    "RunRecord",
     "LedgerError",
     "LedgerStore",
     "Period",

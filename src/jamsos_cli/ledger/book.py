@@ -22,6 +22,7 @@ import getpass
 import json
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -29,8 +30,13 @@ import polars as pl
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger.period import Period, month_label, month_label_expr
 from jamsos_cli.ledger.sqlite import SQLiteStore, now
+from jamsos_cli.ledger.status import ends, fold, latest_matching
 from jamsos_cli.ledger.store import (
     CHANGE_COLUMNS,
+    END_REASONS,
+    EVENT_ENDED,
+    EVENT_REFUSED,
+    EVENT_REOPENED,
     EVENT_WITHDRAWN,
     PEOPLE_SCHEMA,
     PERSON_COLUMNS,
@@ -75,6 +81,28 @@ def change(
         input_sha256=sha256_file(input_path) if input_path is not None else None,
         summary=json.dumps(summary, sort_keys=True) if summary is not None else None,
     )
+
+
+@dataclass
+class RunRecord:
+    """What a build-batch run records besides its batch: each input's rows (``name``,
+    ``sha256``, ``rows``, ``accepted``, ``rejected``, in order) and the counts of findings by
+    input and code (``input``, ``code``, ``count``)."""
+
+    inputs: list[dict]
+    counts: pl.DataFrame
+
+
+@dataclass
+class LedgerView:
+    """The ledger as the checks of a run read it: ``people`` of live batches (the columns
+    asked for, and each person's status per period: ``status.STATUS_SCHEMA``), each
+    person's standing end (``ends``: ``nik``, ``ended_from``, ``end_reason``), and the
+    registry's latest ``matching`` per NIK (``result``, ``result_date``, ``file``)."""
+
+    people: pl.DataFrame
+    ends: pl.DataFrame
+    matching: pl.DataFrame
 
 
 def store_for(location: Path | str) -> LedgerStore:
@@ -216,6 +244,59 @@ class Ledger:
         people = people.join(batches, on="batch_id", how="inner", maintain_order="left")
         return people.sort("batch_id", maintain_order=True).select(wanted)
 
+    def statuses(
+        self,
+        period: Period | None = None,
+        *,
+        decree: str | None = None,
+        columns: Sequence[str] = (),
+        statuses: tuple[str, ...] = (STATUS_DONE,),
+    ) -> pl.DataFrame:
+        """Each person of the chosen batches with their status in that batch (``status.fold``):
+        ``batch_id``, ``nik``, ``folder``, ``decree``, ``start_month``, ``end_month``,
+        ``status`` (the batch's), ``columns`` (more of ``PEOPLE_SCHEMA``), then
+        ``status.STATUS_SCHEMA``; withdrawn people included (as ``withdrawn``)."""
+        base = ("batch_id", "nik", "folder", "decree", "start_month", "end_month", "status")
+        wanted = list(dict.fromkeys([*base, *columns]))
+        people = self.people(
+            period, decree=decree, statuses=statuses, columns=wanted, withdrawn=True
+        )
+        return fold(people, self.store.events())
+
+    def view(self, columns: Sequence[str]) -> LedgerView:
+        """What the checks of a run read (``LedgerView``), in one pass over the people."""
+        events = self.store.events()
+        base = ("batch_id", "nik", "folder", "decree", "start_month", "end_month", "status")
+        wanted = list(dict.fromkeys([*base, *columns]))
+        people = fold(self.people(columns=wanted, withdrawn=True), events)
+        matching = latest_matching(self.store.dukcapil())
+        files = {c["id"]: c["input_name"] for c in self.changes()} if matching.height else {}
+        matching = matching.with_columns(
+            pl.col("change_id")
+            .replace_strict(files, default=None, return_dtype=pl.Utf8)
+            .alias("file")
+        ).drop("change_id")
+        return LedgerView(people=people, ends=ends(events), matching=matching)
+
+    def person(self, nik: str) -> dict:
+        """Everything the ledger holds about one NIK: its periods (every batch, voided ones
+        too, with the status in each), what happened (events, with the change that made
+        each), and the registry's results (with the file they came from)."""
+        periods = self.statuses(
+            columns=("name", "birth_date", "sex", "phone", "kelurahan", "source"),
+            statuses=(STATUS_DONE, STATUS_VOIDED),
+        ).filter(pl.col("nik") == nik)
+        changes = {c["id"]: c for c in self.changes()}
+        events = self.store.events().filter(pl.col("nik") == nik).to_dicts()
+        results = self.store.dukcapil().filter(pl.col("nik") == nik).to_dicts()
+        for row in (*events, *results):
+            made = changes.get(row["change_id"], {})
+            row.update(
+                at=made.get("at"), user=made.get("user"), command=made.get("command"),
+                file=made.get("input_name"),
+            )  # fmt: skip
+        return {"nik": nik, "periods": periods, "events": events, "matching": results}
+
     def withdrawn(self) -> pl.DataFrame:
         """(batch_id, nik, reason) of every person withdrawn from a batch."""
         events = self.store.events((EVENT_WITHDRAWN,))
@@ -301,10 +382,15 @@ class Ledger:
     # -- writing -----------------------------------------------------------------------
 
     def record_batch(
-        self, batch: BatchRecord, people: pl.DataFrame, inputs: list[dict], command: Change
+        self,
+        batch: BatchRecord,
+        people: pl.DataFrame,
+        inputs: list[dict],
+        command: Change,
+        run: RunRecord | None = None,
     ) -> int:
         """Record a batch as ``committing`` with its inputs and people, and the change that
-        made it, in one transaction.
+        made it (with the run's counts of findings by input, ``run``), in one transaction.
 
         ``people`` has the ledger's identity columns (nik, name, birth_date as ISO text, sex,
         phone, kelurahan, kelurahan_code, source)."""
@@ -317,9 +403,105 @@ class Ledger:
             self.store.insert_batch(batch, STATUS_COMMITTING, now())
             self.store.insert_inputs(batch.id, inputs)
             self.store.insert_people(batch.id, people)
-            self.store.insert_change(command)
+            change_id = self.store.insert_change(command)
+            if run is not None:
+                self.store.insert_run(change_id, run.inputs, run.counts)
             crash_point("ledger-insert")
         return batch.id
+
+    def record_run(self, command: Change, run: RunRecord) -> None:
+        """A build-batch run that submitted nobody: its counts of findings by input still go
+        in the ledger (who sends what rejects), as a change of its own."""
+        self._require_writable()
+        self.store.create()
+        with self.store.transaction():
+            self.store.insert_run(self.store.insert_change(command), run.inputs, run.counts)
+
+    def record(
+        self,
+        command: Change,
+        events: pl.DataFrame | None = None,
+        matching: pl.DataFrame | None = None,
+    ) -> int:
+        """Record one change and what it did to people (``events``: ``store.EVENT_COLUMNS``;
+        ``matching``: the registry's results), all or nothing. Returns the change's id."""
+        self._require_writable()
+        with self.store.transaction():
+            change_id = self.store.insert_change(command)
+            if events is not None and events.height:
+                self.store.insert_events(change_id, events)
+            if matching is not None and matching.height:
+                self.store.insert_dukcapil(change_id, matching)
+            crash_point("import-insert")
+        return change_id
+
+    def end(
+        self, niks: Sequence[str], from_month: int, reason: str, command: Change
+    ) -> pl.DataFrame:
+        """End the coverage of people from a month (``reason`` of ``END_REASONS``): not
+        covered from then on, the quota freed. Every NIK must be in a live batch (else
+        nothing changes, exit 2). Returns ``nik``, ``ended`` (false: already ended so)."""
+        self._require_writable()
+        if reason not in END_REASONS:
+            raise UsageError("error.ledger.end_reason", reason=reason, known=", ".join(END_REASONS))
+        wanted = self._known_niks(niks)
+        standing = ends(self.store.events())
+        again = (pl.col("ended_from") == from_month) & (pl.col("end_reason") == reason)
+        result = wanted.join(standing, on="nik", how="left", maintain_order="left").select(
+            "nik", (~again.fill_null(False)).alias("ended")
+        )
+        fresh = result.filter("ended").select(
+            "nik",
+            pl.lit(EVENT_ENDED).alias("kind"),
+            pl.lit(reason).alias("reason"),
+            pl.lit(from_month, pl.Int64).alias("from_month"),
+        )
+        if fresh.height:
+            self.record(command, events=fresh)
+        return result
+
+    def reopen(self, niks: Sequence[str], reason: str, command: Change) -> pl.DataFrame:
+        """Take back a refusal (a data error since fixed) or an end (recorded by mistake):
+        the person may be submitted again. A NIK with neither is refused (exit 2, nothing
+        changed). Returns ``nik`` and what was taken back (``was``: refused / ended)."""
+        self._require_writable()
+        wanted = self._known_niks(niks)
+        standing = ends(self.store.events()).select("nik", pl.lit(EVENT_ENDED).alias("was"))
+        refused = (
+            self.statuses()
+            .filter(pl.col("person_status") == EVENT_REFUSED, ~pl.col("reopened"))
+            .select("nik", pl.lit(EVENT_REFUSED).alias("was"))
+        )
+        held = pl.concat([standing, refused]).unique("nik", keep="first", maintain_order=True)
+        result = wanted.join(held, on="nik", how="left", maintain_order="left")
+        if missing := result.filter(pl.col("was").is_null()).get_column("nik").to_list():
+            from jamsos_cli.render.mask import mask_nik  # an error line is read on screen
+
+            raise UsageError(
+                "error.ledger.reopen_nothing", niks=", ".join(str(mask_nik(n)) for n in missing)
+            )
+        self.record(
+            command,
+            events=result.select(
+                "nik", pl.lit(EVENT_REOPENED).alias("kind"), pl.lit(reason).alias("reason")
+            ),
+        )
+        return result
+
+    def _known_niks(self, niks: Sequence[str]) -> pl.DataFrame:
+        """``niks`` once each, in order; every one must be in a live batch of the ledger."""
+        wanted = pl.DataFrame({"nik": list(dict.fromkeys(niks))}, schema={"nik": pl.Utf8})
+        known = self.people(columns=("nik",), withdrawn=True)
+        missing = wanted.join(known, on="nik", how="anti").get_column("nik").to_list()
+        if missing:
+            from jamsos_cli.render.mask import mask_nik  # an error line is read on screen
+
+            raise UsageError(
+                "error.ledger.withdraw_unknown",
+                niks=", ".join(str(mask_nik(n)) for n in missing),
+                path=self.path,
+            )
+        return wanted
 
     def record_decisions(
         self, frame: pl.DataFrame, command: Change, source: str | None = None
@@ -422,17 +604,15 @@ class Ledger:
                 niks=", ".join(str(mask_nik(n)) for n in missing),
                 path=self.path,
             )
-        with self.store.transaction():
-            change_id = self.store.insert_change(command)
-            self.store.insert_events(
-                change_id,
-                hits.select(
-                    "nik",
-                    "batch_id",
-                    pl.lit(EVENT_WITHDRAWN).alias("kind"),
-                    pl.lit(reason).alias("reason"),
-                ),
-            )
+        self.record(
+            command,
+            events=hits.select(
+                "nik",
+                "batch_id",
+                pl.lit(EVENT_WITHDRAWN).alias("kind"),
+                pl.lit(reason).alias("reason"),
+            ),
+        )
         return hits
 
 

@@ -130,6 +130,55 @@ MIGRATIONS: list[list[str]] = [
             reason TEXT)""",
         "CREATE INDEX person_events_nik ON person_events (nik)",
     ],
+    [
+        # issue 13: the programme's life after the batch (SPEC §10). What happened to a
+        # person after their batch was written (store.EVENT_KINDS): BPJS's answer, an end, a
+        # reopening; the status of each person per period is the fold of these (status.py),
+        # never an update in place. SQLite cannot widen a CHECK: the table is rebuilt, its
+        # rows (withdrawals) copied in order.
+        """CREATE TABLE person_events_v5 (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            nik TEXT NOT NULL,
+            batch_id INTEGER REFERENCES batches (id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('active', 'refused', 'withdrawn', 'ended', 'reopened')),
+            reason TEXT,
+            kpj TEXT,
+            coverage_start TEXT,
+            from_month INTEGER)""",
+        """INSERT INTO person_events_v5 (id, change_id, nik, batch_id, kind, reason)
+            SELECT id, change_id, nik, batch_id, kind, reason FROM person_events ORDER BY id""",
+        "DROP TABLE person_events",
+        "ALTER TABLE person_events_v5 RENAME TO person_events",
+        "CREATE INDEX person_events_nik ON person_events (nik)",
+        # the population registry's matching: the NIK, the result and its date only (the
+        # file's name and sha256 are its change's); never the personal data the file returns
+        """CREATE TABLE dukcapil (
+            id INTEGER PRIMARY KEY,
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            nik TEXT NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('padan', 'tidak_padan',
+                'tidak_ditemukan', 'ganda', 'meninggal', 'beda_nama')),
+            result_date TEXT NOT NULL)""",
+        # per build-batch run (a change) and input file: its rows and its findings by code,
+        # runs that submit nobody included (who sends the rosters with the most rejects)
+        """CREATE TABLE run_inputs (
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            accepted INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            PRIMARY KEY (change_id, position))""",
+        """CREATE TABLE run_findings (
+            change_id INTEGER NOT NULL REFERENCES changes (id),
+            input_name TEXT NOT NULL,
+            code TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (change_id, input_name, code))""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -42,9 +42,24 @@ from jamsos_cli.ledger.period import Period
 STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
 STATUSES = (STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED)
 
-# What happens to a person in one batch (a period): ``person_events.kind``.
-EVENT_WITHDRAWN = "withdrawn"
-EVENT_KINDS = (EVENT_WITHDRAWN,)
+# What happens to a person after their batch was written (``person_events.kind``): BPJS
+# confirms (``active``: KPJ, coverage start) or refuses them (``refused``: the reason), a
+# clerk withdraws one recorded by mistake (``withdrawn``) — each for one batch (a period);
+# coverage ends from a month (``ended``: a reason of ``END_REASONS``) or a refusal or an end
+# is taken back (``reopened``) — for the person, whatever the batch.
+EVENT_ACTIVE, EVENT_REFUSED, EVENT_WITHDRAWN = "active", "refused", "withdrawn"
+EVENT_ENDED, EVENT_REOPENED = "ended", "reopened"
+EVENT_KINDS = (EVENT_ACTIVE, EVENT_REFUSED, EVENT_WITHDRAWN, EVENT_ENDED, EVENT_REOPENED)
+END_REASONS = (
+    "meninggal",
+    "pindah",
+    "peserta_pu",
+    "jabatan_berakhir",
+    "mengundurkan_diri",
+    "lainnya",
+)
+# The population registry's matching results (``dukcapil.result``), as stored.
+DUKCAPIL_RESULTS = ("padan", "tidak_padan", "tidak_ditemukan", "ganda", "meninggal", "beda_nama")
 
 # The people of batches, as the checks and the exports read them: the person's own columns
 # (people table) and the fields of the batch the person is in.
@@ -97,6 +112,13 @@ AREA_SCHEMA: dict[str, pl.DataType] = {
     "people": pl.Int64,
 }
 KELURAHAN_SCHEMA: dict[str, pl.DataType] = {"kelurahan_code": pl.Utf8, "kelurahan": pl.Utf8}
+# People of the chosen batches something happened to (a reply, an end...): the report's
+# statuses start from everyone submitted and move these few.
+EVENTFUL_SCHEMA: dict[str, pl.DataType] = {
+    "batch_id": pl.Int64,
+    "nik": pl.Utf8,
+    "kelurahan_code": pl.Utf8,
+}
 INPUT_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.Int64,
     "position": pl.Int64,
@@ -152,9 +174,36 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64,
     "change_id": pl.Int64,
     "nik": pl.Utf8,
-    "batch_id": pl.Int64,
+    "batch_id": pl.Int64,  # null: the person's, not one batch's (ended, reopened)
     "kind": pl.Utf8,
     "reason": pl.Utf8,
+    "kpj": pl.Utf8,
+    "coverage_start": pl.Utf8,  # ISO date
+    "from_month": pl.Int64,  # ended: the first month not covered
+}
+EVENT_COLUMNS = ("nik", "batch_id", "kind", "reason", "kpj", "coverage_start", "from_month")
+DUKCAPIL_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64,
+    "change_id": pl.Int64,
+    "nik": pl.Utf8,
+    "result": pl.Utf8,
+    "result_date": pl.Utf8,  # ISO date
+}
+# Per build-batch run and input: the counts of findings by code (who sends what rejects).
+RUN_SCHEMA: dict[str, pl.DataType] = {
+    "change_id": pl.Int64,
+    "input": pl.Utf8,
+    "code": pl.Utf8,
+    "count": pl.Int64,
+}
+RUN_INPUT_SCHEMA: dict[str, pl.DataType] = {
+    "change_id": pl.Int64,
+    "position": pl.Int64,
+    "name": pl.Utf8,
+    "sha256": pl.Utf8,
+    "rows": pl.Int64,
+    "accepted": pl.Int64,
+    "rejected": pl.Int64,
 }
 CHANGE_COLUMNS = ("id", "at", "user", "command", "input_name", "input_sha256", "summary")
 
@@ -234,6 +283,15 @@ class LedgerStore(ABC):
         """What happened to people of batches (``EVENT_SCHEMA``), oldest first."""
 
     @abstractmethod
+    def dukcapil(self) -> pl.DataFrame:
+        """The registry's matching results (``DUKCAPIL_SCHEMA``), oldest first."""
+
+    @abstractmethod
+    def run_findings(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """What build-batch runs recorded: the counts by input and code (``RUN_SCHEMA``) and
+        their inputs (``RUN_INPUT_SCHEMA``)."""
+
+    @abstractmethod
     def changes(self) -> list[tuple]:
         """Every change (``CHANGE_COLUMNS``), oldest first."""
 
@@ -259,6 +317,11 @@ class LedgerStore(ABC):
     def people_by_area(self, chosen: Chosen) -> pl.DataFrame:
         """People per batch and kelurahan code of the chosen batches (``AREA_SCHEMA``):
         grouped in the store, the one report query whose cost grows with the ledger."""
+
+    @abstractmethod
+    def eventful_people(self, chosen: Chosen) -> pl.DataFrame:
+        """People of the chosen batches whose NIK has a ``person_events`` row
+        (``EVENTFUL_SCHEMA``): few, found by the store."""
 
     @abstractmethod
     def kelurahan_names(self, codes: Sequence[str]) -> pl.DataFrame:
@@ -296,7 +359,18 @@ class LedgerStore(ABC):
 
     @abstractmethod
     def insert_events(self, change_id: int, events: pl.DataFrame) -> None:
-        """Append events (``nik``, ``batch_id``, ``kind``, ``reason``) of one change."""
+        """Append events (``EVENT_COLUMNS``; missing ones null) of one change."""
+
+    @abstractmethod
+    def insert_dukcapil(self, change_id: int, results: pl.DataFrame) -> None:
+        """Append matching results (``nik``, ``result``, ``result_date``) of one change."""
+
+    @abstractmethod
+    def insert_run(
+        self, change_id: int, inputs: list[dict[str, Any]], counts: pl.DataFrame
+    ) -> None:
+        """Record a build-batch run's inputs (``RUN_INPUT_SCHEMA`` without ``change_id``) and
+        its counts of findings by input and code (``input``, ``code``, ``count``)."""
 
     @abstractmethod
     def set_uploaded(self, batch_id: int, at: str) -> None:
@@ -359,6 +433,25 @@ class SqlStore(LedgerStore):
         cur.executemany(self._sql(text), rows)
         return cur.rowcount
 
+    def _frame(
+        self, text: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
+    ) -> pl.DataFrame:
+        """A query's rows as a frame, fetched in chunks so a million rows never exist as
+        Python tuples at once."""
+        chunks = [pl.DataFrame(schema=schema)]
+        with self._errors():
+            cur = self._run(text, params)
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
+        return pl.concat(chunks, rechunk=True)
+
+    def _insert_frame(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
+        """Append ``frame``'s ``columns`` to ``table`` (in the frame's order)."""
+        self._run_many(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            frame.select(columns).iter_rows(),
+        )
+
     def _rollback(self) -> None:
         """Undo the open transaction after an error. The database may already have undone it
         itself (SQLite does on a full disk or an I/O error, and then ``ROLLBACK`` fails with
@@ -405,17 +498,13 @@ class SqlStore(LedgerStore):
         """Fetched in chunks so a million people never exist as Python tuples at once."""
         where, params = self._where(chosen)
         schema = {"batch_id": pl.Int64} | {c: PEOPLE_SCHEMA[c] for c in columns}
-        chunks = [pl.DataFrame(schema=schema)]
-        with self._errors():
-            cur = self._run(
-                f"SELECT {', '.join(schema)} FROM people"
-                f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
-                f" ORDER BY {self.STORAGE_ORDER}",
-                params,
-            )
-            while rows := cur.fetchmany(_FETCH_ROWS):
-                chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
-        return pl.concat(chunks, rechunk=True)
+        return self._frame(
+            f"SELECT {', '.join(schema)} FROM people"
+            f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
+            f" ORDER BY {self.STORAGE_ORDER}",
+            schema,
+            params,
+        )
 
     def pending(self) -> list[tuple[int, str, str]]:
         with self._errors():
@@ -441,12 +530,28 @@ class SqlStore(LedgerStore):
         where, params = "", list(kinds or ())
         if kinds is not None:
             where = f" WHERE kind IN ({', '.join('?' * len(params))})"
-        with self._errors():
-            rows = self._run(
-                f"SELECT {', '.join(EVENT_SCHEMA)} FROM person_events{where} ORDER BY id",
-                params,
-            ).fetchall()
-        return pl.DataFrame(rows, schema=EVENT_SCHEMA, orient="row")
+        return self._frame(
+            f"SELECT {', '.join(EVENT_SCHEMA)} FROM person_events{where} ORDER BY id",
+            EVENT_SCHEMA,
+            params,
+        )
+
+    def dukcapil(self) -> pl.DataFrame:
+        return self._frame(
+            f"SELECT {', '.join(DUKCAPIL_SCHEMA)} FROM dukcapil ORDER BY id", DUKCAPIL_SCHEMA
+        )
+
+    def run_findings(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        counts = self._frame(
+            "SELECT change_id, input_name, code, n FROM run_findings"
+            " ORDER BY change_id, input_name, code",
+            RUN_SCHEMA,
+        )
+        inputs = self._frame(
+            f"SELECT {', '.join(RUN_INPUT_SCHEMA)} FROM run_inputs ORDER BY change_id, position",
+            RUN_INPUT_SCHEMA,
+        )
+        return counts, inputs
 
     def changes(self) -> list[tuple]:
         with self._errors():
@@ -486,16 +591,21 @@ class SqlStore(LedgerStore):
 
     # -- the report's aggregates ---------------------------------------------------------
 
-    def _frame(self, text: str, schema: dict, params: Sequence[object] = ()) -> pl.DataFrame:
-        with self._errors():
-            rows = self._run(text, params).fetchall()
-        return pl.DataFrame(rows, schema=schema, orient="row")
-
     def batch_details(self, chosen: Chosen) -> pl.DataFrame:
         where, params = self._where(chosen)
         columns = ", ".join(["id", *list(BATCH_DETAIL_SCHEMA)[1:]])
         return self._frame(
             f"SELECT {columns} FROM batches WHERE {where} ORDER BY id", BATCH_DETAIL_SCHEMA, params
+        )
+
+    def eventful_people(self, chosen: Chosen) -> pl.DataFrame:
+        where, params = self._where(chosen)
+        return self._frame(
+            "SELECT batch_id, nik, kelurahan_code FROM people"
+            f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
+            " AND nik IN (SELECT nik FROM person_events)",
+            EVENTFUL_SCHEMA,
+            params,
         )
 
     def people_by_area(self, chosen: Chosen) -> pl.DataFrame:
@@ -599,12 +709,39 @@ class SqlStore(LedgerStore):
         return int(change_id)
 
     def insert_events(self, change_id: int, events: pl.DataFrame) -> None:
-        columns = ("nik", "batch_id", "kind", "reason")
-        self._run_many(
-            f"INSERT INTO person_events (change_id, {', '.join(columns)})"
-            f" VALUES ({', '.join('?' * (len(columns) + 1))})",
-            events.select(pl.lit(change_id, pl.Int64), *columns).iter_rows(),
+        present = [
+            pl.col(c).cast(EVENT_SCHEMA[c])
+            if c in events.columns
+            else pl.lit(None, EVENT_SCHEMA[c]).alias(c)
+            for c in EVENT_COLUMNS
+        ]
+        frame = events.select(pl.lit(change_id, pl.Int64).alias("change_id"), *present)
+        self._insert_frame("person_events", ("change_id", *EVENT_COLUMNS), frame)
+
+    def insert_dukcapil(self, change_id: int, results: pl.DataFrame) -> None:
+        frame = results.select(
+            pl.lit(change_id, pl.Int64).alias("change_id"), "nik", "result", "result_date"
         )
+        self._insert_frame("dukcapil", ("change_id", "nik", "result", "result_date"), frame)
+
+    def insert_run(
+        self, change_id: int, inputs: list[dict[str, Any]], counts: pl.DataFrame
+    ) -> None:
+        columns = [c for c in RUN_INPUT_SCHEMA if c != "change_id"]
+        rows = pl.DataFrame(
+            [{c: x[c] for c in columns} for x in inputs],
+            schema={c: RUN_INPUT_SCHEMA[c] for c in columns},
+        )
+        self._insert_frame(
+            "run_inputs", ("change_id", *columns), rows.with_columns(change_id=pl.lit(change_id))
+        )
+        frame = counts.select(
+            pl.lit(change_id, pl.Int64).alias("change_id"),
+            pl.col("input").alias("input_name"),
+            "code",
+            pl.col("count").alias("n"),
+        )
+        self._insert_frame("run_findings", ("change_id", "input_name", "code", "n"), frame)
 
     def set_uploaded(self, batch_id: int, at: str) -> None:
         self._run("UPDATE batches SET uploaded_at = ? WHERE id = ?", (at, batch_id))

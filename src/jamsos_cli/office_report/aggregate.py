@@ -5,14 +5,13 @@ ledger, so a PostgreSQL store runs the same report), the batch folders (``folder
 decree rule sets and the region reference. The renderers (HTML page, xlsx recap, Berita
 Acara) read only ``ReportData``; nothing here formats or labels.
 
-What the ledger does not record yet has its frame all the same, with its schema, filled from
-what exists and flagged in ``ReportData.recorded``:
-
-- ``statuses``: per-person status per period (submitted/active/refused/ended/withdrawn, SPEC
-  §10) is not in the ledger: everyone in a live batch counts as ``submitted``;
-- ``refusals``: BPJS's refusals and their reasons are not in the ledger: empty;
-- ``senders``/``rejects``: rows sent back per input file and reason come from the batch
-  folders (``folders``), where they are still there unchanged.
+Statuses (submitted/active/refused/ended/withdrawn in the report's month, SPEC §10) and BPJS's
+refusals with their reasons come from the ledger's person events (``ledger.status.fold``):
+everyone of a live batch is ``submitted`` but the few something happened to
+(``LedgerStore.eventful_people``). What the ledger does not record has its frame all the
+same, flagged in ``ReportData.recorded``: ``senders``/``rejects`` (rows sent back per input
+file and reason) come from the batch folders (``folders``), where they are still there
+unchanged.
 
 Money is integer rupiah throughout (Int64 columns); a share is a float only for display.
 """
@@ -74,7 +73,7 @@ class ReportData:
 
     month: str  # YYYY-MM: the month the participant tables describe
     ledger_path: str
-    ledger_id: str | None  # the ledger does not record one yet
+    ledger_id: str | None
     generated_at: str
     show_pii: bool
     decrees: pl.DataFrame  # DECREE_SCHEMA: the decrees the report covers
@@ -111,13 +110,14 @@ def collect(
     chosen = report_month(live, month, today or date.today())
     decree_frame = decree_table(decrees, batches)
     areas = area_names(store)
-    participants = participant_table(live, areas, chosen)
+    states = person_states(store, live)
+    participants = participant_table(live, areas, chosen, states)
     live_inputs = inputs.join(live.select("batch_id"), on="batch_id", how="semi")
     reviewed = store.decision_sides()
     return ReportData(
         month=month_label(chosen),
         ledger_path=ledger_path,
-        ledger_id=None,
+        ledger_id=store.ledger_id(),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         show_pii=show_pii,
         decrees=decree_frame,
@@ -128,13 +128,13 @@ def collect(
         batches=batch_table(batches, inputs, facts),
         senders=sender_table(live_inputs, facts),
         rejects=reject_table(live_inputs, facts),
-        refusals=pl.DataFrame(schema=REFUSAL_SCHEMA),
+        refusals=refusal_table(states),
         decisions=decision_table(reviewed, live),
         decision_pairs=decision_pair_table(reviewed, live, show_pii),
         batch_areas=batch_area_table(areas),
         recorded={
-            "statuses": False,
-            "refusals": False,
+            "statuses": True,
+            "refusals": True,
             "rejects": facts.senders.height > 0,
             "rejects_complete": _every_live_input_read(live_inputs, facts),
         },
@@ -208,14 +208,59 @@ def area_names(store: LedgerStore) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def participant_table(live: pl.DataFrame, areas: pl.DataFrame, month: int) -> pl.DataFrame:
-    """People covered in ``month`` by decree, status, kecamatan and kelurahan. Within one
-    decree a person is in one batch per month (the ledger refuses overlapping submissions),
-    so rows of the batches covering the month count people."""
+def person_states(store: LedgerStore, live: pl.DataFrame) -> pl.DataFrame:
+    """The people of live batches something happened to, with their status in each batch
+    (``status.fold``: ``person_status``, ``reason``, ``kpj``, ``ended_from``...)."""
+    from jamsos_cli.ledger.status import fold
+
+    people = store.eventful_people(RECORDED).join(
+        live.select("batch_id", "decree", "start_month", "end_month"), on="batch_id", how="inner"
+    )
+    return fold(people, store.events())
+
+
+def participant_table(
+    live: pl.DataFrame, areas: pl.DataFrame, month: int, states: pl.DataFrame
+) -> pl.DataFrame:
+    """People of the batches covering ``month`` by decree, status in that month, kecamatan
+    and kelurahan. Within one decree a person is in one batch per month (the ledger refuses
+    overlapping submissions), so rows of the batches covering the month count people; those
+    something happened to (``states``) move from ``submitted`` to their status then: ended
+    only from their end month on (covered until then, as confirmed or not)."""
     covering = live.filter(pl.col("start_month") <= month, pl.col("end_month") >= month)
+    status = (
+        pl.when(pl.col("person_status") != "ended")
+        .then(pl.col("person_status"))
+        .when(pl.col("ended_from") <= month)
+        .then(pl.lit("ended"))
+        .when(pl.col("kpj").is_not_null())
+        .then(pl.lit("active"))
+        .otherwise(pl.lit("submitted"))
+    )
+    moved = (
+        states.join(covering.select("batch_id"), on="batch_id", how="semi")
+        .with_columns(status.alias("status"))
+        .filter(pl.col("status") != "submitted")
+        .group_by("batch_id", "kelurahan_code", "status")
+        .agg(pl.len().cast(pl.Int64).alias("moved"))
+    )
+    named = areas.select("batch_id", "kecamatan_code", "kecamatan", "kelurahan_code", "kelurahan")
+    others = moved.join(named, on=["batch_id", "kelurahan_code"], how="left", nulls_equal=True)
+    left = moved.group_by("batch_id", "kelurahan_code").agg(pl.col("moved").sum())
+    submitted = (
+        areas.join(left, on=["batch_id", "kelurahan_code"], how="left", nulls_equal=True)
+        .with_columns(
+            status=pl.lit("submitted"), people=pl.col("people") - pl.col("moved").fill_null(0)
+        )
+        .drop("moved")
+    )
+    rows = pl.concat(
+        [submitted, others.rename({"moved": "people"}).select(submitted.columns)],
+        how="vertical_relaxed",
+    )
     return (
-        areas.join(covering.select("batch_id", "decree"), on="batch_id", how="inner")
-        .with_columns(status=pl.lit("submitted"))  # until the ledger records statuses
+        rows.join(covering.select("batch_id", "decree"), on="batch_id", how="inner")
+        .filter(pl.col("people") > 0)
         .group_by([c for c in PARTICIPANT_SCHEMA if c != "people"])
         .agg(pl.col("people").sum())
         .select(list(PARTICIPANT_SCHEMA))
@@ -224,9 +269,25 @@ def participant_table(live: pl.DataFrame, areas: pl.DataFrame, month: int) -> pl
     )
 
 
+def refusal_table(states: pl.DataFrame) -> pl.DataFrame:
+    """BPJS's refusals in live batches by decree and reason (``REFUSAL_SCHEMA``), most first."""
+    return (
+        states.filter(pl.col("person_status") == "refused")
+        .group_by("decree", pl.col("reason").fill_null("-"))
+        .agg(pl.len().cast(pl.Int64).alias("people"))
+        .sort(["people", "decree", "reason"], descending=[True, False, False])
+        .select(list(REFUSAL_SCHEMA))
+    )
+
+
 def quota_table(decrees: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
-    """Per decree: people covered in the month against the quota (share null without one)."""
-    people = participants.group_by("decree").agg(pl.col("people").sum())
+    """Per decree: people covered in the month (submitted or active) against the quota
+    (share null without one)."""
+    people = (
+        participants.filter(pl.col("status").is_in(["submitted", "active"]))
+        .group_by("decree")
+        .agg(pl.col("people").sum())
+    )
     return (
         decrees.select("decree", "quota")
         .join(people, on="decree", how="left")

@@ -267,3 +267,103 @@ def withdrawn(
         "count": rows.height,
         "list": str(out) if out is not None else None,
     }
+
+
+def _nik(show_pii: bool, column: str = "nik") -> pl.Expr:
+    import polars as pl
+
+    from jamsos_cli.render.mask import mask_nik_expr
+
+    return pl.col(column) if show_pii else mask_nik_expr(pl.col(column))
+
+
+def people(path: Path, status: str, frame: pl.DataFrame, show_pii: bool) -> dict[str, Any]:
+    """``jamsos ledger list --status S``: the people with that status, per batch (a frame:
+    a million people never become a million dicts)."""
+    import polars as pl
+
+    from jamsos_cli.ledger import folder_basename
+
+    rows = frame.select(
+        "batch_id",
+        folder_basename(pl.col("folder")).alias("folder"),
+        _nik(show_pii).alias("nik"),
+        *([pl.col("name")] if show_pii else []),
+        pl.col("person_status").alias("status"),
+        "reason",
+        "kpj",
+        "coverage_start",
+        "ended_from",
+    )
+    return {"ledger": str(path), "status": status, "count": rows.height, "people": rows}
+
+
+def imported(path: Path, kind: str, done: Sequence[Any], show_pii: bool) -> dict[str, Any]:
+    """``jamsos ledger import-reply`` / ``import-dukcapil``: per file its counts and the rows
+    not imported or worth a look (findings: row, code, value masked unless ``--show-pii``)."""
+    import polars as pl
+
+    files = []
+    for d in done:
+        personal = pl.col("code").is_in(["NIK_CELL_INVALID", "NIK_NOT_IN_LEDGER", "BATCH_VOIDED"])
+        findings = d.findings.with_columns(
+            pl.when(personal)
+            .then(_nik(show_pii, "value"))
+            .otherwise(pl.col("value"))
+            .alias("value")
+        )
+        if not show_pii:  # names (NAME_DIFFERS_FROM_LEDGER) and NIKs in a detail (KPJ_TAKEN)
+            from jamsos_cli.render.mask import mask_nik_expr
+
+            findings = findings.with_columns(
+                pl.when(pl.col("code") == "NAME_DIFFERS_FROM_LEDGER")
+                .then(pl.lit(None, pl.Utf8))
+                .otherwise(pl.col("value"))
+                .alias("value"),
+                pl.when(pl.col("code") == "NAME_DIFFERS_FROM_LEDGER")
+                .then(pl.lit(None, pl.Utf8))
+                .when(pl.col("code") == "KPJ_TAKEN")
+                .then(mask_nik_expr(pl.col("detail")))
+                .otherwise(pl.col("detail"))
+                .alias("detail"),
+            )
+        files.append(
+            {"file": d.file, **d.counts, "changed": d.changed, "findings": findings.to_dicts()}
+        )
+    totals: dict[str, int] = {}
+    for f in done:
+        for key, n in f.counts.items():
+            totals[key] = totals.get(key, 0) + n
+    return {"ledger": str(path), "kind": kind, "summary": totals, "files": files}
+
+
+def changed_people(path: Path, what: str, frame: pl.DataFrame, show_pii: bool) -> dict[str, Any]:
+    """``jamsos ledger end`` / ``reopen``: the NIKs (masked) and what changed for each."""
+    rows = frame.with_columns(_nik(show_pii).alias("nik"))
+    return {"ledger": str(path), what: rows.to_dicts(), "count": rows.height}
+
+
+def person(path: Path, record: dict[str, Any], show_pii: bool) -> dict[str, Any]:
+    """``jamsos ledger person NIK``: periods, events and registry results (masked)."""
+    import polars as pl
+
+    from jamsos_cli.ledger import folder_basename
+    from jamsos_cli.render.mask import mask_nik, mask_phone_expr
+
+    periods = record["periods"].with_columns(
+        folder_basename(pl.col("folder")).alias("folder"), _nik(show_pii).alias("nik")
+    )
+    if not show_pii:
+        periods = periods.with_columns(mask_phone_expr(pl.col("phone")).alias("phone")).drop(
+            "name", "birth_date", strict=False
+        )
+    nik = record["nik"] if show_pii else mask_nik(record["nik"])
+    events = [{**e, "nik": nik} for e in record["events"]]
+    matching = [{**m, "nik": nik} for m in record["matching"]]
+    return {
+        "ledger": str(path),
+        "nik": nik,
+        "periods": periods.to_dicts(),
+        "events": events,
+        "matching": matching,
+    }

@@ -128,3 +128,175 @@ def render_stats(console, path: Path, stats: list[dict], lang: Lang) -> None:
             format_rupiah(s["total_premium"], lang),
         )
     console.print(table)
+
+
+SHOWN_ROWS = 50  # people or findings listed on screen; --format json has them all
+
+
+def _more(console, lang: Lang, total: int) -> None:
+    if total > SHOWN_ROWS:
+        console.print(say("ledger.more", lang, n=total - SHOWN_ROWS), highlight=False)
+
+
+def _masked(frame: pl.DataFrame, show_pii: bool, column: str = "nik") -> pl.Expr:
+    from jamsos_cli.render.mask import mask_nik_expr
+
+    return pl.col(column) if show_pii else mask_nik_expr(pl.col(column))
+
+
+def _status_word(lang: Lang) -> dict[str, str]:
+    from jamsos_cli.ledger import PERSON_STATUSES
+
+    return {s: say(f"person.status.{s}", lang) for s in PERSON_STATUSES}
+
+
+def _month(index: int | None) -> str:
+    from jamsos_cli.ledger import month_label
+
+    return month_label(index) if index is not None else ""
+
+
+def render_people(
+    console, path: Path, status: str, people: pl.DataFrame, lang: Lang, show_pii: bool
+) -> None:
+    """``jamsos ledger list --status S``: the first people with that status (NIKs masked)."""
+    from rich.table import Table
+
+    console.print(say("ledger.path", lang, path=path), highlight=False)
+    word = _status_word(lang)[status]
+    console.print(say("ledger.people_status", lang, n=people.height, status=word), highlight=False)
+    shown = people.head(SHOWN_ROWS).select(
+        _masked(people, show_pii),
+        folder_basename(pl.col("folder")),
+        pl.coalesce(pl.col("reason"), pl.col("kpj"), pl.lit("")),
+        pl.col("ended_from"),
+    )
+    table = Table(box=None, pad_edge=False)
+    for key in ("nik", "folder", "detail", "ended_from"):
+        table.add_column(say(f"person.column.{key}", lang), no_wrap=key != "detail")
+    for nik, folder, detail, ended in shown.iter_rows():
+        table.add_row(nik, folder, detail, _month(ended))
+    console.print(table)
+    _more(console, lang, people.height)
+
+
+def render_imported(console, path: Path, kind: str, done, lang: Lang, show_pii: bool) -> None:
+    """``jamsos ledger import-reply`` / ``import-dukcapil``: per file what changed, and the
+    first rows not imported (or worth a look) with their row numbers and reasons."""
+    from jamsos_cli.render.mask import mask_nik
+
+    console.print(say("ledger.path", lang, path=path), highlight=False)
+    for d in done:
+        key = f"import.{kind}" if d.changed else "import.nothing"
+        console.print(say(key, lang, file=d.file, **d.counts), highlight=False)
+        for row in d.findings.head(SHOWN_ROWS).iter_rows(named=True):
+            value, detail = row["value"], row["detail"]
+            if row["code"] in ("NIK_CELL_INVALID", "NIK_NOT_IN_LEDGER", "BATCH_VOIDED"):
+                value = value if show_pii else mask_nik(value)
+            elif row["code"] == "KPJ_TAKEN" and not show_pii:
+                detail = mask_nik(detail)
+            elif row["code"] == "NAME_DIFFERS_FROM_LEDGER" and not show_pii:
+                value, detail = "***", "***"
+            message = say(f"finding.{row['code']}", lang, value=value, detail=detail, column="")
+            console.print(
+                say("import.finding", lang, row=row["row"], code=row["code"], message=message),
+                highlight=False,
+                markup=False,
+            )
+        _more(console, lang, d.findings.height)
+
+
+def render_changed_people(
+    console, path: Path, what: str, people: pl.DataFrame, lang: Lang, show_pii: bool
+) -> None:
+    """``jamsos ledger end`` / ``reopen``: how many, and each NIK (masked)."""
+    console.print(say("ledger.path", lang, path=path), highlight=False)
+    console.print(say(f"ledger.{what}", lang, n=people.height), highlight=False)
+    for (nik,) in people.head(SHOWN_ROWS).select(_masked(people, show_pii)).iter_rows():
+        console.print(f"  {nik}", highlight=False, markup=False)
+    _more(console, lang, people.height)
+
+
+def render_person(console, path: Path, person: dict, lang: Lang, show_pii: bool) -> None:
+    """``jamsos ledger person NIK``: each period (batch, status, reason, KPJ), then what
+    happened when, by whom, from which file."""
+    from rich.table import Table
+
+    from jamsos_cli.render.mask import mask_nik
+
+    console.print(say("ledger.path", lang, path=path), highlight=False)
+    nik = person["nik"] if show_pii else mask_nik(person["nik"])
+    periods = person["periods"]
+    name = periods.get_column("name").drop_nulls().tail(1).to_list() if periods.height else []
+    who = f"{nik} {name[0]}" if show_pii and name else nik
+    console.print(say("person.heading", lang, who=who), highlight=False, markup=False)
+    words = _status_word(lang)
+    table = Table(box=None, pad_edge=False, title=say("person.periods", lang))
+    for key in ("folder", "period", "batch_status", "status", "detail"):
+        table.add_column(say(f"person.column.{key}", lang), no_wrap=key != "detail")
+    for row in periods.iter_rows(named=True):
+        detail = row["reason"] or ""
+        if row["kpj"]:
+            detail = say("person.kpj", lang, kpj=row["kpj"], start=row["coverage_start"] or "-")
+        if row["ended_from"] is not None:
+            why = say(f"ended.{row['reason']}", lang)
+            detail = say("person.ended", lang, month=_month(row["ended_from"]), reason=why)
+        table.add_row(
+            Path(row["folder"]).name,
+            f"{_month(row['start_month'])}..{_month(row['end_month'])}",
+            say(f"ledger.status.{row['status']}", lang),
+            words[row["person_status"]],
+            detail,
+        )
+    console.print(table)
+    history = Table(box=None, pad_edge=False, title=say("person.history", lang))
+    for key in ("at", "user", "what", "file"):
+        history.add_column(say(f"person.column.{key}", lang))
+    rows = [
+        (e["at"], e["user"], say(f"person.event.{e['kind']}", lang, reason=_why(e, lang),
+         month=_month(e["from_month"]), kpj=e["kpj"] or ""), e["file"])
+        for e in person["events"]
+    ] + [
+        (m["at"], m["user"], say("person.event.matching", lang,
+         result=say(f"dukcapil.result.{m['result']}", lang), date=m["result_date"]), m["file"])
+        for m in person["matching"]
+    ]  # fmt: skip
+    for at, user, what, file in sorted(rows, key=lambda r: r[0] or ""):
+        history.add_row((at or "")[:16].replace("T", " "), user or "", what, file or "")
+    console.print(history)
+
+
+def _why(event: dict, lang: Lang) -> str:
+    """An event's reason as shown: an end's is one of a fixed list, in the reader's words."""
+    if event["kind"] == "ended" and event["reason"]:
+        return say(f"ended.{event['reason']}", lang)
+    return event["reason"] or ""
+
+
+def render_log(console, path: Path, changes: list[dict], lang: Lang) -> None:
+    """``jamsos ledger log``: every change, oldest first (``masked_changes`` first)."""
+    from rich.table import Table
+
+    console.print(say("ledger.path", lang, path=path), highlight=False)
+    table = Table(box=None, pad_edge=False)
+    for key in ("id", "at", "user", "command", "input", "sha256"):
+        table.add_column(say(f"log.column.{key}", lang), no_wrap=key != "command")
+    for c in changes:
+        table.add_row(
+            str(c["id"]),
+            c["at"][:19].replace("T", " "),
+            c["user"],
+            c["command"],
+            Path(c["input_name"]).name if c["input_name"] else "",
+            (c["input_sha256"] or "")[:12],
+        )
+    console.print(table)
+
+
+def masked_changes(changes: list[dict], show_pii: bool) -> list[dict]:
+    """The change log as shown: a NIK typed on a command line masked unless ``--show-pii``."""
+    from jamsos_cli.render.mask import mask_text
+
+    if show_pii:
+        return changes
+    return [{**c, "command": mask_text(c["command"])} for c in changes]

@@ -75,3 +75,13 @@ def _mask_nik_runs(expr: pl.Expr) -> pl.Expr:
     """A NIK where no NIK belongs (columns swapped, a NIK pasted into TGL LAHIR, a file's
     line quoted in a read error) is still a NIK: any run of 16 digits is masked."""
     return expr.str.replace_all(r"(\d{4})\d{8}(\d{4})", "${1}********${2}")
+
+
+def mask_text(text: str | None) -> str | None:
+    """``_mask_nik_runs`` for one text (a command line in the ledger's log: ``jamsos ledger
+    withdraw 2171...``)."""
+    import re
+
+    if text is None:
+        return None
+    return re.sub(r"(\d{4})\d{8}(\d{4})", r"\1********\2", text)
