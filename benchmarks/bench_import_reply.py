@@ -50,19 +50,21 @@ def people(batch: int):
     import polars as pl
 
     first = batch * PER_BATCH
-    i = pl.int_range(first, first + PER_BATCH, eager=True)
-    return pl.DataFrame(
-        {
-            "nik": pl.format("217110{}", i.cast(pl.Utf8).str.zfill(10)),
-            "name": pl.format("ORANG NOMOR {}", i),
-            "birth_date": pl.lit("1980-01-01"),
-            "sex": pl.lit("L"),
-            "phone": pl.lit(None, pl.Utf8),
-            "kelurahan": pl.lit("Sungai Panas"),
-            "kelurahan_code": pl.lit("21.71.01.1001"),
-            "source": pl.format("sender.csv:{}", i - first + 2),
-        }
-    ).select(pl.all().cast(pl.Utf8))
+    i = pl.int_range(first, first + PER_BATCH, eager=True).alias("i")
+    return (
+        pl.DataFrame(i)
+        .select(
+            pl.format("217110{}", pl.col("i").cast(pl.Utf8).str.zfill(10)).alias("nik"),
+            pl.format("ORANG NOMOR {}", pl.col("i")).alias("name"),
+            pl.lit("1980-01-01").alias("birth_date"),
+            pl.lit("L").alias("sex"),
+            pl.lit(None, pl.Utf8).alias("phone"),
+            pl.lit("Sungai Panas").alias("kelurahan"),
+            pl.lit("21.71.01.1001").alias("kelurahan_code"),
+            pl.format("sender.csv:{}", pl.col("i") - first + 2).alias("source"),
+        )
+        .select(pl.all().cast(pl.Utf8))
+    )
 
 
 def make_ledger(log) -> Path:

@@ -226,13 +226,7 @@ def ledger_withdraw(
         raise UsageError("error.option.reason_missing")
     if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError("error.file.table_name", path=out)
-    wanted = list(niks or [])
-    if file is not None:
-        from jamsos_cli.officefiles import nik_list
-
-        wanted += nik_list(file)
-    if not wanted:
-        raise UsageError("error.option.niks_missing")
+    wanted = _niks(niks, file)
     command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
         gone = book.withdraw(wanted, reason.strip(), command, batch=batch)
@@ -360,23 +354,32 @@ def ledger_end(
 ) -> None:
     """End people's coverage from a month (the quota frees for replacements)."""
     from jamsos_cli import ledger as ldg
-    from jamsos_cli.render import documents
-    from jamsos_cli.render.ledger import render_changed_people
 
-    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
-    path = session.ledger_path(ledger)
     month = ldg.month_index(from_month, "--from")
     if reason not in ldg.END_REASONS:
         raise UsageError("error.ledger.end_reason", reason=reason, known=", ".join(ldg.END_REASONS))
-    wanted = _niks(niks, file)
+    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
+    _change_people(
+        "ended", session, ledger, _niks(niks, file), file, fmt,
+        lambda book, wanted, command: book.end(wanted, month, reason, command),
+    )  # fmt: skip
+
+
+def _change_people(what: str, session: Session, ledger, wanted, file, fmt, act) -> None:
+    """``end`` / ``reopen``: ``act(book, niks, change)`` under the ledger's lock, then who."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_changed_people
+
+    path = session.ledger_path(ledger)
     command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
-        ended = book.end(wanted, month, reason, command)
-    log.info("ended %d people from %s in %s", ended.height, from_month, path)
+        changed = act(book, wanted, command)
+    log.info("%s: %d people in %s", what, changed.height, path)
     if fmt is OutputFormat.json:
-        session.json(documents.changed_people(path, "ended", ended, show_pii))
-    elif not quiet:
-        render_changed_people(session.out, path, "ended", ended, session.lang, show_pii)
+        session.json(documents.changed_people(path, what, changed, session.show_pii))
+    elif not session.quiet:
+        render_changed_people(session.out, path, what, changed, session.lang, session.show_pii)
 
 
 def ledger_reopen(
@@ -391,23 +394,13 @@ def ledger_reopen(
     show_pii: ShowPiiOpt = False,
 ) -> None:
     """Take back a refusal (a data error since fixed) or an end: submitted again later."""
-    from jamsos_cli import ledger as ldg
-    from jamsos_cli.render import documents
-    from jamsos_cli.render.ledger import render_changed_people
-
-    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
-    path = session.ledger_path(ledger)
     if not reason.strip():
         raise UsageError("error.option.reason_missing")
-    wanted = _niks(niks, file)
-    command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
-    with ldg.opened(path, mode=session.file_mode, write=True) as book:
-        reopened = book.reopen(wanted, reason.strip(), command)
-    log.info("reopened %d people in %s", reopened.height, path)
-    if fmt is OutputFormat.json:
-        session.json(documents.changed_people(path, "reopened", reopened, show_pii))
-    elif not quiet:
-        render_changed_people(session.out, path, "reopened", reopened, session.lang, show_pii)
+    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
+    _change_people(
+        "reopened", session, ledger, _niks(niks, file), file, fmt,
+        lambda book, wanted, command: book.reopen(wanted, reason.strip(), command),
+    )  # fmt: skip
 
 
 def ledger_person(

@@ -490,9 +490,14 @@ class Ledger:
 
     def _known_niks(self, niks: Sequence[str]) -> pl.DataFrame:
         """``niks`` once each, in order; every one must be in a live batch of the ledger."""
-        wanted = pl.DataFrame({"nik": list(dict.fromkeys(niks))}, schema={"nik": pl.Utf8})
-        known = self.people(columns=("nik",), withdrawn=True)
-        missing = wanted.join(known, on="nik", how="anti").get_column("nik").to_list()
+        wanted = _wanted(niks)
+        self._refuse_unknown(wanted, self.people(columns=("nik",), withdrawn=True))
+        return wanted
+
+    def _refuse_unknown(self, wanted: pl.DataFrame, found: pl.DataFrame) -> None:
+        """Exit 2 naming (masked) the NIKs of ``wanted`` that ``found`` lacks: nothing
+        changes for anyone when one NIK is wrong."""
+        missing = wanted.join(found, on="nik", how="anti").get_column("nik").to_list()
         if missing:
             from jamsos_cli.render.mask import mask_nik  # an error line is read on screen
 
@@ -501,7 +506,6 @@ class Ledger:
                 niks=", ".join(str(mask_nik(n)) for n in missing),
                 path=self.path,
             )
-        return wanted
 
     def record_decisions(
         self, frame: pl.DataFrame, command: Change, source: str | None = None
@@ -590,20 +594,12 @@ class Ledger:
         again) and listed for BPJS. A NIK in no live batch is refused, nothing changed.
         Returns the people withdrawn now (``batch_id``, ``folder``, ``nik``, ``name``)."""
         self._require_writable()
-        wanted = pl.DataFrame({"nik": list(dict.fromkeys(niks))}, schema={"nik": pl.Utf8})
+        wanted = _wanted(niks)
         live = self.people(columns=("batch_id", "folder", "nik", "name"))
         if batch is not None:
             live = live.filter(pl.col("batch_id") == self.find_batch(batch)["id"])
         hits = live.join(wanted, on="nik", how="semi", maintain_order="left")
-        missing = wanted.join(hits, on="nik", how="anti").get_column("nik").to_list()
-        if missing:
-            from jamsos_cli.render.mask import mask_nik  # an error line is read on screen
-
-            raise UsageError(
-                "error.ledger.withdraw_unknown",
-                niks=", ".join(str(mask_nik(n)) for n in missing),
-                path=self.path,
-            )
+        self._refuse_unknown(wanted, hits)
         self.record(
             command,
             events=hits.select(
@@ -614,6 +610,11 @@ class Ledger:
             ),
         )
         return hits
+
+
+def _wanted(niks: Sequence[str]) -> pl.DataFrame:
+    """The NIKs a clerk gave, once each, in their order."""
+    return pl.DataFrame({"nik": list(dict.fromkeys(niks))}, schema={"nik": pl.Utf8})
 
 
 def _staged(folder: Path) -> bool:
