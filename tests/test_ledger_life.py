@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
 from tests.helpers import JAMSOS, build_args
-from tests.rosters import RT, nik, person, roster, write_csv, write_xlsx
+from tests.rosters import HEADERS, RT, nik, person, roster, write_csv, write_xlsx
 
 runner = CliRunner()
 NAME = f"{RT}_2025-06_2025-12"
@@ -391,6 +391,31 @@ def test_build_batch_records_each_senders_findings_by_code(tmp_path: Path) -> No
     assert (first, str(bad), "NIK_FORMAT", 1) in counts
     assert (second, str(good), "ALREADY_SUBMITTED", 3) in counts
     assert (first, str(good), 3, 3, 0) in inputs and (first, str(bad), 3, 2, 1) in inputs
+    # the report reads them: the same file run twice counts once; a night that submitted
+    # nobody counts too (a new sender whose only row is rejected)
+    alone = write_csv(tmp_path / "kel_baru.csv", HEADERS, [["1", "217110120580", *person(9)[2:]]])
+    assert build(tmp_path, alone)[0] == 1  # nobody new, no batch folder
+    from openpyxl import load_workbook
+
+    recap = tmp_path / "rekap.xlsx"
+    done = jamsos("report", "--ledger", tmp_path / "ledger.sqlite", "--out",
+                  tmp_path / "r.html", "--xlsx", recap)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    wb = load_workbook(recap, read_only=True)
+    (ws,) = [w for w in wb.worksheets if w.title == "Senders"]
+    rows = list(ws.iter_rows(values_only=True))
+    senders = {r[0]: r[1:] for r in rows if r[0] and str(r[0]).endswith(".csv")}
+    (reasons,) = [w for w in wb.worksheets if w.title.startswith("Reasons")]
+    by_sender = {
+        (r[0], r[1]): r[-2:] for r in reasons.iter_rows(values_only=True) if r[1] == "NIK_FORMAT"
+    }
+    wb.close()
+    assert {s: (v[1], v[2]) for s, v in senders.items()} == {
+        "kel_belian.csv": (3, 1), "kel_tembesi.csv": (3, 0), "kel_baru.csv": (1, 1),
+    }  # fmt: skip
+    assert by_sender == {  # rows with it first, rows with it
+        ("kel_baru.csv", "NIK_FORMAT"): (1, 1), ("kel_belian.csv", "NIK_FORMAT"): (1, 1),
+    }  # fmt: skip
 
 
 def test_the_report_shows_statuses_refusals_and_the_ledger_id(tmp_path: Path) -> None:

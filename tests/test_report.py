@@ -189,8 +189,9 @@ def test_senders_and_reasons_match_the_batch_folders(world, outputs) -> None:
     # counted by first reason, every row read counts once: they add up to the rows sent back
     assert sum(by_first.values()) == sum(e["rejected"] for e in expected.values() if e["first"])
     assert "NIK_FORMAT" in shown and "AGE_OUT_OF_RANGE" in shown
-    # the edited rejects file: its rows still counted (the manifest), its reasons not guessed
-    assert "Sebagian folder batch tidak ada lagi atau sudah berubah" in page
+    # the edited rejects file: its rows and reasons come from the ledger's record of the run
+    assert say("office.notes.rejects_source") in page
+    assert "Sebagian folder batch tidak ada lagi atau sudah berubah" not in page
 
 
 def test_batches_trend_and_decisions(world, outputs) -> None:
@@ -251,7 +252,10 @@ def test_a_moved_folder_and_a_renamed_kelurahan(world, tmp_path) -> None:
     world.run("report", "--ledger", ledger, "--out", page_path, "--xlsx", tmp_path / "r.xlsx")
     page = page_path.read_text(encoding="utf-8")
     senders = {r["sender"]: r for r in cells(page, "senders")}
-    assert senders["nelayan_galang.xlsx"]["rejected"] == "—"  # unknown, not 0
+    # the ledger recorded the run: the sender's figures survive the move; the batch's
+    # manifest figures (trend) are unknown, not 0
+    expected = rw.expected_rejects(world)["nelayan_galang.xlsx"]["rejected"]
+    assert int(senders["nelayan_galang.xlsx"]["rejected"]) == expected
     assert int(senders["dishub_ojol_2025.csv"]["rejected"]) > 0
     trend = {r["batch"]: r for r in cells(page, "batches")}
     assert trend["3"]["rejected"] == "—" and trend["3"]["participants"] == "115"

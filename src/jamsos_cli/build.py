@@ -283,10 +283,18 @@ def _run_record(run: RunResult, findings: pl.DataFrame, summary: Summary) -> Run
         }
         for i, name in enumerate(run.inputs)
     ]
-    counts = (
-        findings.filter(pl.col("file").is_not_null())
+    named = findings.filter(pl.col("file").is_not_null())
+    first = (  # each rejected row's first reason, as its rejects file lists them
+        named.filter(pl.col("severity") == "error", pl.col("rid").is_not_null())
+        .unique("rid", keep="first", maintain_order=True)
         .group_by(pl.col("file").alias("input"), "code")
+        .agg(pl.len().cast(pl.Int64).alias("first"))
+    )
+    counts = (
+        named.group_by(pl.col("file").alias("input"), "code")
         .agg(pl.len().cast(pl.Int64).alias("count"))
+        .join(first, on=["input", "code"], how="left")
+        .with_columns(pl.col("first").fill_null(0))
         .sort("input", "code")
     )
     return RunRecord(inputs=inputs, counts=counts)

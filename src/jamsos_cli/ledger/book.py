@@ -87,7 +87,8 @@ def change(
 class RunRecord:
     """What a build-batch run records besides its batch: each input's rows (``name``,
     ``sha256``, ``rows``, ``accepted``, ``rejected``, in order) and the counts of findings by
-    input and code (``input``, ``code``, ``count``)."""
+    input and code (``input``, ``code``, ``count``, ``first``: rejected rows whose first
+    reason it is)."""
 
     inputs: list[dict]
     counts: pl.DataFrame

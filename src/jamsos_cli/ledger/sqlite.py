@@ -177,6 +177,7 @@ MIGRATIONS: list[list[str]] = [
             input_name TEXT NOT NULL,
             code TEXT NOT NULL,
             n INTEGER NOT NULL,
+            n_first INTEGER NOT NULL,
             PRIMARY KEY (change_id, input_name, code))""",
     ],
 ]

@@ -194,7 +194,8 @@ RUN_SCHEMA: dict[str, pl.DataType] = {
     "change_id": pl.Int64,
     "input": pl.Utf8,
     "code": pl.Utf8,
-    "count": pl.Int64,
+    "count": pl.Int64,  # findings with this code
+    "first": pl.Int64,  # rejected rows whose first reason it is (these add up to the rejects)
 }
 RUN_INPUT_SCHEMA: dict[str, pl.DataType] = {
     "change_id": pl.Int64,
@@ -370,7 +371,7 @@ class LedgerStore(ABC):
         self, change_id: int, inputs: list[dict[str, Any]], counts: pl.DataFrame
     ) -> None:
         """Record a build-batch run's inputs (``RUN_INPUT_SCHEMA`` without ``change_id``) and
-        its counts of findings by input and code (``input``, ``code``, ``count``)."""
+        its counts of findings by input and code (``input``, ``code``, ``count``, ``first``)."""
 
     @abstractmethod
     def set_uploaded(self, batch_id: int, at: str) -> None:
@@ -543,7 +544,7 @@ class SqlStore(LedgerStore):
 
     def run_findings(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         counts = self._frame(
-            "SELECT change_id, input_name, code, n FROM run_findings"
+            "SELECT change_id, input_name, code, n, n_first FROM run_findings"
             " ORDER BY change_id, input_name, code",
             RUN_SCHEMA,
         )
@@ -740,8 +741,10 @@ class SqlStore(LedgerStore):
             pl.col("input").alias("input_name"),
             "code",
             pl.col("count").alias("n"),
+            pl.col("first").alias("n_first"),
         )
-        self._insert_frame("run_findings", ("change_id", "input_name", "code", "n"), frame)
+        columns = ("change_id", "input_name", "code", "n", "n_first")
+        self._insert_frame("run_findings", columns, frame)
 
     def set_uploaded(self, batch_id: int, at: str) -> None:
         self._run("UPDATE batches SET uploaded_at = ? WHERE id = ?", (at, batch_id))

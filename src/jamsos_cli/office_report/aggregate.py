@@ -107,12 +107,23 @@ def collect(
     live = batches.filter(pl.col("status") == STATUS_DONE)
     inputs = store.inputs()
     facts = folders.read_folders(batches, inputs, set(registry()))
+    runs = run_facts(store, live, registry())
     chosen = report_month(live, month, today or date.today())
     decree_frame = decree_table(decrees, batches)
     areas = area_names(store)
     states = person_states(store, live)
     participants = participant_table(live, areas, chosen, states)
     live_inputs = inputs.join(live.select("batch_id"), on="batch_id", how="semi")
+    # rows sent back: the ledger's record of each run where it has one, else the folders
+    sent = pl.concat(
+        [live_inputs.filter(~pl.col("batch_id").is_in(runs.batches)), runs.inputs],
+        how="vertical_relaxed",
+    )
+    facts = folders.FolderFacts(
+        manifests=facts.manifests,
+        senders=pl.concat([facts.senders, runs.facts.senders], how="vertical_relaxed"),
+        reasons=pl.concat([facts.reasons, runs.facts.reasons], how="vertical_relaxed"),
+    )
     reviewed = store.decision_sides()
     return ReportData(
         month=month_label(chosen),
@@ -126,8 +137,8 @@ def collect(
         statuses=status_table(participants),
         months=month_table(live, decree_frame),
         batches=batch_table(batches, inputs, facts),
-        senders=sender_table(live_inputs, facts),
-        rejects=reject_table(live_inputs, facts),
+        senders=sender_table(sent, facts),
+        rejects=reject_table(sent, facts),
         refusals=refusal_table(states),
         decisions=decision_table(reviewed, live),
         decision_pairs=decision_pair_table(reviewed, live, show_pii),
@@ -136,8 +147,55 @@ def collect(
             "statuses": True,
             "refusals": True,
             "rejects": facts.senders.height > 0,
-            "rejects_complete": _every_live_input_read(live_inputs, facts),
+            "rejects_complete": _every_live_input_read(sent, facts),
         },
+    )
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the ledger recorded of build-batch runs (schema 5 on), in the folders' shapes:
+    ``inputs`` (INPUT_SCHEMA) and ``facts`` (senders, reasons) keyed by ``batch_id`` = minus
+    the run's change id; ``batches``: the live batches those runs wrote (their folders are
+    not read again)."""
+
+    inputs: pl.DataFrame
+    facts: folders.FolderFacts
+    batches: list[int]
+
+
+def run_facts(store: LedgerStore, live: pl.DataFrame, codes: dict) -> RunFacts:
+    """The runs whose rejects count: those that wrote a live batch or none at all (a night
+    when nobody was new still sent rows back), each version of a file once (the same file
+    run every night counts once: its latest run)."""
+    import json
+
+    counts, inputs = store.run_findings()
+    made = {
+        change_id: json.loads(summary or "{}").get("batch")
+        for change_id, *_, summary in store.changes()
+    }
+    live_ids = set(live.get_column("batch_id").to_list())
+    runs = inputs.with_columns(
+        pl.col("change_id").replace_strict(made, default=None, return_dtype=pl.Int64).alias("_b")
+    ).filter(pl.col("_b").is_null() | pl.col("_b").is_in(list(live_ids)))
+    runs = runs.sort("change_id").unique(["name", "sha256"], keep="last", maintain_order=True)
+    key = (-pl.col("change_id")).alias("batch_id")
+    errors = [c for c, spec in codes.items() if spec.severity == "error"]
+    reasons = (
+        counts.filter(pl.col("code").is_in(errors))
+        .join(runs.select("change_id", "position", pl.col("name").alias("input")),
+              on=["change_id", "input"], how="inner")
+        .select(key, "position", "code", pl.col("count").alias("rows"), "first")
+    )  # fmt: skip
+    return RunFacts(
+        inputs=runs.select(key, "position", "name", "rows"),
+        facts=folders.FolderFacts(
+            manifests=pl.DataFrame(schema=folders.MANIFEST_SCHEMA),
+            senders=runs.select(key, "position", "rejected", pl.lit(True).alias("reasons_known")),
+            reasons=reasons,
+        ),
+        batches=runs.get_column("_b").drop_nulls().unique().to_list(),
     )
 
 
