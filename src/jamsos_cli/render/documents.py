@@ -357,9 +357,16 @@ def person(path: Path, record: dict[str, Any], show_pii: bool) -> dict[str, Any]
         periods = periods.with_columns(mask_phone_expr(pl.col("phone")).alias("phone")).drop(
             "name", "birth_date", strict=False
         )
+    from jamsos_cli.render.mask import mask_text
+
     nik = record["nik"] if show_pii else mask_nik(record["nik"])
-    events = [{**e, "nik": nik} for e in record["events"]]
-    matching = [{**m, "nik": nik} for m in record["matching"]]
+
+    def shown(row: dict[str, Any]) -> dict[str, Any]:  # a NIK typed on the command line too
+        command = row["command"] if show_pii else mask_text(row["command"])
+        return {**row, "nik": nik, "command": command}
+
+    events = [shown(e) for e in record["events"]]
+    matching = [shown(m) for m in record["matching"]]
     return {
         "ledger": str(path),
         "nik": nik,
