@@ -57,6 +57,7 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
     "detail": pl.Utf8,
 }
 KPJ_PATTERN = r"^\d{11}$"
+_ANSWER = ("kind", "reason", "kpj", "coverage_start")  # what a reply says of one person
 DIED = "meninggal"
 
 
@@ -263,9 +264,6 @@ def reply(
         "unchanged": unchanged.height,
     }
     return Imported(table.file, counts, findings, events=fresh)
-
-
-_ANSWER = ("kind", "reason", "kpj", "coverage_start")
 
 
 def matching(
