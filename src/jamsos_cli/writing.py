@@ -342,19 +342,23 @@ def write_xlsx(
     sheet: str = "Sheet1",
     text_columns: set[str] | None = None,
     column_widths: dict[str, int] | None = None,
+    number_columns: set[str] | None = None,
 ) -> Path:
     """An xlsx file where every cell is written as a string; ``text_columns`` (NIK, phone...)
-    are also formatted as Text (``@``) so Excel does not turn them into numbers on edit."""
+    are also formatted as Text (``@``) so Excel does not turn them into numbers on edit.
+    ``number_columns``: integer columns written as numbers (money a finance office sums)."""
     import polars as pl
 
     safe = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
     text_columns = text_columns or set()
+    numbers = {safe.columns.index(c) for c in number_columns or ()}
 
     def write(tmp: Path) -> None:
         wb = workbook(tmp, constant_memory=True)
         ws = wb.add_worksheet(sheet[:31])
         bold = wb.add_format({"bold": True})
         text = wb.add_format({"num_format": "@"})
+        amount = wb.add_format({"num_format": "#,##0"})
         for j, name in enumerate(safe.columns):
             fmt = text if name in text_columns else None
             width = (column_widths or {}).get(name, max(10, min(40, len(name) + 2)))
@@ -362,7 +366,11 @@ def write_xlsx(
             ws.write_string(0, j, neutralise(name), bold)
         for i, row in enumerate(safe.iter_rows(), start=1):
             for j, value in enumerate(row):
-                if value is not None:
+                if value is None:
+                    continue
+                if j in numbers:
+                    ws.write_number(i, j, int(value), amount)
+                else:
                     ws.write_string(i, j, value, text if safe.columns[j] in text_columns else None)
         wb.close()
 

@@ -241,6 +241,40 @@ def ledger_withdraw(
         render_withdrawn(session.out, path, gone, session.lang, show_pii)
 
 
+def ledger_bill(
+    month: Annotated[str, typer.Option("--month")],
+    decree: Annotated[str | None, typer.Option("--decree")] = None,
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """What the city owes BPJS for one month: people covered per decree, JKK and JKM apart."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.ledger.bill import monthly_bill
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_bill, write_bill
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    path = session.ledger_path(ledger)
+    which = ldg.month_index(month, "--month")
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError("error.file.table_name", path=out)
+    with ldg.opened(path, mode=session.file_mode) as book:
+        bill = monthly_bill(book, which, decree)
+    if out is not None:
+        write_bill(bill, absolute(out), mode=session.file_mode, lang=session.lang)
+    log.info("bill %s: %s", month, bill.totals())
+    if fmt is OutputFormat.json:
+        session.json(documents.bill(path, bill, out))
+    elif not quiet:
+        render_bill(session.out, path, bill, session.lang)
+        if out is not None:
+            session.show("bill.written", path=out)
+
+
 command(app, "list", ledger_list)
 command(app, "stats", ledger_stats)
 command(app, "export", ledger_export)
@@ -458,3 +492,4 @@ command(app, "end", ledger_end)
 command(app, "reopen", ledger_reopen)
 command(app, "person", ledger_person)
 command(app, "log", ledger_log)
+command(app, "bill", ledger_bill)

@@ -180,6 +180,17 @@ MIGRATIONS: list[list[str]] = [
             n_first INTEGER NOT NULL,
             PRIMARY KEY (change_id, input_name, code))""",
     ],
+    [
+        # what one person-month of a batch costs per program (JKK, JKM, JHT) as its decree
+        # said when the batch was written: the monthly bill (``jamsos ledger bill``) splits
+        # JKK and JKM from these, and a decree changed later never rewrites an old bill.
+        # Batches recorded before have no rows (the bill says so: their split is unknown).
+        """CREATE TABLE batch_premiums (
+            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            program TEXT NOT NULL CHECK (program IN ('JKK', 'JKM', 'JHT')),
+            per_person_month INTEGER NOT NULL CHECK (per_person_month >= 0),
+            PRIMARY KEY (batch_id, program))""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _SQLITE_MAGIC = b"SQLite format 3\x00"

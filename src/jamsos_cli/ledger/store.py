@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,14 @@ PAIR_SIDE_SCHEMA: dict[str, pl.DataType] = {
     "name": pl.Utf8,
     "batch_id": pl.Int64,  # null: that side's person is in no batch
 }
+# What one person-month of a batch costs per program, as the decree said when the batch was
+# written (``batch_premiums``): the bill reads these, so a later decree never rewrites it.
+PREMIUM_SCHEMA: dict[str, pl.DataType] = {
+    "batch_id": pl.Int64,
+    "program": pl.Utf8,
+    "per_person_month": pl.Int64,
+}
+PROGRAMS = ("JKK", "JKM", "JHT")
 _FETCH_ROWS = 100_000  # people per fetch: bounds the Python tuples alive at once
 
 
@@ -154,6 +162,8 @@ class BatchRecord:
     total_premium: int
     manifest_sha256: str
     tool_version: str
+    # rupiah per person-month for each program (JKK, JKM, JHT), as the decree says now
+    premiums: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -341,6 +351,11 @@ class LedgerStore(ABC):
 
     @abstractmethod
     def max_seq(self, decree: str, period: Period) -> int: ...
+
+    @abstractmethod
+    def premiums(self, chosen: Chosen) -> pl.DataFrame:
+        """The chosen batches' premium per person-month by program (``PREMIUM_SCHEMA``);
+        a batch recorded before the ledger kept them has no rows."""
 
     # -- changing (inside ``transaction``) -----------------------------------------------
 
@@ -592,6 +607,16 @@ class SqlStore(LedgerStore):
 
     # -- the report's aggregates ---------------------------------------------------------
 
+    def premiums(self, chosen: Chosen) -> pl.DataFrame:
+        where, params = self._where(chosen)
+        return self._frame(
+            "SELECT batch_id, program, per_person_month FROM batch_premiums"
+            f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
+            " ORDER BY batch_id, program",
+            PREMIUM_SCHEMA,
+            params,
+        )
+
     def batch_details(self, chosen: Chosen) -> pl.DataFrame:
         where, params = self._where(chosen)
         columns = ", ".join(["id", *list(BATCH_DETAIL_SCHEMA)[1:]])
@@ -674,6 +699,10 @@ class SqlStore(LedgerStore):
                 batch.tool_version,
                 created_at,
             ),
+        )
+        self._run_many(
+            "INSERT INTO batch_premiums (batch_id, program, per_person_month) VALUES (?, ?, ?)",
+            [(batch.id, program, amount) for program, amount in batch.premiums.items()],
         )
 
     def insert_inputs(self, batch_id: int, inputs: list[dict[str, Any]]) -> None:
@@ -766,7 +795,7 @@ class SqlStore(LedgerStore):
         self._run(f"UPDATE batches SET {', '.join(sets)} WHERE {where}", [*params, *extra])
 
     def delete_batch(self, batch_id: int) -> None:
-        tables = ("person_events", "people", "batch_inputs")
+        tables = ("person_events", "people", "batch_inputs", "batch_premiums")
         for table, key in (*((t, "batch_id") for t in tables), ("batches", "id")):
             self._run(f"DELETE FROM {table} WHERE {key} = ?", (batch_id,))
 

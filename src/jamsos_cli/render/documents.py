@@ -374,3 +374,7 @@ def person(path: Path, record: dict[str, Any], show_pii: bool) -> dict[str, Any]
         "events": events,
         "matching": matching,
     }
+def bill(path: Path, month_bill: Any, out: Path | None) -> dict[str, Any]:
+    """``jamsos ledger bill``: SPEC §10's ``month``, ``decrees``, ``people``, ``premium`` (and
+    JKK, JKM, JHT apart), the ledger and the file written."""
+    return {"ledger": str(path), **month_bill.as_dict(), "file": str(out) if out else None}

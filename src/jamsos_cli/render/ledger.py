@@ -9,6 +9,7 @@ import polars as pl
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger import STATUSES, folder_basename
+from jamsos_cli.ledger.bill import MONEY as BILL_MONEY
 from jamsos_cli.texts import Lang, say
 
 EXPORT_STATUSES = (*STATUSES, "withdrawn")  # a person withdrawn from a live batch
@@ -27,10 +28,17 @@ def write_export(frame: pl.DataFrame, target: Path, *, mode: int, lang: Lang) ->
 
 
 def _write_table(
-    frame: pl.DataFrame, target: Path, headers: dict[str, str], sheet: str, *, mode: int
+    frame: pl.DataFrame,
+    target: Path,
+    headers: dict[str, str],
+    sheet: str,
+    *,
+    mode: int,
+    numbers: tuple[str, ...] = (),
 ) -> Path:
     """A list for people: csv or xlsx by the file's extension, with these ``headers`` (in
-    the reader's language), NIK and phone cells Text; private and formula-neutralised."""
+    the reader's language), NIK and phone cells Text, ``numbers`` (counts, money) numbers;
+    private and formula-neutralised."""
     from jamsos_cli.writing import write_csv, write_xlsx
 
     text = {headers[c] for c in EXPORT_TEXT_COLUMNS if c in frame.columns}
@@ -39,7 +47,14 @@ def _write_table(
     if suffix == ".csv":
         return write_csv(frame, target, mode=mode)
     if suffix == ".xlsx":
-        return write_xlsx(frame, target, mode=mode, sheet=sheet, text_columns=text)
+        return write_xlsx(
+            frame,
+            target,
+            mode=mode,
+            sheet=sheet,
+            text_columns=text,
+            number_columns={headers[c] for c in numbers},
+        )
     raise UsageError("error.file.table_name", path=target)
 
 
@@ -300,3 +315,39 @@ def masked_changes(changes: list[dict], show_pii: bool) -> list[dict]:
     if show_pii:
         return changes
     return [{**c, "command": mask_text(c["command"])} for c in changes]
+def render_bill(console, path: Path, bill, lang: Lang) -> None:
+    """``jamsos ledger bill``: a line per decree, JKK and JKM apart, and the total."""
+    from rich.table import Table
+
+    from jamsos_cli.render.numbers import format_number, format_rupiah
+
+    console.print(say("bill.heading", lang, month=bill.month_label, path=path), highlight=False)
+    totals = bill.totals()
+    if bill.decrees.height == 0:
+        console.print(say("bill.none", lang, month=bill.month_label), highlight=False)
+        return
+    money = [c for c in BILL_MONEY if c in ("jkk", "jkm", "premium") or totals[c]]
+    table = Table(box=None, pad_edge=False)
+    table.add_column(say("bill.column.decree", lang))
+    for key in ("people", *money):
+        table.add_column(say(f"bill.column.{key}", lang), justify="right")
+    rows = [*bill.decrees.iter_rows(named=True), {"decree": say("bill.total", lang), **totals}]
+    for row in rows:
+        cells = [format_number(row["people"], lang), *(format_number(row[c], lang) for c in money)]
+        table.add_row(row["decree"], *cells)
+    console.print(table)
+    if totals["unsplit"]:
+        amount = format_rupiah(totals["unsplit"], lang)
+        console.print(say("bill.unsplit", lang, amount=amount), highlight=False)
+
+
+def write_bill(bill, target: Path, *, mode: int, lang: Lang) -> Path:
+    """``jamsos ledger bill --out``: a row per decree and the total, money as numbers (the
+    finance office sums them), headers in ``lang``."""
+    totals = pl.DataFrame([{"decree": say("bill.total", lang), "batches": None, **bill.totals()}])
+    frame = pl.concat([bill.decrees, totals.cast(bill.decrees.schema)], how="vertical")
+    frame = frame.select(pl.lit(bill.month_label).alias("month"), pl.all())
+    headers = {c: say(f"bill.column.{c}", lang) for c in frame.columns}
+    sheet = say("bill.sheet", lang)
+    numbers = ("batches", "people", *BILL_MONEY)
+    return _write_table(frame, target, headers, sheet, mode=mode, numbers=numbers)
