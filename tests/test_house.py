@@ -229,6 +229,7 @@ def test_only_the_presentation_and_the_command_line_render() -> None:
 STEPS = (
     "read", "layout", "limits", "pipeline", "checks", "eligibility", "duplicates", "neardup",
     "build", "ledgerchecks", "replies",
+    "build", "renewal",
 )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from jamsos_cli.cli import app
 from tests import synthetic as syn
 from tests.helpers import DECREE_PREMIUM, JAMSOS, build_args
-from tests.rosters import OJOL, RT, nik, roster
+from tests.rosters import HEADERS, OJOL, RT, make_nik, nik, person, roster, write_csv
 
 runner = CliRunner()
 FIXTURE_V3 = Path(__file__).parent / "data" / "ledger_v3"
@@ -213,3 +213,196 @@ def test_a_bill_of_a_missing_ledger_is_exit_2_and_makes_none(tmp_path: Path) -> 
     assert res.returncode == 2
     assert "jamsos ledger init" in res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------- renewal
+
+
+def renew(tmp_path: Path, *rosters: Path, start: str = "2026-01", **kw) -> tuple[int, dict]:
+    args = build_args(tmp_path, *rosters, start=start, new_ledger=False, **kw)
+    res = runner.invoke(app, [*args, "--renew", "--format", "json", "--lang", "en"])
+    assert res.exit_code in (0, 1), res.output
+    return res.exit_code, json.loads(res.stdout)
+
+
+def batch_niks(doc: dict) -> list[str]:
+    """The NIKs of the batch a build-batch JSON report names, as its files hold them."""
+    folder = Path(doc["batch"]["folder"])
+    niks = []
+    for part in sorted(folder.glob("*_part*.xlsx")):
+        rows = load_workbook(part, read_only=True).active.iter_rows(values_only=True)
+        niks += [row[0] for row in list(rows)[1:]]
+    return niks
+
+
+def turning_65(serial: int = 900) -> list[str]:
+    """An RT head aged 64 on 1 June 2025 and 65 on 1 January 2026."""
+    row = person(serial)
+    row[1] = make_nik("217110", 15, 11, 1960, False, serial)
+    row[4] = "15-11-1960"
+    row[5] = "L"
+    return row
+
+
+def test_a_renewal_carries_drops_by_reason_and_adds_new_people(tmp_path: Path) -> None:
+    """2025: six RT heads and one who turns 65 before 2026; one is withdrawn. The 2026
+    renewal carries the five others with no roster, drops the 65-year-old
+    (AGE_OUT_OF_RANGE on the new start), adds two new people from a roster, and a roster row
+    resent for a carried person goes back to its sender (NIK_DUPLICATE): carried once."""
+    ledger = tmp_path / "ledger.sqlite"
+    first = write_csv(tmp_path / "rt_2025.csv", HEADERS, [person(i) for i in range(6)]
+                      + [turning_65()], encoding="cp1252")  # fmt: skip
+    assert build(tmp_path, first)["batch"]["participants"] == 7
+    gone = runner.invoke(app, ["ledger", "withdraw", nik(5), "--reason", "salah input",
+                               "--ledger", str(ledger)])  # fmt: skip
+    assert gone.exit_code == 0, gone.output
+    new = roster(tmp_path / "rt_2026.csv", [10, 11, 0])  # person 0 is carried already
+    code, doc = renew(tmp_path, new)
+    assert code == 1  # rows went back: the 65-year-old and the resent row
+    assert doc["summary"]["renewal"] == {
+        "carried": 5, "dropped": {"AGE_OUT_OF_RANGE": 1}, "new": 2
+    }  # fmt: skip
+    assert doc["summary"]["start"] == "2026-01"
+    assert batch_niks(doc) == [nik(i) for i in range(5)] + [nik(10), nik(11)]
+    resent = [i for i in doc["issues"] if i["code"] == "NIK_DUPLICATE"]
+    assert [(Path(i["file"]).name, i["row"]) for i in resent] == [("rt_2026.csv", 6)]
+    manifest = json.loads((Path(doc["batch"]["folder"]) / "manifest.json").read_text())
+    assert manifest["renewal"] == doc["summary"]["renewal"]
+    assert (manifest["start"], manifest["end"], manifest["participants"]) == (
+        "2026-01", "2026-12", 7,
+    )  # fmt: skip
+    # the renewal roster (personal data) is gone with the run
+    assert not (tmp_path / ".jamsos-renewal").exists()
+    # the bill of January 2026 is the renewed batch
+    jan = bill(ledger, "2026-01")
+    assert (jan["people"], jan["premium"]) == (7, 7 * 16_800)
+    # run again: the carried people's latest period is 2026 now, nobody is carried twice
+    # (the 65-year-old's is still 2025: considered, and dropped, again)
+    code, again = renew(tmp_path)
+    assert again["summary"]["renewal"] == {
+        "carried": 0, "dropped": {"AGE_OUT_OF_RANGE": 1}, "new": 0
+    }  # fmt: skip
+    assert again["batch"] is None
+
+
+def test_a_gap_between_periods_is_reported_and_quota_counts_carried_people_first(
+    tmp_path: Path,
+) -> None:
+    build(tmp_path, roster(tmp_path / "rt_2025.csv", range(5)))
+    config = tmp_path / "jamsos.toml"
+    config.write_text(f'[quotas]\n"{RT}" = 6\n', encoding="utf-8")
+    new = roster(tmp_path / "rt_2026.csv", range(20, 23))
+    code, doc = renew(tmp_path, new, start="2026-03", extra=("--config", str(config)))
+    assert doc["summary"]["renewal"] == {"carried": 5, "dropped": {}, "new": 1}
+    gaps = [i for i in doc["issues"] if i["code"] == "COVERAGE_GAP"]
+    assert len(gaps) == 5 and {i["severity"] for i in gaps} == {"warning"}
+    assert "2025-12" in gaps[0]["message"] and "2026-03" in gaps[0]["message"]
+    over = [i for i in doc["issues"] if i["code"] == "QUOTA_EXCEEDED"]
+    assert [(Path(i["file"]).name, i["row"]) for i in over] == [("rt_2026.csv", 5),
+                                                                 ("rt_2026.csv", 6)]  # fmt: skip
+    assert batch_niks(doc) == [nik(i) for i in range(5)] + [nik(20)]
+
+
+def test_renewal_bad_input(tmp_path: Path) -> None:
+    # no roster and no --renew: exit 2 saying what to give
+    res = runner.invoke(app, ["build-batch", "--decree", RT, "--start", "2026-01", "--out",
+                              str(tmp_path / "out"), "--lang", "en"])  # fmt: skip
+    assert res.exit_code == 2 and "--renew" in res.stderr and "Traceback" not in res.output
+    # a renewal on a missing ledger: nothing to carry from, exit 2, nothing made
+    res = jamsos(*build_args(tmp_path, new_ledger=False), "--renew")
+    assert res.returncode == 2 and "jamsos ledger init" in res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- backup
+
+READER = (
+    "import sqlite3, sys, time\n"
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "c.execute('BEGIN'); c.execute('SELECT COUNT(*) FROM people').fetchone()\n"
+    "print('reading', flush=True); time.sleep(60)"
+)
+# A writer that commits two change rows at a time, as fast as it can: a consistent copy
+# holds an even number of them.
+WRITER = (
+    "import sqlite3, sys\n"
+    "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)\n"
+    "print('writing', flush=True)\n"
+    "for i in range(100000):\n"
+    "    c.execute('BEGIN IMMEDIATE')\n"
+    "    for k in (0, 1):\n"
+    '        c.execute("INSERT INTO changes (id, at, os_user, command) SELECT"\n'
+    "                  \" MAX(id) + 1, 'now', 'test', 'pair' FROM changes\")\n"
+    "    c.execute('COMMIT')\n"
+)
+
+
+def backup_json(ledger: Path, copy: Path) -> dict:
+    res = jamsos("ledger", "backup", copy, "--ledger", ledger, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["backup"] == str(copy) and len(doc["sha256"]) == 64
+    assert copy.stat().st_mode & 0o777 == 0o600
+    return doc
+
+
+def test_a_backup_while_another_run_reads_and_a_build_holds_the_lock(tmp_path: Path) -> None:
+    """Another process is in a read transaction and another holds the ledger's lock (a build
+    in progress): the backup neither waits for them nor is refused, and jamsos reads the
+    copy like the original."""
+    import sys
+
+    from tests.helpers import hold
+
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(8)))
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(ledger)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    holder = hold(Path(f"{ledger}.lock"))
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        backup_json(ledger, tmp_path / "backup" / "ledger-2025-12-31.sqlite")
+    finally:
+        for proc in (reader, holder):
+            proc.kill()
+            proc.wait()
+    assert bill(tmp_path / "backup" / "ledger-2025-12-31.sqlite", "2025-07")["people"] == 8
+
+
+def test_a_backup_taken_while_a_writer_commits_is_one_commit(tmp_path: Path) -> None:
+    """A writer commits pairs of rows as fast as it can while the backup runs: the copy
+    is the ledger as of one commit (an even number of pair rows) and whole."""
+    import sqlite3
+    import sys
+
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(8)))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(ledger)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        copy = tmp_path / "copy.sqlite"
+        backup_json(ledger, copy)
+    finally:
+        writer.kill()
+        writer.wait()
+    conn = sqlite3.connect(copy)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    (pairs,) = conn.execute("SELECT COUNT(*) FROM changes WHERE command = 'pair'").fetchone()
+    conn.close()
+    assert pairs % 2 == 0 and pairs > 0
+
+
+def test_a_backup_never_overwrites_and_needs_a_ledger(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(2)))
+    older = tmp_path / "older.sqlite"
+    older.write_bytes(b"yesterday's backup")
+    res = jamsos("ledger", "backup", older, "--ledger", ledger)
+    assert res.returncode == 2 and "exists already" in res.stderr
+    assert older.read_bytes() == b"yesterday's backup"
+    res = jamsos("ledger", "backup", ledger, "--ledger", ledger)
+    assert res.returncode == 2 and "exists already" in res.stderr
+    res = jamsos("ledger", "backup", tmp_path / "b.sqlite", "--ledger", tmp_path / "no.sqlite")
+    assert res.returncode == 2 and "jamsos ledger init" in res.stderr
+    assert not (tmp_path / "b.sqlite").exists()

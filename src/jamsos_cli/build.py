@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from jamsos_cli import findings as fnd
 from jamsos_cli.batch import (
     BATCH_FORMATS,
     DEFAULT_MAX_ROWS,
@@ -89,7 +90,9 @@ if TYPE_CHECKING:
     from jamsos_cli.config import InputRule
     from jamsos_cli.decrees import Decree
     from jamsos_cli.headers import Limits
+    from jamsos_cli.ledger import LedgerView
     from jamsos_cli.pipeline import RunResult, Steps
+    from jamsos_cli.renewal import Carry
 
 # The finding codes this step emits (the checks against the ledger are ledgerchecks'):
 # tests/test_house.py holds each step to its list, and all the lists to codes.toml.
@@ -119,6 +122,7 @@ class BuildRequest:
     steps: Steps | None = None  # where the run is, for a display (render.progress.shown)
     new_ledger: bool = False  # --new-ledger: create the ledger if it is missing
     command: str = "build-batch"  # as the ledger's change log records it
+    renew: bool = False  # --renew: carry the decree's people whose period ended (renewal.py)
 
 
 @dataclass
@@ -133,6 +137,7 @@ class BuildResult:
     already_submitted: int = 0
     batch: dict[str, Any] | None = None  # the folder written (or, dry run, that would be)
     recovered: list[str] = field(default_factory=list)
+    renewal: dict[str, Any] | None = None  # --renew: carried, dropped (code → n), new
 
     @property
     def fatal(self) -> bool:
@@ -217,10 +222,36 @@ def check_out(out: Path, ledger: Ledger) -> None:
 def _run(
     req: BuildRequest, ledger: Ledger, recovered: list[str], progress: Progress
 ) -> BuildResult:
-    from jamsos_cli.ledgerchecks import LEDGER_COLUMNS, ledger_checks
-    from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
+    from jamsos_cli.ledgerchecks import LEDGER_COLUMNS
 
     view = ledger.view(LEDGER_COLUMNS)  # one read: near-duplicates and the ledger checks
+    if not req.renew:
+        return _checked(req, ledger, recovered, progress, view, list(req.rosters))
+    # a renewal: the people to carry go first, as a roster (renewal.py)
+    from jamsos_cli import renewal
+
+    carry = renewal.candidates(ledger, view, req.decree.id, req.period)
+    held = renewal.roster_path(req.ledger, req.decree.id, req.period)
+    rosters = [str(renewal.write_roster(carry.people, held, req.file_mode)), *req.rosters]
+    try:
+        return _checked(req, ledger, recovered, progress, view, rosters, carry)
+    finally:
+        renewal.remove_roster(held)
+
+
+def _checked(
+    req: BuildRequest,
+    ledger: Ledger,
+    recovered: list[str],
+    progress: Progress,
+    view: LedgerView,
+    rosters: list[str],
+    carry: Carry | None = None,
+) -> BuildResult:
+    """The checks, then the batch (``_run``; ``carry``: a renewal's people, ``rosters[0]``)."""
+    from jamsos_cli.ledgerchecks import ledger_checks
+    from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
+
     known = view.people.filter(pl.col("person_status") != "withdrawn")
     options = RunOptions(
         decree=req.decree,
@@ -235,7 +266,7 @@ def _run(
         limits=req.limits,
         steps=req.steps,
     )
-    run = run_checks(req.rosters, options)
+    run = run_checks(rosters, options)
     result = BuildResult(
         request=req,
         run=run,
@@ -248,6 +279,10 @@ def _run(
     if run.fatal:
         return result  # an input could not be used: nothing is written (exit 2)
     checks = ledger_checks(run, view, req.period, req.decree)
+    if carry is not None:
+        from jamsos_cli.renewal import gap_checks
+
+        checks = fnd.concat_checks([checks, gap_checks(run.records, carry.people, req.period)])
     findings = pl.concat([run.findings, attach_context(checks, run.records, run.tables)]).sort(
         "rid", nulls_last=False, maintain_order=True
     )
@@ -256,6 +291,8 @@ def _run(
     result.already_submitted = int((checks.get_column("code") == ALREADY_SUBMITTED).sum())
     people = _accepted(run.records, findings)
     result.submitted = people.height
+    if carry is not None:
+        result.renewal = carry.summary(run.records, findings, people.get_column("_rid"))
     run_record = _run_record(run, findings, result.summary)
     if people.height == 0:
         if not req.dry_run:  # who sent what rejects, also when nobody was new
@@ -263,7 +300,7 @@ def _run(
             ledger.record_run(command, run_record)
         return result  # nobody new: no batch folder
     result.batch = _publish(
-        req, ledger, run, findings, result.summary, people, run_record, progress
+        req, ledger, run, findings, result.summary, people, run_record, progress, result.renewal
     )
     return result
 
@@ -352,6 +389,7 @@ def _ledger_people(people: pl.DataFrame) -> pl.DataFrame:
         "kelurahan",
         "kelurahan_code",
         where.alias("source"),
+        pl.col("role").cast(pl.Utf8),
     )
 
 
@@ -378,6 +416,7 @@ def _publish(
     people: pl.DataFrame,
     run_record: RunRecord,
     progress: Progress,
+    renewal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Steps 6a–6d of the module docstring; returns what the summary shows of the batch."""
     from jamsos_cli import __version__, money
@@ -445,6 +484,7 @@ def _publish(
             "inputs": inputs,
             "outputs": parts + _rejects_outputs(run, findings, rejects),
             "by_code": summary.by_code,
+            **({"renewal": renewal} if renewal is not None else {}),
             "ledger": str(req.ledger),
             "ledger_id": ledger.id,
             "status": "done",

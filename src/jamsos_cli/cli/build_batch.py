@@ -19,7 +19,6 @@ from jamsos_cli.cli.base import (
     OutputFormat,
     QuietOpt,
     RoleOpt,
-    RostersArg,
     Session,
     SheetOpt,
     ShowPiiOpt,
@@ -32,9 +31,9 @@ from jamsos_cli.texts import resolve, say
 
 
 def build_batch(
-    rosters: RostersArg,
     decree: Annotated[str, typer.Option("--decree")],
     start: Annotated[str, typer.Option("--start")],
+    rosters: Annotated[list[str] | None, typer.Argument()] = None,
     end: Annotated[str | None, typer.Option("--end")] = None,
     out: Annotated[Path | None, typer.Option("--out")] = None,
     batch_format: Annotated[BatchFormat | None, typer.Option("--batch-format")] = None,
@@ -42,6 +41,7 @@ def build_batch(
     ledger: LedgerOpt = None,
     new_ledger: NewLedgerOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    renew: Annotated[bool, typer.Option("--renew")] = False,
     layout: Annotated[Path | None, typer.Option("--layout")] = None,
     role: RoleOpt = None,
     sheet: SheetOpt = None,
@@ -66,11 +66,14 @@ def build_batch(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
     )
     period = Period.parse(start, end)
+    if not rosters and not renew:
+        raise UsageError("error.option.rosters_missing")
     out_dir = out or session.config.out_dir
     if out_dir is None:
         raise UsageError("error.option.out_missing")
     request = build.BuildRequest(
-        rosters=rosters,
+        rosters=list(rosters or []),
+        renew=renew,
         decree=session.decree(decree, decrees_dir),
         period=period,
         out=absolute(out_dir),

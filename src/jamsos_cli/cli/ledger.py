@@ -275,6 +275,28 @@ def ledger_bill(
             session.show("bill.written", path=out)
 
 
+def ledger_backup(
+    target: Annotated[Path, typer.Argument()],
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Write a consistent copy of the ledger (while other runs read it)."""
+    from jamsos_cli.ledger.upkeep import backup
+    from jamsos_cli.render import documents
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    path = session.ledger_path(ledger)
+    written = backup(path, absolute(target), mode=session.file_mode)
+    log.info("backup of %s written to %s (%s)", path, written["backup"], written["sha256"])
+    if fmt is OutputFormat.json:
+        session.json(documents.backup(path, written))
+    elif not quiet:
+        session.show("backup.written", path=written["backup"], sha256=written["sha256"])
+
+
 command(app, "list", ledger_list)
 command(app, "stats", ledger_stats)
 command(app, "export", ledger_export)
@@ -493,3 +515,4 @@ command(app, "reopen", ledger_reopen)
 command(app, "person", ledger_person)
 command(app, "log", ledger_log)
 command(app, "bill", ledger_bill)
+command(app, "backup", ledger_backup)

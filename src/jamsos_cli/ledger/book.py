@@ -398,6 +398,8 @@ class Ledger:
         self._require_writable()
         if people.get_column("nik").n_unique() < people.height:  # the people table has no key
             raise ValueError("a batch lists a NIK twice")  # (NIK_DUPLICATE prevents this)
+        absent = [c for c in PERSON_COLUMNS if c not in people.columns]  # e.g. no role known
+        people = people.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in absent)
         self.store.create()
         crash_point("ledger-created")
         with self.store.transaction():

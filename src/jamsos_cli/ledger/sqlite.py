@@ -190,10 +190,14 @@ MIGRATIONS: list[list[str]] = [
             program TEXT NOT NULL CHECK (program IN ('JKK', 'JKM', 'JHT')),
             per_person_month INTEGER NOT NULL CHECK (per_person_month >= 0),
             PRIMARY KEY (batch_id, program))""",
+        # the role each person was submitted for, as the roster typed it (or --role): a
+        # renewal (build-batch --renew) re-checks it and writes it in the new batch
+        "ALTER TABLE people ADD COLUMN role TEXT",
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_BUSY_SECONDS = 60  # a backup waits this long for a writer's commit to finish
 
 
 def default_ledger_path() -> Path:
@@ -270,6 +274,30 @@ class SQLiteStore(SqlStore):
             self.conn.close()
         self.conn = _open_checked(self.path, writable=True)
         self.exists = True
+
+    def backup(self, target: Path, mode: int = 0o600) -> None:
+        """SQLite's online backup API in one step: the pages are copied inside one read
+        transaction, so the copy is the ledger as of one commit, while readers go on; a
+        writer's commit in progress is waited for (up to ``_BUSY_SECONDS``), never seen
+        half-done. The copy is checked (``quick_check``) before it replaces ``target``."""
+        from jamsos_cli.writing import atomic_path
+
+        src = _open_checked(self.path, writable=False)
+        try:
+            src.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
+            with atomic_path(target, mode) as tmp:
+                dst = sqlite3.connect(tmp, isolation_level=None)
+                try:
+                    src.backup(dst)
+                    (verdict,) = dst.execute("PRAGMA quick_check").fetchone()
+                finally:
+                    dst.close()
+                if verdict != "ok":
+                    raise LedgerError("error.ledger.damaged", path=self.path, reason=verdict)
+        except sqlite3.Error as exc:
+            raise LedgerError("error.backup.failed", path=self.path, reason=exc) from None
+        finally:
+            src.close()
 
     def close(self) -> None:
         if self.conn is not None:

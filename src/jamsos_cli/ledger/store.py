@@ -72,6 +72,7 @@ PEOPLE_SCHEMA: dict[str, pl.DataType] = {
     "kelurahan": pl.Utf8,
     "kelurahan_code": pl.Utf8,
     "source": pl.Utf8,
+    "role": pl.Utf8,
     "batch_id": pl.Int64,
     "folder": pl.Utf8,
     "decree": pl.Utf8,
@@ -80,7 +81,7 @@ PEOPLE_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.Utf8,
 }
 PERSON_COLUMNS = ("nik", "name", "birth_date", "sex", "phone", "kelurahan", "kelurahan_code")
-PERSON_COLUMNS += ("source",)
+PERSON_COLUMNS += ("source", "role")
 BATCH_FIELDS = {  # people column -> batches column
     "batch_id": "id",
     "folder": "folder",
@@ -261,6 +262,11 @@ class LedgerStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @abstractmethod
+    def backup(self, target: Path, mode: int = 0o600) -> None:
+        """Write a consistent copy of the ledger to ``target`` (a new file, through the one
+        write path) while other runs read it; a writer is waited for, never interrupted."""
 
     # -- the one transaction primitive -------------------------------------------------
 

@@ -40,6 +40,8 @@ def report_lines(result: BuildResult, lang: Lang) -> tuple[list[str], list[str]]
     footer: list[str] = []
     if result.fatal:
         return heading, [say("build.fatal", lang)]
+    if result.renewal is not None:
+        footer.append(renewal_line(result.renewal, lang))
     if result.already_submitted:
         footer.append(say("build.again", lang, n=format_number(result.already_submitted, lang)))
     batch = result.batch
@@ -59,3 +61,17 @@ def report_lines(result: BuildResult, lang: Lang) -> tuple[list[str], list[str]]
         )
     )
     return heading, footer
+
+
+def renewal_line(renewal: dict, lang: Lang) -> str:
+    """``--renew``: carried, dropped (by reason) and new."""
+    dropped = sum(renewal["dropped"].values())
+    reasons = ", ".join(f"{code} {n}" for code, n in renewal["dropped"].items())
+    return say(
+        "build.renewal",
+        lang,
+        carried=format_number(renewal["carried"], lang),
+        dropped=format_number(dropped, lang),
+        reasons=f" ({reasons})" if reasons else "",
+        new=format_number(renewal["new"], lang),
+    )

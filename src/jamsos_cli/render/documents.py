@@ -162,6 +162,7 @@ def build_batch(result: BuildResult, lang: Lang, show_pii: bool) -> dict[str, An
         "dry_run": req.dry_run,
         "submitted": result.submitted,
         "already_submitted": result.already_submitted,
+        **({"renewal": result.renewal} if result.renewal is not None else {}),
         "recovered": [resolve(note, lang) for note in result.recovered],
     }
     doc = validate(result.summary, result.findings, lang, show_pii, extra)
@@ -374,7 +375,14 @@ def person(path: Path, record: dict[str, Any], show_pii: bool) -> dict[str, Any]
         "events": events,
         "matching": matching,
     }
+
+
 def bill(path: Path, month_bill: Any, out: Path | None) -> dict[str, Any]:
     """``jamsos ledger bill``: SPEC §10's ``month``, ``decrees``, ``people``, ``premium`` (and
     JKK, JKM, JHT apart), the ledger and the file written."""
     return {"ledger": str(path), **month_bill.as_dict(), "file": str(out) if out else None}
+
+
+def backup(path: Path, written: dict[str, Any]) -> dict[str, Any]:
+    """``jamsos ledger backup``: the copy written (``backup``, ``bytes``, ``sha256``)."""
+    return {"ledger": str(path), **written}

@@ -315,6 +315,8 @@ def masked_changes(changes: list[dict], show_pii: bool) -> list[dict]:
     if show_pii:
         return changes
     return [{**c, "command": mask_text(c["command"])} for c in changes]
+
+
 def render_bill(console, path: Path, bill, lang: Lang) -> None:
     """``jamsos ledger bill``: a line per decree, JKK and JKM apart, and the total."""
     from rich.table import Table
