@@ -19,7 +19,17 @@ from typer.testing import CliRunner
 from jamsos_cli.cli import app
 from tests import synthetic as syn
 from tests.helpers import DECREE_PREMIUM, JAMSOS, build_args
-from tests.rosters import HEADERS, OJOL, RT, make_nik, nik, person, roster, write_csv
+from tests.rosters import (
+    HEADERS,
+    OJOL,
+    RT,
+    make_nik,
+    nik,
+    person,
+    roster,
+    write_csv,
+    write_xlsx,
+)
 
 runner = CliRunner()
 FIXTURE_V3 = Path(__file__).parent / "data" / "ledger_v3"
@@ -406,3 +416,116 @@ def test_a_backup_never_overwrites_and_needs_a_ledger(tmp_path: Path) -> None:
     res = jamsos("ledger", "backup", tmp_path / "b.sqlite", "--ledger", tmp_path / "no.sqlite")
     assert res.returncode == 2 and "jamsos ledger init" in res.stderr
     assert not (tmp_path / "b.sqlite").exists()
+
+
+# -------------------------------------------------------------------------- reconcile
+
+BILL_HEADERS = ["NO", "NO KPJ", "NIK", "NAMA PESERTA", "IURAN BULAN INI"]
+STRANGER = make_nik("217110", 9, 9, 1979, False, 4321)
+
+
+def bpjs_bill(path: Path, rows: list[list[object]], headers=BILL_HEADERS) -> Path:
+    """A bill as a BPJS branch sends it: title rows, a numbered list, a TOTAL row."""
+    return write_xlsx(
+        path,
+        headers,
+        [[str(i + 1), *row] for i, row in enumerate(rows)],
+        title_rows=["TAGIHAN IURAN BPJS KETENAGAKERJAAN", "PEMERINTAH KOTA BATAM - JULI 2025"],
+        footer_rows=[["", "", "", "TOTAL", "100.800"]],
+        numeric_columns={"IURAN BULAN INI", "NO KPJ"},
+    )
+
+
+def reconcile(
+    ledger: Path, bill_file: Path, *extra: object, lang: str = "en"
+) -> subprocess.CompletedProcess:
+    return jamsos("ledger", "reconcile", bill_file, "--month", "2025-07", "--ledger", ledger,
+                  *extra, lang=lang)  # fmt: skip
+
+
+def test_reconcile_names_every_difference_and_why(tmp_path: Path) -> None:
+    """Six RT heads covered June–December 2025, one withdrawn. BPJS bills July for: three
+    of them (one at another amount, one as '16.800' text), the withdrawn one, a stranger and
+    a KPJ the ledger does not hold; two covered people are not billed."""
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(6)))
+    gone = runner.invoke(app, ["ledger", "withdraw", nik(5), "--reason", "salah input",
+                               "--ledger", str(ledger)])  # fmt: skip
+    assert gone.exit_code == 0, gone.output
+    bill_file = bpjs_bill(tmp_path / "tagihan juli.xlsx", [
+        ["", nik(0), "Budi", 16800],
+        ["", nik(1), "Siti", "16.800"],
+        ["", nik(2), "Andi", 17000],
+        ["", nik(5), "Rina", 16800],
+        ["", STRANGER, "Orang Lain", 16800],
+        ["12345678901", "", "Tanpa NIK", 16800],
+    ])  # fmt: skip
+    before = bill_file.read_bytes()
+    out = tmp_path / "selisih.xlsx"
+    res = reconcile(ledger, bill_file, "--format", "json", "--out", out)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["summary"] == {
+        "billed": 6, "covered": 5, "billed_not_covered": 3, "covered_not_billed": 2,
+        "amount_differs": 1, "billed_amount": 5 * 16_800 + 17_000, "expected_amount": 5 * 16_800,
+    }  # fmt: skip
+    seen = [(d["kind"], d["reason"], d["row"], d["billed"], d["expected"])
+            for d in doc["differences"]]  # fmt: skip
+    assert seen == [
+        ("billed_not_covered", "withdrawn", 8, 16_800, None),
+        ("billed_not_covered", "never_sent", 9, 16_800, None),
+        ("billed_not_covered", "kpj_unknown", 10, 16_800, None),
+        ("covered_not_billed", None, None, None, 16_800),
+        ("covered_not_billed", None, None, None, 16_800),
+        ("amount_differs", None, 7, 17_000, 16_800),
+    ]
+    assert [d["kpj"] for d in doc["differences"]][2] == "12345678901"
+    assert doc["differences"][3]["nik"] == nik(3)[:4] + "********" + nik(3)[-4:]
+    assert nik(3) not in res.stdout  # masked on screen and in JSON
+    # the finance office's file: real NIKs, owner-only; the bill itself untouched
+    assert out.stat().st_mode & 0o777 == 0o600
+    header, *rows = load_workbook(out, read_only=True).active.iter_rows(values_only=True)
+    assert header[:4] == ("MONTH", "DIFFERENCE", "WHY", "NIK")
+    assert [r[3] for r in rows] == [nik(5), STRANGER, None, nik(3), nik(4), nik(2)]
+    assert bill_file.read_bytes() == before
+    # on screen, in Indonesian
+    text = reconcile(ledger, bill_file, lang="id")
+    assert "Ditagih tetapi tidak ditanggung: 3" in text.stdout
+    assert "tidak ditanggung (tidak pernah dikirim jamsos)" in " ".join(text.stdout.split())
+
+
+def test_a_bill_that_agrees(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(3)))
+    bill_file = bpjs_bill(tmp_path / "b.xlsx", [["", nik(i), "X", 16800] for i in range(3)])
+    res = reconcile(ledger, bill_file)
+    assert res.returncode == 0 and "The bill and the ledger agree." in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("headers", "row", "says"),
+    [
+        (["NO", "NIK", "NAMA", "KETERANGAN"], ["", "x", "x"], "no IURAN / JUMLAH IURAN column"),
+        (["NO", "NAMA", "IURAN"], ["x", 16800], "no NIK / NO KTP / KPJ / NO KPJ column"),
+        (BILL_HEADERS, ["", "enam belas ribu"], "'enam belas ribu' is not a whole amount"),
+        (BILL_HEADERS, ["", "16.800,50"], "row 2, column 'IURAN BULAN INI'"),
+        (BILL_HEADERS, ["21711012058"], "not a 16-digit NIK"),
+    ],
+)
+def test_a_file_that_is_not_a_bill_is_exit_2_naming_what_is_missing(
+    tmp_path: Path, headers, row, says
+) -> None:
+    build(tmp_path, roster(tmp_path / "rt.csv", range(2)))
+    cells = {
+        "NIK": nik(0), "NAMA": "Budi", "NAMA PESERTA": "Budi", "NO KPJ": "",
+        "KETERANGAN": "ok", "IURAN": "16800", "IURAN BULAN INI": "16800",
+    }  # fmt: skip
+    values = [cells.get(h, "") for h in headers[1:]]
+    if headers == BILL_HEADERS and len(row) == 2:
+        values[3] = row[1]
+    elif headers == BILL_HEADERS:
+        values[1] = row[0]
+    path = write_xlsx(tmp_path / "bukan tagihan.xlsx", headers, [["1", *values]])
+    res = reconcile(tmp_path / "ledger.sqlite", path)
+    assert res.returncode == 2, res.stdout
+    assert says in res.stderr and "Traceback" not in res.stderr

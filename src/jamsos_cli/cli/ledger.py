@@ -297,6 +297,44 @@ def ledger_backup(
         session.show("backup.written", path=written["backup"], sha256=written["sha256"])
 
 
+def ledger_reconcile(
+    bill: Annotated[Path, typer.Argument()],
+    month: Annotated[str, typer.Option("--month")],
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    layout: Annotated[Path | None, typer.Option("--layout")] = None,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+    show_pii: ShowPiiOpt = False,
+) -> None:
+    """BPJS's bill for a month against the ledger: billed not covered, covered not billed."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.ledger.reconcile import read_bill, reconcile
+    from jamsos_cli.render import documents
+    from jamsos_cli.render.ledger import render_reconciliation, write_reconciliation
+
+    session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
+    path = session.ledger_path(ledger)
+    which = ldg.month_index(month, "--month")
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError("error.file.table_name", path=out)
+    ldg.check_file(path)
+    billed = read_bill(bill, layout)
+    with ldg.opened(path, mode=session.file_mode) as book:
+        result = reconcile(book, which, billed)
+    if out is not None:
+        write_reconciliation(result, absolute(out), mode=session.file_mode, lang=session.lang)
+    log.info("reconcile %s %s: %s", bill, month, result.summary)
+    if fmt is OutputFormat.json:
+        session.json(documents.reconciled(path, bill, result, out, show_pii))
+    elif not quiet:
+        render_reconciliation(session.out, path, bill, result, session.lang, show_pii)
+        if out is not None:
+            session.show("reconcile.written", path=out)
+
+
 command(app, "list", ledger_list)
 command(app, "stats", ledger_stats)
 command(app, "export", ledger_export)
@@ -516,3 +554,4 @@ command(app, "person", ledger_person)
 command(app, "log", ledger_log)
 command(app, "bill", ledger_bill)
 command(app, "backup", ledger_backup)
+command(app, "reconcile", ledger_reconcile)

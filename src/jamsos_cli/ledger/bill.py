@@ -49,13 +49,13 @@ class Bill:
 
 
 def not_covered(ledger: Ledger, month: int) -> pl.DataFrame:
-    """(batch_id, nik) of the people of live batches who are not covered in ``month``:
-    withdrawn (recorded by mistake: never covered).
+    """(batch_id, nik, reason) of the people of live batches who are not covered in
+    ``month``: withdrawn (recorded by mistake: never covered), reason ``withdrawn``.
 
     The seam for the statuses of SPEC §10 (ended from a month, refused by BPJS): they join
-    this frame when the ledger records them."""
+    this frame, with their reason, when the ledger records them."""
     del month  # a withdrawal holds for every month of the batch
-    return ledger.withdrawn().select("batch_id", "nik")
+    return ledger.withdrawn().select("batch_id", "nik", pl.lit("withdrawn").alias("reason"))
 
 
 def monthly_bill(ledger: Ledger, month: int, decree: str | None = None) -> Bill:
@@ -69,6 +69,7 @@ def monthly_bill(ledger: Ledger, month: int, decree: str | None = None) -> Bill:
     )
     gone = (
         not_covered(ledger, month)
+        .select("batch_id", "nik")
         .unique()
         .group_by("batch_id")
         .len("gone")

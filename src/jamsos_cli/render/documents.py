@@ -386,3 +386,24 @@ def bill(path: Path, month_bill: Any, out: Path | None) -> dict[str, Any]:
 def backup(path: Path, written: dict[str, Any]) -> dict[str, Any]:
     """``jamsos ledger backup``: the copy written (``backup``, ``bytes``, ``sha256``)."""
     return {"ledger": str(path), **written}
+
+
+def reconciled(
+    path: Path, bill_path: Path, result: Any, out: Path | None, show_pii: bool
+) -> dict[str, Any]:
+    """``jamsos ledger reconcile``: SPEC §10's ``summary`` (``billed``, ``covered``,
+    ``billed_not_covered``, ``covered_not_billed``, ``billed_amount``, ``expected_amount``,
+    and ``amount_differs``) and each difference (NIKs masked)."""
+    import polars as pl
+
+    from jamsos_cli.render.mask import mask_nik_expr
+
+    nik = pl.col("nik") if show_pii else mask_nik_expr(pl.col("nik"))
+    return {
+        "ledger": str(path),
+        "bill": str(bill_path),
+        "month": result.month_label,
+        "summary": result.summary,
+        "differences": result.differences.with_columns(nik).to_dicts(),
+        "file": str(out) if out else None,
+    }

@@ -353,3 +353,69 @@ def write_bill(bill, target: Path, *, mode: int, lang: Lang) -> Path:
     sheet = say("bill.sheet", lang)
     numbers = ("batches", "people", *BILL_MONEY)
     return _write_table(frame, target, headers, sheet, mode=mode, numbers=numbers)
+
+
+def _readable_differences(differences: pl.DataFrame, lang: Lang) -> pl.DataFrame:
+    """Kinds and reasons in ``lang``."""
+    from jamsos_cli.ledger.reconcile import KINDS
+
+    reasons = ("withdrawn", "other_month", "never_sent", "kpj_unknown")
+    return differences.with_columns(
+        pl.col("kind").replace({k: say(f"reconcile.kind.{k}", lang) for k in KINDS}),
+        pl.col("reason").replace({r: say(f"reconcile.reason.{r}", lang) for r in reasons}),
+    )
+
+
+MONEY_COLS = ("billed", "expected")
+SCREEN_DIFFERENCES = 50  # differences listed on screen; every one is in --out / JSON
+
+
+def render_reconciliation(console, path: Path, bill_path: Path, result, lang: Lang, show_pii):
+    """``jamsos ledger reconcile``: the totals, then the differences (NIKs masked)."""
+    from jamsos_cli.render.mask import mask_nik_expr
+    from jamsos_cli.render.numbers import format_number, format_rupiah
+
+    s = result.summary
+    console.print(
+        say("reconcile.heading", lang, bill=bill_path, month=result.month_label, path=path),
+        highlight=False,
+    )
+    for key in ("billed", "covered", "billed_not_covered", "covered_not_billed", "amount_differs"):
+        console.print(say(f"reconcile.count.{key}", lang, n=format_number(s[key], lang)))
+    console.print(
+        say(
+            "reconcile.amounts",
+            lang,
+            billed=format_rupiah(s["billed_amount"], lang),
+            expected=format_rupiah(s["expected_amount"], lang),
+        ),
+        highlight=False,
+    )
+    if result.differences.height == 0:
+        console.print(say("reconcile.agrees", lang), highlight=False)
+        return
+    nik = pl.col("nik") if show_pii else mask_nik_expr(pl.col("nik"))
+    shown = result.differences.head(SCREEN_DIFFERENCES)
+    rows = _readable_differences(shown, lang).with_columns(
+        pl.coalesce(nik, pl.format("KPJ {}", "kpj")).alias("who"), kind=shown.get_column("kind")
+    )
+    for row in rows.iter_rows(named=True):  # a screenful at most: the rest is in --out
+        money = {k: format_rupiah(row[k], lang) if row[k] is not None else "" for k in MONEY_COLS}
+        console.print(
+            say(f"reconcile.line.{row['kind']}", lang, **{**row, **money}), highlight=False
+        )
+    if result.differences.height > shown.height:
+        more = format_number(result.differences.height - shown.height, lang)
+        console.print(say("reconcile.more", lang, n=more), highlight=False)
+
+
+def write_reconciliation(result, target: Path, *, mode: int, lang: Lang) -> Path:
+    """``jamsos ledger reconcile --out``: every difference for the finance office (real
+    NIKs: the file is owner-only), money as numbers."""
+    frame = _readable_differences(result.differences, lang).select(
+        pl.lit(result.month_label).alias("month"), pl.all()
+    )
+    headers = {c: say(f"reconcile.column.{c}", lang) for c in frame.columns}
+    sheet = say("reconcile.sheet", lang)
+    numbers = ("row", "billed", "expected")
+    return _write_table(frame, target, headers, sheet, mode=mode, numbers=numbers)
