@@ -529,3 +529,61 @@ def test_a_file_that_is_not_a_bill_is_exit_2_naming_what_is_missing(
     res = reconcile(tmp_path / "ledger.sqlite", path)
     assert res.returncode == 2, res.stdout
     assert says in res.stderr and "Traceback" not in res.stderr
+
+
+# ------------------------------------------------------------------------------ purge
+
+
+def test_purge_removes_the_personal_data_of_people_ended_long_ago_and_keeps_the_money(
+    tmp_path: Path,
+) -> None:
+    """RT heads 0–5 covered in 2024; 3–7 in 2025. Purging those whose coverage ended before
+    2025 removes people 0–2 (NIK, name, birth date, phone) from every table, asks first
+    (refused with no terminal and no --yes), is recorded in the change log, and leaves the
+    counts, the money and the bill of a 2024 month as they were."""
+    import sqlite3
+
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt_2024.csv", range(6)), start="2024-06")
+    build(tmp_path, roster(tmp_path / "rt_2025.csv", range(3, 8)), start="2025-06")
+    july_2024 = bill(ledger, "2024-07")
+    stats = runner.invoke(app, ["ledger", "stats", "--ledger", str(ledger), "--format", "json"])
+    before = ledger.read_bytes()
+    asked = jamsos("ledger", "purge", "--ended-before", "2025-01", "--ledger", ledger)
+    assert asked.returncode == 2 and "--yes" in asked.stderr
+    assert ledger.read_bytes() == before
+    res = jamsos("ledger", "purge", "--ended-before", "2025-01", "--ledger", ledger, "--yes",
+                 "--format", "json")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["purged"] == 3
+    dump = "\n".join(sqlite3.connect(ledger).iterdump())
+    for i in range(3):
+        who = person(i)
+        assert who[1] not in dump and who[2] not in dump and who[11] not in dump
+    for i in range(3, 8):
+        assert person(i)[1] in dump  # the people still covered keep theirs
+    assert bill(ledger, "2024-07") == july_2024
+    again = runner.invoke(app, ["ledger", "stats", "--ledger", str(ledger), "--format", "json"])
+    assert again.stdout == stats.stdout
+    conn = sqlite3.connect(ledger)
+    (command, summary) = conn.execute(
+        "SELECT command, summary FROM changes ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert command.startswith("jamsos ledger purge --ended-before 2025-01")
+    assert json.loads(summary) == {"ended_before": "2025-01"}
+    conn.close()
+    # nothing left to purge; a person purged may be submitted again as anyone new
+    res = jamsos("ledger", "purge", "--ended-before", "2025-01", "--ledger", ledger, "--yes")
+    assert res.returncode == 0 and "nothing removed" in res.stdout
+    doc = build(tmp_path, roster(tmp_path / "rt_2026.csv", [0]), start="2026-01")
+    assert doc["batch"]["participants"] == 1
+
+
+@pytest.mark.parametrize("month", ["2099-01", "2025-13"])
+def test_purge_refuses_a_month_that_is_not_over(tmp_path: Path, month: str) -> None:
+    build(tmp_path, roster(tmp_path / "rt.csv", range(2)), start="2024-06")
+    ledger = tmp_path / "ledger.sqlite"
+    before = ledger.read_bytes()
+    res = jamsos("ledger", "purge", "--ended-before", month, "--ledger", ledger, "--yes")
+    assert res.returncode == 2 and "--ended-before" in res.stderr
+    assert ledger.read_bytes() == before

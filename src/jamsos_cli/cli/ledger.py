@@ -335,6 +335,44 @@ def ledger_reconcile(
             session.show("reconcile.written", path=out)
 
 
+def ledger_purge(
+    ended_before: Annotated[str, typer.Option("--ended-before")],
+    yes: YesOpt = False,
+    ledger: LedgerOpt = None,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove the personal data of people whose coverage ended before a month."""
+    from datetime import date
+
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.ledger.upkeep import ended_before as ended
+    from jamsos_cli.ledger.upkeep import purge
+    from jamsos_cli.render import documents
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    path = session.ledger_path(ledger)
+    month = ldg.month_index(ended_before, "--ended-before")
+    today = date.today()
+    if month > today.year * 12 + today.month - 1:  # people covered now are not "ended"
+        raise UsageError("error.purge.future", month=ended_before)
+    label = ldg.month_label(month)
+    with ldg.opened(path, mode=session.file_mode) as book:  # what the question is about
+        n = ended(book, month).height
+    if n:
+        session.confirm(yes, "purge.confirm", n=n, before=label)
+        command = ldg.change(session.command, summary={"ended_before": label})
+        with ldg.opened(path, mode=session.file_mode, write=True) as book:
+            n = purge(book, month, command)
+    log.info("purged the personal data of %d people (ended before %s) in %s", n, label, path)
+    if fmt is OutputFormat.json:
+        session.json(documents.purged(path, label, n))
+    elif not quiet:
+        session.show("purge.done" if n else "purge.nobody", n=n, before=label)
+
+
 command(app, "list", ledger_list)
 command(app, "stats", ledger_stats)
 command(app, "export", ledger_export)
@@ -555,3 +593,4 @@ command(app, "log", ledger_log)
 command(app, "bill", ledger_bill)
 command(app, "backup", ledger_backup)
 command(app, "reconcile", ledger_reconcile)
+command(app, "purge", ledger_purge)

@@ -412,6 +412,13 @@ class LedgerStore(ABC):
     def delete_batch(self, batch_id: int) -> None: ...
 
     @abstractmethod
+    def forget_people(self, aliases: pl.DataFrame) -> int:
+        """Remove the personal data of people (``nik`` → ``alias``, a token that is no NIK):
+        in every batch their NIK becomes the alias and their name, birth date and phone are
+        emptied; the change log's person events follow the alias; their reviewed pairs go.
+        Batch counts and money are untouched. Returns the people rows changed."""
+
+    @abstractmethod
     def upsert_decisions(
         self, rows: list[tuple[str, str, str]], source: str | None, at: str
     ) -> int:
@@ -804,6 +811,33 @@ class SqlStore(LedgerStore):
         tables = ("person_events", "people", "batch_inputs", "batch_premiums")
         for table, key in (*((t, "batch_id") for t in tables), ("batches", "id")):
             self._run(f"DELETE FROM {table} WHERE {key} = ?", (batch_id,))
+
+    def forget_people(self, aliases: pl.DataFrame) -> int:
+        """One pass over each table through a temporary list of the people (a million NIKs
+        one ``UPDATE`` each would be a million scans: the people table has no NIK index)."""
+        self._run("CREATE TEMPORARY TABLE forget (nik TEXT PRIMARY KEY, alias TEXT NOT NULL)")
+        try:
+            self._run_many(
+                "INSERT INTO forget (nik, alias) VALUES (?, ?)",
+                aliases.select("nik", "alias").iter_rows(),
+            )
+            changed = self._run(
+                "UPDATE people SET name = NULL, birth_date = NULL, phone = NULL,"
+                " nik = (SELECT alias FROM forget WHERE forget.nik = people.nik)"
+                " WHERE nik IN (SELECT nik FROM forget)"
+            ).rowcount
+            self._run(
+                "UPDATE person_events"
+                " SET nik = (SELECT alias FROM forget WHERE forget.nik = person_events.nik)"
+                " WHERE nik IN (SELECT nik FROM forget)"
+            )
+            self._run(
+                "DELETE FROM decisions WHERE nik_a IN (SELECT nik FROM forget)"
+                " OR nik_b IN (SELECT nik FROM forget)"
+            )
+        finally:
+            self._run("DROP TABLE forget")
+        return int(changed)
 
     def upsert_decisions(
         self, rows: list[tuple[str, str, str]], source: str | None, at: str

@@ -1,4 +1,6 @@
-"""Keeping the ledger: a consistent backup (``jamsos ledger backup``).
+"""Keeping the ledger: a consistent backup (``jamsos ledger backup``), and removing the
+personal data of people whose coverage ended long ago (``jamsos ledger purge``), keeping
+the counts and the money.
 
 Written against ``store.LedgerStore`` (the copy itself is the store's: SQLite's online backup
 API for the embedded ledger).
@@ -9,8 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import polars as pl
+
 from jamsos_cli.errors import UsageError
-from jamsos_cli.ledger.book import check_file, store_for
+from jamsos_cli.ledger.book import Ledger, check_file, store_for
+from jamsos_cli.ledger.store import STATUS_DONE, STATUS_VOIDED, Change
 from jamsos_cli.writing import sha256_file
 
 
@@ -27,3 +32,36 @@ def backup(location: Path | str, target: Path, mode: int = 0o600) -> dict:
         raise UsageError("error.backup.same", path=target)
     store_for(location).backup(target, mode)
     return {"backup": str(target), "bytes": target.stat().st_size, "sha256": sha256_file(target)}
+
+
+def ended_before(ledger: Ledger, month: int) -> pl.DataFrame:
+    """The NIKs (``nik``) whose coverage ended before ``month``: every batch that holds them
+    (live or voided, withdrawn or not) ended before it. People already purged (their NIK an
+    alias) are not among them.
+
+    The seam for SPEC §10's ``ended`` status: a person ended from a month before ``month``
+    joins this frame when the ledger records it."""
+    people = ledger.people(
+        statuses=(STATUS_DONE, STATUS_VOIDED), columns=("nik", "end_month"), withdrawn=True
+    )
+    last = people.group_by("nik", maintain_order=True).agg(pl.col("end_month").max())
+    return last.filter(pl.col("end_month") < month, pl.col("nik").str.contains(r"^\d{16}$")).select(
+        "nik"
+    )
+
+
+def purge(ledger: Ledger, month: int, command: Change) -> int:
+    """Remove the personal data of the people whose coverage ended before ``month``
+    (``ended_before``), in one transaction with its change log entry; each becomes an alias
+    (``~<change>.<n>``, no NIK), so batch counts, money and the bills of past months stay
+    as they were. Returns how many people."""
+    niks = ended_before(ledger, month)
+    if niks.height == 0:
+        return 0
+    with ledger.store.transaction():
+        change_id = ledger.store.insert_change(command)
+        aliases = niks.with_row_index("n", offset=1).select(
+            "nik", pl.format("~{}.{}", pl.lit(change_id), pl.col("n")).alias("alias")
+        )
+        ledger.store.forget_people(aliases)
+    return niks.height

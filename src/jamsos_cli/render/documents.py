@@ -407,3 +407,8 @@ def reconciled(
         "differences": result.differences.with_columns(nik).to_dicts(),
         "file": str(out) if out else None,
     }
+
+
+def purged(path: Path, before: str, people: int) -> dict[str, Any]:
+    """``jamsos ledger purge``: how many people's personal data was removed."""
+    return {"ledger": str(path), "ended_before": before, "purged": people}
