@@ -110,8 +110,7 @@ UNDO = {
     5: "DROP TABLE run_findings; DROP TABLE run_inputs; DROP TABLE dukcapil;"
     " ALTER TABLE person_events DROP COLUMN kpj; ALTER TABLE person_events DROP COLUMN"
     " coverage_start; ALTER TABLE person_events DROP COLUMN from_month;",
-    6: "DROP TABLE batch_premiums;",
-    5: "DROP TABLE batch_premiums; ALTER TABLE people DROP COLUMN role;",
+    6: "DROP TABLE batch_premiums; ALTER TABLE people DROP COLUMN role;",
     4: "DROP TABLE person_events; DROP TABLE changes; DROP TABLE meta;"
     " ALTER TABLE batches DROP COLUMN uploaded_at;",
     2: "DROP TABLE decisions;",

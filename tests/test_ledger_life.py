@@ -365,7 +365,9 @@ def test_ledgers_of_earlier_releases_migrate_without_losing_anything(tmp_path: P
     # withdrawn: no live batch holds the person any more
     assert ledger(tmp_path, "import-reply", reply).returncode == 1
     conn = sqlite3.connect(tmp_path / "ledger.sqlite")
-    assert conn.execute("PRAGMA user_version").fetchone() == (5,)
+    from jamsos_cli.ledger import SCHEMA_VERSION  # migrated to the newest schema
+
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     conn.close()
     shutil.copy(DATA / "ledger_v3" / "ledger.sqlite", tmp_path / "v3.sqlite")
     done = jamsos("ledger", "list", "--status", "submitted", "--ledger", tmp_path / "v3.sqlite")

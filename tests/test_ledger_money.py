@@ -181,6 +181,23 @@ def test_withdrawn_and_voided_people_are_not_billed(tmp_path: Path) -> None:
     assert bill(ledger, "2025-08", "--decree", OJOL)["decrees"] == []
 
 
+def test_people_ended_or_refused_are_not_billed_from_then_on(tmp_path: Path) -> None:
+    """RT heads 0-5 from June 2025: BPJS refuses one (never covered); another ends from
+    September (meninggal): billed through August, not from September."""
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(6)))
+    reply = write_csv(tmp_path / "balasan.csv", ["NIK", "NAMA", "STATUS", "KETERANGAN"],
+                      [[nik(4), person(4)[2], "DITOLAK", "TERDAFTAR PU"]])  # fmt: skip
+    for args in (["import-reply", str(reply)],
+                 ["end", nik(3), "--from", "2025-09", "--reason", "meninggal"]):  # fmt: skip
+        res = runner.invoke(app, ["ledger", *args, "--ledger", str(ledger)])
+        assert res.exit_code == 0, res.output
+    people = {m: bill(ledger, m)["people"] for m in MONTHS_2025}
+    assert people == {"2025-06": 5, "2025-07": 5, "2025-08": 5, "2025-09": 4, "2025-10": 4,
+                      "2025-11": 4, "2025-12": 4}  # fmt: skip
+    assert bill(ledger, "2025-09")["premium"] == 4 * 16_800
+
+
 def test_a_ledger_from_before_the_split_says_it_does_not_know_it(tmp_path: Path) -> None:
     """Batches recorded by a release that did not keep JKK and JKM apart: their money is
     billed in full, as not split, never guessed from today's decree."""
@@ -255,23 +272,37 @@ def turning_65(serial: int = 900) -> list[str]:
 
 
 def test_a_renewal_carries_drops_by_reason_and_adds_new_people(tmp_path: Path) -> None:
-    """2025: six RT heads and one who turns 65 before 2026; one is withdrawn. The 2026
-    renewal carries the five others with no roster, drops the 65-year-old
-    (AGE_OUT_OF_RANGE on the new start), adds two new people from a roster, and a roster row
-    resent for a carried person goes back to its sender (NIK_DUPLICATE): carried once."""
+    """2025: eight RT heads and one who turns 65 before 2026. BPJS confirms four and refuses
+    one; one is withdrawn, one ended in September (meninggal). The 2026 renewal carries the
+    five others with no roster (the BPJS-active ones and one never answered), drops the
+    65-year-old (AGE_OUT_OF_RANGE on the new start), the ended one (PERSON_ENDED), the
+    refused and the withdrawn one, adds two new people from a roster, and a roster row resent
+    for a carried person goes back to its sender (NIK_DUPLICATE): carried once."""
     ledger = tmp_path / "ledger.sqlite"
-    first = write_csv(tmp_path / "rt_2025.csv", HEADERS, [person(i) for i in range(6)]
+    first = write_csv(tmp_path / "rt_2025.csv", HEADERS, [person(i) for i in range(8)]
                       + [turning_65()], encoding="cp1252")  # fmt: skip
-    assert build(tmp_path, first)["batch"]["participants"] == 7
-    gone = runner.invoke(app, ["ledger", "withdraw", nik(5), "--reason", "salah input",
-                               "--ledger", str(ledger)])  # fmt: skip
-    assert gone.exit_code == 0, gone.output
+    assert build(tmp_path, first)["batch"]["participants"] == 9
+    reply = write_csv(
+        tmp_path / "balasan bpjs.csv",
+        ["NIK", "NAMA", "NO KPJ", "STATUS", "KETERANGAN", "TMT"],
+        [[nik(i), person(i)[2], f"2500000000{i}", "BERHASIL", "", "01-06-2025"] for i in range(4)]
+        + [[nik(7), person(7)[2], "", "DITOLAK", "TERDAFTAR PU", ""]],
+    )  # fmt: skip
+    for args in (
+        ["import-reply", str(reply)],
+        ["withdraw", nik(5), "--reason", "salah input"],
+        ["end", nik(6), "--from", "2025-09", "--reason", "meninggal"],
+    ):
+        res = runner.invoke(app, ["ledger", *args, "--ledger", str(ledger)])
+        assert res.exit_code == 0, res.output
     new = roster(tmp_path / "rt_2026.csv", [10, 11, 0])  # person 0 is carried already
     code, doc = renew(tmp_path, new)
-    assert code == 1  # rows went back: the 65-year-old and the resent row
+    assert code == 1  # rows went back: the 65-year-old, the ended one, the resent row
     assert doc["summary"]["renewal"] == {
-        "carried": 5, "dropped": {"AGE_OUT_OF_RANGE": 1}, "new": 2
-    }  # fmt: skip
+        "carried": 5,
+        "dropped": {"AGE_OUT_OF_RANGE": 1, "PERSON_ENDED": 1, "refused": 1, "withdrawn": 1},
+        "new": 2,
+    }
     assert doc["summary"]["start"] == "2026-01"
     assert batch_niks(doc) == [nik(i) for i in range(5)] + [nik(10), nik(11)]
     resent = [i for i in doc["issues"] if i["code"] == "NIK_DUPLICATE"]
@@ -287,11 +318,9 @@ def test_a_renewal_carries_drops_by_reason_and_adds_new_people(tmp_path: Path) -
     jan = bill(ledger, "2026-01")
     assert (jan["people"], jan["premium"]) == (7, 7 * 16_800)
     # run again: the carried people's latest period is 2026 now, nobody is carried twice
-    # (the 65-year-old's is still 2025: considered, and dropped, again)
+    # (the others' latest is still 2025: considered, and dropped, again)
     code, again = renew(tmp_path)
-    assert again["summary"]["renewal"] == {
-        "carried": 0, "dropped": {"AGE_OUT_OF_RANGE": 1}, "new": 0
-    }  # fmt: skip
+    assert again["summary"]["renewal"]["carried"] == 0
     assert again["batch"] is None
 
 
@@ -335,15 +364,16 @@ READER = (
 # A writer that commits two change rows at a time, as fast as it can: a consistent copy
 # holds an even number of them.
 WRITER = (
-    "import sqlite3, sys\n"
+    "import sqlite3, sys, time\n"
     "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)\n"
-    "print('writing', flush=True)\n"
     "for i in range(100000):\n"
     "    c.execute('BEGIN IMMEDIATE')\n"
     "    for k in (0, 1):\n"
     '        c.execute("INSERT INTO changes (id, at, os_user, command) SELECT"\n'
     "                  \" MAX(id) + 1, 'now', 'test', 'pair' FROM changes\")\n"
     "    c.execute('COMMIT')\n"
+    "    if i == 0: print('writing', flush=True)\n"
+    "    time.sleep(0.002)\n"
 )
 
 
@@ -452,9 +482,14 @@ def test_reconcile_names_every_difference_and_why(tmp_path: Path) -> None:
     gone = runner.invoke(app, ["ledger", "withdraw", nik(5), "--reason", "salah input",
                                "--ledger", str(ledger)])  # fmt: skip
     assert gone.exit_code == 0, gone.output
+    answer = [nik(1), person(1)[2], "25000000001", "BERHASIL", "01-06-2025"]
+    reply = write_csv(tmp_path / "balasan.csv", ["NIK", "NAMA", "NO KPJ", "STATUS", "TMT"],
+                      [answer])  # fmt: skip
+    answered = runner.invoke(app, ["ledger", "import-reply", str(reply), "--ledger", str(ledger)])
+    assert answered.exit_code == 0, answered.output
     bill_file = bpjs_bill(tmp_path / "tagihan juli.xlsx", [
         ["", nik(0), "Budi", 16800],
-        ["", nik(1), "Siti", "16.800"],
+        ["25000000001", "", "Siti", "16.800"],  # known by the KPJ BPJS's reply gave
         ["", nik(2), "Andi", 17000],
         ["", nik(5), "Rina", 16800],
         ["", STRANGER, "Orang Lain", 16800],
@@ -575,6 +610,15 @@ def test_purge_removes_the_personal_data_of_people_ended_long_ago_and_keeps_the_
     # nothing left to purge; a person purged may be submitted again as anyone new
     res = jamsos("ledger", "purge", "--ended-before", "2025-01", "--ledger", ledger, "--yes")
     assert res.returncode == 0 and "nothing removed" in res.stdout
+    # a person ended from September 2025 (meninggal) has ended before October
+    ended = runner.invoke(app, ["ledger", "end", nik(7), "--from", "2025-09", "--reason",
+                                "meninggal", "--ledger", str(ledger)])  # fmt: skip
+    assert ended.exit_code == 0, ended.output
+    res = jamsos("ledger", "purge", "--ended-before", "2025-10", "--ledger", ledger, "--yes",
+                 "--format", "json")  # fmt: skip
+    assert json.loads(res.stdout)["purged"] == 1
+    dump = "\n".join(sqlite3.connect(ledger).iterdump())
+    assert nik(7) not in dump and person(7)[2] not in dump and nik(6) in dump
     doc = build(tmp_path, roster(tmp_path / "rt_2026.csv", [0]), start="2026-01")
     assert doc["batch"]["participants"] == 1
 

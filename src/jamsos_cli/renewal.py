@@ -1,9 +1,9 @@
 """Renewal (``build-batch --renew``): next budget year's batch carries this year's people.
 
 Who is carried: everyone of the decree's live batches whose latest period of that decree ended
-before the new start. They
-need no new roster row: the ledger's identity of each (NIK, name, birth date, sex, phone,
-kelurahan, its kecamatan, the role they were submitted for) is written as a roster
+before the new start. They need no new roster row: the ledger's identity of each (NIK, name,
+birth date, sex, phone, kelurahan, its kecamatan, the role they were submitted for) is
+written as a roster
 (``write_roster``, through the one write path, in a private folder beside the ledger) and
 goes first through the same checks as every roster: age on the new start, every rule on the
 identity the ledger holds, the quota (carried people are first in input order, so they use

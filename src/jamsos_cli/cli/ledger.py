@@ -29,6 +29,12 @@ from jamsos_cli.errors import UsageError
 app = group()
 
 
+def _table_name(out: Path | None) -> None:
+    """An ``--out`` list is a .csv or .xlsx file (refused before anything is read)."""
+    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+        raise UsageError("error.file.table_name", path=out)
+
+
 def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
     """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
     from jamsos_cli import ledger as ldg
@@ -224,8 +230,7 @@ def ledger_withdraw(
     path = session.ledger_path(ledger)
     if not reason.strip():
         raise UsageError("error.option.reason_missing")
-    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
-        raise UsageError("error.file.table_name", path=out)
+    _table_name(out)
     wanted = _niks(niks, file)
     command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
@@ -260,8 +265,7 @@ def ledger_bill(
     session = Session(config=config, lang=lang, quiet=quiet)
     path = session.ledger_path(ledger)
     which = ldg.month_index(month, "--month")
-    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
-        raise UsageError("error.file.table_name", path=out)
+    _table_name(out)
     with ldg.opened(path, mode=session.file_mode) as book:
         bill = monthly_bill(book, which, decree)
     if out is not None:
@@ -318,8 +322,7 @@ def ledger_reconcile(
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
     path = session.ledger_path(ledger)
     which = ldg.month_index(month, "--month")
-    if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
-        raise UsageError("error.file.table_name", path=out)
+    _table_name(out)
     ldg.check_file(path)
     billed = read_bill(bill, layout)
     with ldg.opened(path, mode=session.file_mode) as book:

@@ -7,9 +7,11 @@ later never rewrites the bill of a month already paid. A batch recorded before t
 kept the split (schema before ``batch_premiums``) counts in ``premium`` with its recorded
 per-person-month total as ``unsplit``: the bill says so rather than guess a split.
 
-The sums are over batches, not people: a batch's head count is recorded with it, and those
-not covered are counted from the ledger's events. A month's bill over a million people reads
-the small ``batches`` table and the events, never the people table.
+People not covered in the month (withdrawn, refused by BPJS, ended) are the ledger's
+statuses (``not_covered``). The sums are over batches, not people: a batch's head count is
+recorded with it, and those not covered are counted from the ledger's events. A month's bill
+over a million people reads the small ``batches`` table, the events and the few people
+something happened to, never every row of the people table.
 """
 
 from __future__ import annotations
@@ -49,13 +51,24 @@ class Bill:
 
 
 def not_covered(ledger: Ledger, month: int) -> pl.DataFrame:
-    """(batch_id, nik, reason) of the people of live batches who are not covered in
-    ``month``: withdrawn (recorded by mistake: never covered), reason ``withdrawn``.
+    """(batch_id, nik, reason) of the people of the live batches holding ``month`` who are
+    not covered in it, ``reason`` their status then (``status.fold``): ``withdrawn``
+    (recorded by mistake), ``refused`` (by BPJS), ``ended`` (from that month or before).
+    Only people something happened to are read (``LedgerStore.eventful_people``): a month
+    over a million people reads the few with events, never every row."""
+    from jamsos_cli.ledger.status import covering, fold
 
-    The seam for the statuses of SPEC §10 (ended from a month, refused by BPJS): they join
-    this frame, with their reason, when the ledger records them."""
-    del month  # a withdrawal holds for every month of the batch
-    return ledger.withdrawn().select("batch_id", "nik", pl.lit("withdrawn").alias("reason"))
+    chosen = Chosen(period=Period(month, month))
+    months = ledger.store.batches(chosen).select("batch_id", "start_month", "end_month")
+    people = (
+        ledger.store.eventful_people(chosen)
+        .select("batch_id", "nik")
+        .join(months, on="batch_id", how="inner")
+    )
+    states = fold(people, ledger.store.events())
+    return states.filter(~covering(month, month)).select(
+        "batch_id", "nik", pl.col("person_status").alias("reason")
+    )
 
 
 def monthly_bill(ledger: Ledger, month: int, decree: str | None = None) -> Bill:

@@ -9,9 +9,10 @@ neither NIK nor KPJ (a total row) is no participant.
 
 Against the people the ledger covers that month (``bill.not_covered`` left out), each
 expected at the premium per person-month their batch recorded:
-- ``billed_not_covered``: billed, not covered; the reason: the ledger's (``withdrawn``, and
-  the statuses SPEC §10 adds), ``other_month`` (in the ledger, not covered that month),
-  ``never_sent`` (in no live batch), ``kpj_unknown`` (a KPJ the ledger does not hold);
+- ``billed_not_covered``: billed, not covered; the reason: the person's status that month
+  (``withdrawn``, ``refused``, ``ended``: ``bill.not_covered``), ``other_month`` (in the
+  ledger, not covered that month), ``never_sent`` (in no live batch), ``kpj_unknown`` (a
+  KPJ no reply of BPJS gave);
 - ``covered_not_billed``: covered, not billed;
 - ``amount_differs``: both, another amount (a NIK billed twice counts its rows' sum).
 """
@@ -98,10 +99,12 @@ def read_bill(path: Path, layout: Path | None = None) -> pl.DataFrame:
 
 
 def kpj_numbers(ledger: Ledger) -> pl.DataFrame:
-    """(kpj, nik) the ledger holds. The seam for BPJS's reply (SPEC §10: ``active`` with its
-    KPJ): until the ledger records it, a bill row known by its KPJ only is ``kpj_unknown``."""
-    del ledger
-    return pl.DataFrame(schema={"kpj": pl.Utf8, "nik": pl.Utf8})
+    """(kpj, nik): the KPJ numbers BPJS's replies gave (``active`` events; a KPJ given again
+    later names the person it was given to last)."""
+    from jamsos_cli.ledger.store import EVENT_ACTIVE
+
+    active = ledger.store.events((EVENT_ACTIVE,)).filter(pl.col("kpj").is_not_null())
+    return active.unique("kpj", keep="last", maintain_order=True).select("kpj", "nik")
 
 
 @dataclass(frozen=True)

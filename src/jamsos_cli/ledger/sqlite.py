@@ -282,9 +282,8 @@ class SQLiteStore(SqlStore):
         half-done. The copy is checked (``quick_check``) before it replaces ``target``."""
         from jamsos_cli.writing import atomic_path
 
-        src = _open_checked(self.path, writable=False)
+        src = _open_checked(self.path, writable=False, timeout=_BUSY_SECONDS)
         try:
-            src.execute(f"PRAGMA busy_timeout = {_BUSY_SECONDS * 1000}")
             with atomic_path(target, mode) as tmp:
                 dst = sqlite3.connect(tmp, isolation_level=None)
                 try:
@@ -338,7 +337,7 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(str(path.resolve()))}?mode={mode}"
 
 
-def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
+def _open_checked(path: Path, *, writable: bool, timeout: float = 5.0) -> sqlite3.Connection:
     """Open an existing file and make sure it is a jamsos ledger (before anything is written).
 
     A reader opens it read-write too when it may, with ``query_only`` set: SQLite must roll
@@ -358,7 +357,7 @@ def _open_checked(path: Path, *, writable: bool) -> sqlite3.Connection:
         raise LedgerError("error.ledger.not_sqlite", path=path)
     mode = "rw" if writable or os.access(path, os.W_OK) else "ro"
     try:
-        conn = sqlite3.connect(_uri(path, mode), uri=True, isolation_level=None)
+        conn = sqlite3.connect(_uri(path, mode), uri=True, isolation_level=None, timeout=timeout)
         if not writable:
             conn.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:

@@ -28,6 +28,7 @@ same in both.
 from __future__ import annotations
 
 import contextlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -142,6 +143,7 @@ PREMIUM_SCHEMA: dict[str, pl.DataType] = {
     "per_person_month": pl.Int64,
 }
 PROGRAMS = ("JKK", "JKM", "JHT")
+_NIK_IN_TEXT = re.compile(r"(?<!\d)\d{16}(?!\d)")  # a NIK inside a command line
 _FETCH_ROWS = 100_000  # people per fetch: bounds the Python tuples alive at once
 
 
@@ -835,6 +837,15 @@ class SqlStore(LedgerStore):
                 "DELETE FROM decisions WHERE nik_a IN (SELECT nik FROM forget)"
                 " OR nik_b IN (SELECT nik FROM forget)"
             )
+            # a NIK typed on a command line (ledger end 2171...) is in the change log's text:
+            # the log is small (a row per command), its texts are rewritten here
+            alias = dict(aliases.select("nik", "alias").iter_rows())
+            rewritten = []
+            for change_id, command in self._run("SELECT id, command FROM changes").fetchall():
+                new = _NIK_IN_TEXT.sub(lambda m: alias.get(m.group(0), m.group(0)), command)
+                if new != command:
+                    rewritten.append((new, change_id))
+            self._run_many("UPDATE changes SET command = ? WHERE id = ?", rewritten)
         finally:
             self._run("DROP TABLE forget")
         return int(changed)

@@ -35,19 +35,20 @@ def backup(location: Path | str, target: Path, mode: int = 0o600) -> dict:
 
 
 def ended_before(ledger: Ledger, month: int) -> pl.DataFrame:
-    """The NIKs (``nik``) whose coverage ended before ``month``: every batch that holds them
-    (live or voided, withdrawn or not) ended before it. People already purged (their NIK an
-    alias) are not among them.
+    """The NIKs (``nik``) whose coverage ended before ``month``: their last covered month
+    (the end of the last batch holding them, live or voided, or the month before the end
+    the ledger records for them, ``status.ends``) is before it. People already purged
+    (their NIK an alias) are not among them."""
+    from jamsos_cli.ledger.status import ends
 
-    The seam for SPEC §10's ``ended`` status: a person ended from a month before ``month``
-    joins this frame when the ledger records it."""
     people = ledger.people(
         statuses=(STATUS_DONE, STATUS_VOIDED), columns=("nik", "end_month"), withdrawn=True
     )
     last = people.group_by("nik", maintain_order=True).agg(pl.col("end_month").max())
-    return last.filter(pl.col("end_month") < month, pl.col("nik").str.contains(r"^\d{16}$")).select(
-        "nik"
-    )
+    stopped = ends(ledger.store.events()).select("nik", (pl.col("ended_from") - 1).alias("_last"))
+    last = last.join(stopped, on="nik", how="left", maintain_order="left")
+    until = pl.min_horizontal("end_month", "_last")
+    return last.filter(until < month, pl.col("nik").str.contains(r"^\d{16}$")).select("nik")
 
 
 def purge(ledger: Ledger, month: int, command: Change) -> int:

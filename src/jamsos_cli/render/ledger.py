@@ -359,7 +359,7 @@ def _readable_differences(differences: pl.DataFrame, lang: Lang) -> pl.DataFrame
     """Kinds and reasons in ``lang``."""
     from jamsos_cli.ledger.reconcile import KINDS
 
-    reasons = ("withdrawn", "other_month", "never_sent", "kpj_unknown")
+    reasons = ("withdrawn", "refused", "ended", "other_month", "never_sent", "kpj_unknown")
     return differences.with_columns(
         pl.col("kind").replace({k: say(f"reconcile.kind.{k}", lang) for k in KINDS}),
         pl.col("reason").replace({r: say(f"reconcile.reason.{r}", lang) for r in reasons}),
