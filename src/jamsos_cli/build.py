@@ -253,6 +253,8 @@ def _checked(
     from jamsos_cli.pipeline import RunOptions, attach_context, run_checks
 
     known = view.people.filter(pl.col("person_status") != "withdrawn")
+    if carry is not None:  # a carried person's own records are them, not a near-duplicate
+        known = known.join(carry.people.select("nik"), on="nik", how="anti")
     options = RunOptions(
         decree=req.decree,
         as_of=req.period.first_day,

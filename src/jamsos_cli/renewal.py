@@ -1,14 +1,16 @@
 """Renewal (``build-batch --renew``): next budget year's batch carries this year's people.
 
-Who is carried: everyone of the decree's live batches whose latest period of that decree ended
-before the new start. They need no new roster row: the ledger's identity of each (NIK, name,
-birth date, sex, phone, kelurahan, its kecamatan, the role they were submitted for) is
-written as a roster
-(``write_roster``, through the one write path, in a private folder beside the ledger) and
-goes first through the same checks as every roster: age on the new start, every rule on the
-identity the ledger holds, the quota (carried people are first in input order, so they use
-it first). A roster row given for a carried person is that row's ``NIK_DUPLICATE`` of the
-renewal: it goes back to the sender, the person is carried once.
+Who is carried: everyone of the decree's live batches whose latest period of that decree
+ended before the new start. They need no new roster row: the ledger's identity of each (NIK,
+name, birth date, sex, phone, kelurahan, its kecamatan, the role they were submitted for) is
+written as a roster (``write_roster``, through the one write path, in a private folder beside
+the ledger) and goes first through the same checks as every roster: age on the new start,
+every rule on the identity the ledger holds, the quota (carried people are first in input
+order, so they use it first), near-duplicates against the ledger's other people (a carried
+person's own records are that person, not a near-duplicate: left out, which also halves the
+renewal's time and memory at a million). A roster row given for a carried person is that
+row's ``NIK_DUPLICATE`` of the renewal: it goes back to the sender, the person is carried
+once.
 
 Who is not carried: a person whose latest period BPJS refused or who was withdrawn from it
 (counted as dropped by that status); an ended person is carried into the checks and dropped
