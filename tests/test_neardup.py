@@ -423,13 +423,32 @@ def test_findings_name_the_other_row_on_both_sides():
     ).with_columns(_sheet=pl.Series([None, "Sheet1"]))
     known = known_people(person(swap(NIK, 1), "BUDI SANTOSO", BORN))
     pairs = find_near_duplicates(recs, known=known)
-    checks = neardup.near_duplicate_checks(pairs, recs)
+    score = int(pair_of(pairs, 0, 1)["score"])
+    # below the hold score: warnings on both sides, naming the other row
+    checks = neardup.near_duplicate_checks(pairs, recs, hold_score=101)
     assert checks.schema == pl.Schema(findings.CHECK_SCHEMA)
     rows = checks.filter(pl.col("rid") == 0).get_column("detail").to_list()
-    score = int(pair_of(pairs, 0, 1)["score"])
     assert sorted(rows) == sorted([f"dishub.xlsx [Sheet1]:3 ({score}%)", "ledger batch 3 (100%)"])
     assert any(
         d.startswith("kel_belian.csv:2 (")
         for d in checks.filter(pl.col("rid") == 1).get_column("detail").to_list()
     )
     assert set(checks.get_column("code")) == {"NEAR_DUPLICATE"}
+
+    # from the hold score: the run's row is held against the ledger's person, the later row
+    # against the earlier one; the other's NIK masked (the detail goes back to a sender)
+    held = neardup.near_duplicate_checks(pairs, recs)  # the default hold score, 90
+    assert min(pairs.get_column("score")) >= neardup.DEFAULT_HOLD_SCORE
+    codes = {(r, c, d.split(" (")[0]) for r, c, d in held.select("rid", "code", "detail").rows()}
+    in_ledger = swap(NIK, 1)[:4] + "*" * 8 + swap(NIK, 1)[-4:]
+    assert codes == {
+        (0, "NEAR_DUPLICATE_HELD", in_ledger),
+        (0, "NEAR_DUPLICATE", "dishub.xlsx [Sheet1]:3"),
+        (1, "NEAR_DUPLICATE_HELD", in_ledger),
+        (1, "NEAR_DUPLICATE_HELD", f"{NIK[:4]}********{NIK[-4:]}"),
+    }
+    assert f"{NIK[:4]}********{NIK[-4:]} (kel_belian.csv:2, {score}%)" in held["detail"]
+    # when only the earlier row is rejected anyway, the later one is the person's row: not held
+    spared = neardup.near_duplicate_checks(pairs, recs, rejected=pl.Series([0]))
+    later = spared.filter(pl.col("rid") == 1, pl.col("detail").str.contains("kel_belian"))
+    assert later.get_column("code").to_list() == ["NEAR_DUPLICATE"]

@@ -114,6 +114,7 @@ class BuildRequest:
     dry_run: bool = False
     role: str | None = None
     sheet: str | None = None
+    hold_score: float | None = None  # None: neardup.DEFAULT_HOLD_SCORE
     city_code: str = "21.71"
     file_mode: int = 0o600
     lang: str = "id"
@@ -263,6 +264,7 @@ def _checked(
         city_code=req.city_code,
         known=ledger.known(known),
         decisions=ledger.decisions(),  # pairs reviewed with jamsos dedupe --decisions
+        hold_score=req.hold_score,  # undecided likely duplicates from it are held
         all_columns=True,  # the batch files are written from the accepted records
         inputs=req.inputs,
         limits=req.limits,

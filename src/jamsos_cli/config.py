@@ -48,6 +48,13 @@ class Config(BaseModel):
     out_dir: Path | None = Field(None, description="Default --out for build-batch.")
     group_readable: bool = Field(False, description="Output files readable by the owner's group.")
     lang: Literal["id", "en"] = "id"
+    hold_score: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        strict=True,
+        description="Likely duplicates from this score are held until decided (default 90).",
+    )
     quotas: dict[str, int] = Field(
         default_factory=dict, description="Decree id → quota override (0 = unlimited)."
     )

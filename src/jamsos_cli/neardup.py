@@ -38,8 +38,9 @@ How (the work grows about linearly with the rows, never with their square):
    probability that the two records are one person. Reasons, weights and the evidence
    waterfall are built only for the pairs reported (their words: ``render.reasons``).
 
-Defaults: ``min_score = 70`` (a pair is reported from a probability of 0.7; issue 11's hold
-score 90 is 0.9), ``max_block = 200``. The model's parameters are ``schemas/neardup.toml``; the
+Defaults: ``min_score = 70`` (a pair is reported from a probability of 0.7), ``hold_score = 90``
+(from 0.9 the later record is held until the pair is decided: ``near_duplicate_checks``),
+``max_block = 200``. The model's parameters are ``schemas/neardup.toml``; the
 words a clerk reads, the text catalogue's ``reason.*`` and ``strength.*``.
 
 Measured: ``benchmarks/bench_linkage.py`` (precision and recall per error class, side by side
@@ -64,10 +65,14 @@ if TYPE_CHECKING:
 EMITS = frozenset(
     {
         "NEAR_DUPLICATE",
+        "NEAR_DUPLICATE_HELD",
     }
 )
 
 DEFAULT_MIN_SCORE = 70.0
+# A pair from this score is held until decided (NEAR_DUPLICATE_HELD): 100 x a probability of
+# 0.9 that the two records are one person (issue 11; config ``hold_score``, ``--hold-score``).
+DEFAULT_HOLD_SCORE = 90.0
 DEFAULT_MAX_BLOCK = 200
 
 PAIR_SCHEMA: dict[str, pl.DataType] = {
@@ -834,13 +839,28 @@ def search(
 # --------------------------------------------------------------------------- findings
 
 
-def near_duplicate_checks(pairs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
-    """``NEAR_DUPLICATE`` findings (``findings.CHECK_SCHEMA``) for both records of each pair.
+def near_duplicate_checks(
+    pairs: pl.DataFrame,
+    records: pl.DataFrame,
+    *,
+    hold_score: float = DEFAULT_HOLD_SCORE,
+    rejected: pl.Series | None = None,
+) -> pl.DataFrame:
+    """Findings (``findings.CHECK_SCHEMA``) for both records of each undecided pair.
 
-    ``detail`` names the other record ("file.csv:12", "book.xlsx [Sheet1]:7" or the ledger
-    ``b_ref``) and the score.
+    Below ``hold_score`` both get ``NEAR_DUPLICATE`` (a warning). From it on, one of them is
+    held (``NEAR_DUPLICATE_HELD``, an error: not paid until the pair is decided), the other
+    warned: the later record of two in the run, or the run's record when the other person is
+    already in the ledger. When only the earlier record is rejected anyway (``rejected``: rids
+    with an error so far), nobody is held: the earlier is not paid, so the later one is the
+    person's only row (as ``duplicates.same_person_checks`` decides for a pair decided SAMA).
+
+    ``detail`` of a warning names the other record ("file.csv:12", "book.xlsx [Sheet1]:7" or
+    the ledger ``b_ref``) and the score; of a hold, the other's NIK masked before them (the
+    rejects file goes back to a sender, who may not see another person's NIK).
     """
     from jamsos_cli.findings import CHECK_SCHEMA
+    from jamsos_cli.render.mask import mask_nik_expr
 
     where = records.select(
         "_rid",
@@ -854,22 +874,37 @@ def near_duplicate_checks(pairs: pl.DataFrame, records: pl.DataFrame) -> pl.Data
             pl.col("_row"),
         ),
     )
+    bad = pl.Series("_rid", [], pl.Int64) if rejected is None else rejected.cast(pl.Int64)
     p = pairs.join(
         where.select(a_rid="_rid", a_at="at"), on="a_rid", how="left", maintain_order="left"
     )
     p = p.join(where.select(b_rid="_rid", b_at="at"), on="b_rid", how="left", maintain_order="left")
-    score = pl.col("score").round(0).cast(pl.Int64)
-    a_side = p.select(
-        rid="a_rid",
-        value="a_nik",
-        detail=pl.format("{} ({}%)", pl.coalesce("b_at", "b_ref"), score),
+    known = pl.col("b_rid").is_null()
+    high = pl.col("score") >= hold_score
+    only_a_bad = pl.col("a_rid").is_in(bad.implode()) & ~pl.col("b_rid").is_in(bad.implode())
+    p = p.with_columns(
+        hold_a=high & known,
+        hold_b=high & ~known & ~only_a_bad.fill_null(False),
+        score_=pl.col("score").round(0).cast(pl.Int64),
+        b_where=pl.coalesce("b_at", "b_ref"),
     )
-    b_side = p.filter(pl.col("b_rid").is_not_null()).select(
-        rid="b_rid",
-        value="b_nik",
-        detail=pl.format("{} ({}%)", "a_at", score),
+
+    def side(rid: str, nik: str, hold: str, other_nik: str, other_at: str) -> pl.DataFrame:
+        held = pl.col(hold)
+        return p.select(
+            rid=rid,
+            value=nik,
+            code=pl.when(held)
+            .then(pl.lit("NEAR_DUPLICATE_HELD"))
+            .otherwise(pl.lit("NEAR_DUPLICATE")),
+            detail=pl.when(held)
+            .then(pl.format("{} ({}, {}%)", mask_nik_expr(pl.col(other_nik)), other_at, "score_"))
+            .otherwise(pl.format("{} ({}%)", other_at, "score_")),
+        )
+
+    a_side = side("a_rid", "a_nik", "hold_a", "b_nik", "b_where")
+    b_side = side("b_rid", "b_nik", "hold_b", "a_nik", "a_at").filter(pl.col("rid").is_not_null())
+    out = pl.concat([a_side, b_side]).with_columns(field=pl.lit("nik"))
+    return out.select(pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items()).sort(
+        "rid", maintain_order=True
     )
-    out = pl.concat([a_side, b_side]).with_columns(
-        code=pl.lit("NEAR_DUPLICATE"), field=pl.lit("nik")
-    )
-    return out.select(pl.col(c).cast(t) for c, t in CHECK_SCHEMA.items()).sort("rid")

@@ -69,6 +69,7 @@ class RunOptions:
     known: pl.DataFrame | None = None  # people already in the ledger, for near-duplicates
     decisions: pl.DataFrame | None = None  # reviewed near-duplicate pairs
     near_min_score: float | None = None  # None: the engine's default (neardup.DEFAULT_MIN_SCORE)
+    hold_score: float | None = None  # None: neardup.DEFAULT_HOLD_SCORE (NEAR_DUPLICATE_HELD)
     all_columns: bool = False  # RunResult.records with every column, not only the run-wide ones
     keep_rows: bool = True  # False: the rows as read are released once normalised
     inputs: list[InputRule] = field(default_factory=list)  # config [[inputs]]: role, sheet
@@ -328,21 +329,37 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     near_pairs = near_model = None
     if options.near_duplicates and records.height:
         from jamsos_cli.duplicates import same_person_checks
-        from jamsos_cli.neardup import near_duplicate_checks, search
+        from jamsos_cli.neardup import (
+            DEFAULT_HOLD_SCORE,
+            DEFAULT_MIN_SCORE,
+            near_duplicate_checks,
+            search,
+        )
 
+        hold = DEFAULT_HOLD_SCORE if options.hold_score is None else options.hold_score
+        # pairs are looked for from the reporting score, or from the hold score below it
+        low = min(DEFAULT_MIN_SCORE, hold) if options.near_min_score is None else None
         # every record takes part, rejected ones too: an Excel-truncated NIK is a reason to
         # look for the person elsewhere, not to stop looking
-        score = {} if options.near_min_score is None else {"min_score": options.near_min_score}
         options.step("near_duplicates", 0, 1)
-        near = search(records, known=options.known, decisions=options.decisions, **score)
+        near = search(
+            records,
+            known=options.known,
+            decisions=options.decisions,
+            min_score=options.near_min_score if low is None else low,
+        )
         near_pairs, near_model = near.pairs, near.model
-        # a pair a clerk decided "same" is no longer a warning: the later record is rejected
+        # a pair a clerk decided "same" is no longer a warning: the later record is rejected;
+        # an undecided pair from the hold score holds the later record until it is decided
         same = (pl.col("decision") == "same").fill_null(False)
+        rejected = error_rids(checks)
         checks = fnd.concat_checks(
             [
                 checks,
-                near_duplicate_checks(near_pairs.filter(~same), records),
-                same_person_checks(near_pairs.filter(same), records, error_rids(checks)),
+                near_duplicate_checks(
+                    near_pairs.filter(~same), records, hold_score=hold, rejected=rejected
+                ),
+                same_person_checks(near_pairs.filter(same), records, rejected),
             ]
         )
         options.step("near_duplicates", 1, 1)

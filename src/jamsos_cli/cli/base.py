@@ -210,6 +210,7 @@ NewLedgerOpt = Annotated[bool, typer.Option("--new-ledger")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y")]
 RoleOpt = Annotated[str | None, typer.Option("--role")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet")]
+HoldScoreOpt = Annotated[float | None, typer.Option("--hold-score")]
 
 
 # --------------------------------------------------------------------------- the session
@@ -289,6 +290,12 @@ class Session:
         if answer not in say("cli.yes_words", self.lang).split():
             self.err.print(say("cli.declined", self.lang), highlight=False)
             raise typer.Exit(ExitCode.OK)  # a "no" is an answer, not a failure
+
+    def hold_score(self, option: float | None) -> float | None:
+        """``--hold-score``, else the config's ``hold_score``; None: the engine's default."""
+        if option is not None and not 0 <= option <= 100:
+            raise UsageError("error.option.hold_score", value=f"{option:g}")
+        return option if option is not None else self.config.hold_score
 
     def decree(self, decree_id: str | None, decrees_dir: Path | None) -> Decree | None:
         """The decree ``--decree`` names (quota from the config), or None."""

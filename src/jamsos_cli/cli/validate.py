@@ -11,6 +11,7 @@ from jamsos_cli.cli.base import (
     ConfigOpt,
     DecreesDirOpt,
     FormatOpt,
+    HoldScoreOpt,
     LangOpt,
     LedgerOpt,
     LogFileOpt,
@@ -37,6 +38,7 @@ def validate(
     rejects: Annotated[Path | None, typer.Option("--rejects")] = None,
     sheet: SheetOpt = None,
     ledger: LedgerOpt = None,
+    hold_score: HoldScoreOpt = None,
     decrees_dir: DecreesDirOpt = None,
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
@@ -67,6 +69,7 @@ def validate(
         sheet=sheet,
         city_code=session.config.city,
         apply_quota=True,
+        hold_score=session.hold_score(hold_score),
         keep_rows=False,  # --rejects reads each file again (read.reread): less memory
         inputs=session.config.inputs,
         limits=session.config.limits,
