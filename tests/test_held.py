@@ -11,6 +11,7 @@ with the row to withdraw. Everything through the command line, on real files.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,71 @@ def test_a_bad_hold_score_is_refused_before_anything_is_written(
     assert result.exit_code == 2, result.output
     assert said in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists() and not (tmp_path / "ledger.sqlite").exists()
+
+
+# --------------------------------------------------------------------------- paid twice
+
+
+def test_a_pair_decided_same_after_both_were_paid_names_the_row_to_withdraw(tmp_path):
+    june = roster(tmp_path / "juni.csv", second=False)
+    assert build(tmp_path, june)[0] == 0
+    july = roster(tmp_path / "juli.csv", first=False, fillers=range(30, 40))
+    # paid before holding existed (here: a hold score nothing reaches)
+    assert build(tmp_path, july, extra=("--hold-score", "100"))[0] == 0
+    assert RINA_B in batch_niks(tmp_path, BATCH2)
+    doc = decide(tmp_path, "SAMA", july)
+
+    twice = doc["paid_twice"]
+    assert len(twice) == 1
+    p = twice[0]
+    assert (p["keep"]["nik"], p["keep"]["batch"]) == (masked(RINA), BATCH1)
+    assert (p["withdraw"]["nik"], p["withdraw"]["batch"]) == (masked(RINA_B), BATCH2)
+    assert p["command"].startswith(f"jamsos ledger withdraw {masked(RINA_B)} --reason ")
+    assert RINA_B not in json.dumps(doc)
+
+    # on screen: both batches, the row to withdraw and the command, NIK masked; the full
+    # command only in the file asked for, owner-only
+    listing = tmp_path / "tarik.csv"
+    review = tmp_path / "tinjau_SAMA.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "dedupe",
+            str(july),
+            "--ledger",
+            str(tmp_path / "ledger.sqlite"),
+            "--decisions",
+            str(review),
+            "--withdraw-list",
+            str(listing),
+            "--lang",
+            "en",
+        ],  # fmt: skip
+        env=WIDE,
+    )
+    assert result.exit_code == 1, result.output
+    out = result.stdout
+    assert BATCH1 in out and BATCH2 in out and RINA_B not in out
+    assert f"jamsos ledger withdraw {masked(RINA_B)} --reason" in out
+    assert f"jamsos ledger withdraw --file {listing}" in out
+    assert oct(listing.stat().st_mode & 0o777) == "0o600"
+    text = listing.read_text("utf-8-sig")
+    header, line = text.splitlines()
+    cells = dict(zip(header.split(";"), line.split(";"), strict=True))
+    assert cells["NIK"] == RINA_B and cells["BATCH"] == BATCH2
+    assert cells["COMMAND"].startswith(f"jamsos ledger withdraw {RINA_B} --reason ")
+    assert RINA not in text  # the one to keep is not on the list
+    assert os.path.getsize(listing) > 0
+
+
+def test_a_withdraw_list_that_is_not_csv_or_xlsx_is_refused_before_the_run(tmp_path: Path):
+    src = roster(tmp_path / "kel_sungai_panas.csv")
+    for bad, said in (
+        (tmp_path / "tarik.txt", "give a .csv or .xlsx file name"),
+        (tmp_path / "nowhere" / "tarik.csv", "does not exist"),
+    ):
+        result = runner.invoke(
+            app, ["dedupe", str(src), "--withdraw-list", str(bad), "--lang", "en"]
+        )
+        assert result.exit_code == 2 and f"--withdraw-list {bad}: " in result.stderr
+        assert said in result.stderr and not bad.exists()

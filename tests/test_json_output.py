@@ -166,7 +166,7 @@ def test_dedupe_json_is_the_json_dumps_document(every_code_roster, tmp_path):
     )  # fmt: skip
     assert res.exit_code == 2, res.output
     doc = assert_json_dumps_bytes(res.stdout)
-    assert list(doc) == ["summary", "pairs", "issues"]
+    assert list(doc) == ["summary", "pairs", "paid_twice", "issues"]
     assert len(doc["pairs"]) > 10  # the people typed twice
     assert [(i["file"], i["code"]) for i in doc["issues"]] == [
         (str(no_nik), "HEADER_MISSING_COLUMN")

@@ -11,9 +11,11 @@ A run, in order:
    winning for a pair decided both times);
 4. exact pairs: the same trustworthy 16-digit NIK twice in the run (each later occurrence
    paired with the first) or a run NIK already in the ledger;
-5. unless an input could not be used at all (exit 2, nothing written): the file's decisions
+5. pairs decided "same" whose two people are both in live batches of the ledger (paid twice,
+   decided too late): ``paid_twice`` names both batches and the later one, to withdraw;
+6. unless an input could not be used at all (exit 2, nothing written): the file's decisions
    are recorded in the ledger under its lock (so ``build-batch`` honours them from now on),
-   and the review file is written.
+   and the review file (and the withdrawal list, ``--withdraw-list``) is written.
 
 Decisions hold for likely duplicates (two different NIKs). "different": the pair is never
 raised again. "same": the pair stays in the report, marked, and the pipeline rejects the
@@ -68,6 +70,14 @@ PAIRS_SCHEMA: dict[str, pl.DataType] = {
 }
 EXACT_SCORE = 100.0
 REVIEW_SUFFIXES = (".csv", ".xlsx")
+# A pair decided "same" whose two people are both in live batches: ``keep_*`` the one paid
+# first (earlier batch, or earlier in the batch), ``withdraw_*`` the later one; ``batch`` the
+# folder's name, ``source`` the roster row the ledger recorded ("file.csv:12").
+PAID_TWICE_SCHEMA: dict[str, pl.DataType] = {
+    f"{side}_{c}": t
+    for side in ("keep", "withdraw")
+    for c, t in (("nik", pl.Utf8), ("name", pl.Utf8), ("batch", pl.Utf8), ("source", pl.Utf8))
+}
 
 
 @dataclass
@@ -78,6 +88,7 @@ class DedupeRequest:
     ledger: Path
     review: Path | None = None
     decisions: Path | None = None
+    withdraw_list: Path | None = None  # the rows to withdraw, full NIKs (.csv or .xlsx)
     min_score: float | None = None
     sheet: str | None = None
     city_code: str = "21.71"
@@ -103,6 +114,8 @@ class DedupeResult:
     decisions_ignored: int = 0  # decided on an exact pair: one NIK cannot be two people
     decisions_recorded: int | None = None  # None: nothing recorded
     review: Path | None = None  # the review file written
+    paid_twice: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAID_TWICE_SCHEMA))
+    withdraw_list: Path | None = None  # the withdrawal list written
 
     @property
     def fatal(self) -> bool:
@@ -110,7 +123,8 @@ class DedupeResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        return outcome(unusable=self.fatal, rejected=bool(self.pairs.height))
+        found = bool(self.pairs.height) or bool(self.paid_twice.height)
+        return outcome(unusable=self.fatal, rejected=found)
 
 
 # --------------------------------------------------------------------------- the run
@@ -120,12 +134,14 @@ def check_request(req: DedupeRequest) -> None:
     """Everything a user can get wrong in the options, before any work (exit 2)."""
     if req.min_score is not None and not 0 <= req.min_score <= 100:
         raise UsageError("error.option.min_score", value=f"{req.min_score:g}")
-    if req.review is not None:
-        if req.review.suffix.lower() not in REVIEW_SUFFIXES:
-            raise UsageError("error.option.review_name", path=req.review)
-        if not req.review.parent.is_dir():
+    for option, path in (("--review", req.review), ("--withdraw-list", req.withdraw_list)):
+        if path is None:
+            continue
+        if path.suffix.lower() not in REVIEW_SUFFIXES:
+            raise UsageError("error.option.table_name", option=option, path=path)
+        if not path.parent.is_dir():
             raise UsageError(
-                "error.option.review_folder", path=req.review, folder=req.review.parent
+                "error.option.table_folder", option=option, path=path, folder=path.parent
             )
     if req.decisions is not None and not req.decisions.is_file():
         raise UsageError("error.option.decisions_missing", path=req.decisions)
@@ -175,6 +191,12 @@ def dedupe(req: DedupeRequest) -> DedupeResult:
             known=result.known,
             mode=req.file_mode,
         )
+    if req.withdraw_list is not None and result.paid_twice.height:
+        from jamsos_cli.render.withdrawals import write_withdraw_list
+
+        result.withdraw_list = write_withdraw_list(
+            result.paid_twice, req.withdraw_list, req.lang, mode=req.file_mode
+        )
     return result
 
 
@@ -184,14 +206,15 @@ def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
     from jamsos_cli.pipeline import RunOptions, run_checks
 
     ledger_exists = req.ledger.exists()
-    with Ledger.snapshot(req.ledger) as ledger:
-        ledger.recover()  # on the private copy only
-        known = ledger.known() if ledger_exists else None
-        recorded = ledger.decisions()
     exact_decided = pl.col("nik_a") == pl.col("nik_b")  # one NIK cannot be two people
     if decided is not None:
         decided, ignored = decided.filter(~exact_decided), decided.filter(exact_decided)
-    decisions = _merge_decisions(recorded, decided)
+    with Ledger.snapshot(req.ledger) as ledger:
+        ledger.recover()  # on the private copy only
+        known = ledger.known() if ledger_exists else None
+        decisions = _merge_decisions(ledger.decisions(), decided)
+        same = decisions.filter(pl.col("decision") == "same")
+        paid = ledger.people(columns=PAID_COLUMNS) if ledger_exists and same.height else None
     min_score = DEFAULT_MIN_SCORE if req.min_score is None else float(req.min_score)
     run = run_checks(
         req.rosters,
@@ -216,6 +239,53 @@ def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
         ledger_exists=ledger_exists,
         decisions_read=0 if decided is None else decided.height + ignored.height,
         decisions_ignored=0 if decided is None else ignored.height,
+        paid_twice=paid_twice(same, paid),
+    )
+
+
+PAID_COLUMNS = ("batch_id", "nik", "name", "folder", "source")  # of ledger.people()
+
+
+def paid_twice(same: pl.DataFrame, people: pl.DataFrame | None) -> pl.DataFrame:
+    """Pairs decided "same" (``nik_a``, ``nik_b``) whose two NIKs are both among ``people``
+    (the ledger's live batches, ``PAID_COLUMNS``, in ledger order): the person was paid twice.
+    The one paid first is kept; the later one (a later batch, or later in the same batch)
+    is the one to withdraw (``PAID_TWICE_SCHEMA``), in the order of the withdrawals."""
+    if people is None or people.height == 0 or same.height == 0:
+        return pl.DataFrame(schema=PAID_TWICE_SCHEMA)
+    from jamsos_cli.ledger import folder_basename
+
+    first = (
+        people.lazy()
+        .with_row_index("order")
+        .filter(pl.col("nik").is_in(pl.concat([same["nik_a"], same["nik_b"]]).implode()))
+        .unique("nik", keep="first", maintain_order=True)
+        .select("nik", "name", "order", batch=folder_basename(pl.col("folder")), source="source")
+    )
+    both = (
+        same.lazy()
+        .select("nik_a", "nik_b")
+        .join(first.select(pl.all().name.prefix("a_")), left_on="nik_a", right_on="a_nik")
+        .join(first.select(pl.all().name.prefix("b_")), left_on="nik_b", right_on="b_nik")
+        .rename({"nik_a": "a_nik", "nik_b": "b_nik"})
+    )
+    a_later = pl.col("a_order") > pl.col("b_order")
+
+    def side(keep: bool, column: str) -> pl.Expr:
+        a, b = pl.col(f"a_{column}"), pl.col(f"b_{column}")
+        return pl.when(a_later).then(b if keep else a).otherwise(a if keep else b)
+
+    return (
+        both.sort(pl.max_horizontal("a_order", "b_order"))
+        .select(
+            **{
+                f"{role}_{c}": side(role == "keep", c)
+                for role in ("keep", "withdraw")
+                for c in ("nik", "name", "batch", "source")
+            }
+        )
+        .collect()
+        .cast(PAID_TWICE_SCHEMA)
     )
 
 

@@ -31,6 +31,7 @@ def dedupe(
     new_ledger: NewLedgerOpt = False,
     review: Annotated[Path | None, typer.Option("--review")] = None,
     decisions: Annotated[Path | None, typer.Option("--decisions")] = None,
+    withdraw_list: Annotated[Path | None, typer.Option("--withdraw-list")] = None,
     min_score: Annotated[float | None, typer.Option("--min-score")] = None,
     sheet: SheetOpt = None,
     fmt: FormatOpt = OutputFormat.text,
@@ -53,6 +54,7 @@ def dedupe(
         ledger=session.ledger_path(ledger),
         review=review,
         decisions=decisions,
+        withdraw_list=withdraw_list,
         min_score=min_score,
         sheet=sheet,
         city_code=session.config.city,
@@ -69,6 +71,9 @@ def dedupe(
     log_findings(result.run.findings.filter(result.run.findings["rid"].is_null()))
     log.info("dedupe pairs: %d", result.pairs.height)
     log.info("dedupe decisions recorded: %s; review: %s", result.decisions_recorded, result.review)
+    log.info(
+        "dedupe paid twice: %d; withdraw list: %s", result.paid_twice.height, result.withdraw_list
+    )
     if fmt is OutputFormat.json:
         session.json(documents.dedupe(result, session.lang, show_pii))
     elif not quiet:

@@ -1,10 +1,12 @@
 """``jamsos dedupe`` as people read it: the pairs side by side (file, row, name, NIK masked
 unless ``--show-pii``), with the score and the reasons (each comparison's weight in words) in
 the reader's language, in groups: the pairs to decide first, then one NIK twice, then people
-already in the ledger; what was recorded and written."""
+already in the ledger; the persons paid twice (decided SAMA too late) with the command that
+withdraws the later row; what was recorded and written."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -13,6 +15,7 @@ from jamsos_cli.dedupe import GROUPS
 from jamsos_cli.render.findings import issues_for_output
 from jamsos_cli.render.mask import mask_nik_expr
 from jamsos_cli.render.reasons import render_reasons
+from jamsos_cli.render.withdrawals import PROG, command, reason
 from jamsos_cli.texts import say
 
 if TYPE_CHECKING:
@@ -82,6 +85,22 @@ def pair_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
     )
 
 
+def paid_twice_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.DataFrame:
+    """``result.paid_twice`` with its withdraw command line; NIKs masked unless ``show_pii``
+    (the command on screen then names the masked NIK: the full one is in the
+    ``--withdraw-list`` file)."""
+    paid = result.paid_twice
+
+    def nik(col: str) -> pl.Expr:
+        return pl.col(col) if show_pii else mask_nik_expr(pl.col(col))
+
+    return paid.with_columns(
+        keep_nik=nik("keep_nik"),
+        withdraw_nik=nik("withdraw_nik"),
+        reason=reason(pl.col("keep_batch"), lang),
+    ).with_columns(command=command(pl.col("withdraw_nik"), pl.col("reason")))
+
+
 def summary(result: DedupeResult) -> dict[str, Any]:
     """The run in figures, with the fitted model's parameters (``model``: m, u, lambda, what
     the EM did) so a decision can be explained later."""
@@ -105,6 +124,8 @@ def summary(result: DedupeResult) -> dict[str, Any]:
         "decisions_recorded": result.decisions_recorded,
         "decisions_ignored": result.decisions_ignored,
         "review": None if result.review is None else str(result.review),
+        "paid_twice": result.paid_twice.height,
+        "withdraw_list": None if result.withdraw_list is None else str(result.withdraw_list),
         "unusable": result.fatal,
         "model": None if model is None else model.to_dict(),
     }
@@ -176,6 +197,7 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
         line("found", n=s["pairs"], exact=s["exact"], near=s["near"], same=s["decided_same"])
     else:
         line("none")
+    _render_paid_twice(console, result, lang, show_pii)
     unusable = issues_for_output(
         result.run.findings.filter(pl.col("rid").is_null(), pl.col("severity") == "error"),
         lang,
@@ -198,3 +220,36 @@ def render_text(console, result: DedupeResult, lang: str, show_pii: bool) -> Non
         line("ignored", n=result.decisions_ignored)
     if result.review is not None:
         line("review", path=result.review)
+
+
+def _render_paid_twice(console, result: DedupeResult, lang: str, show_pii: bool) -> None:
+    """Each person paid twice: both batches, the row to withdraw, the command line."""
+    table = paid_twice_table(result, lang, show_pii)
+    if table.height == 0:
+        return
+    console.print(say("dedupe.paid_twice", lang, n=table.height), highlight=False, style="bold")
+    for r in table.iter_rows(named=True):
+        said = say(
+            "dedupe.paid_twice_pair",
+            lang,
+            keep=r["keep_nik"],
+            keep_source=r["keep_source"],
+            keep_batch=r["keep_batch"],
+            withdraw=r["withdraw_nik"],
+            withdraw_source=r["withdraw_source"],
+            withdraw_batch=r["withdraw_batch"],
+        )
+        console.print(f"- {said}", highlight=False, markup=False)
+        console.print(f"    {r['command']}", highlight=False, markup=False, soft_wrap=True)
+    if result.withdraw_list is not None:
+        path = str(result.withdraw_list)
+        why = shlex.quote(say("dedupe.withdraw_reason_list", lang))
+        line = f"{PROG} ledger withdraw --file {shlex.quote(path)} --reason {why}"
+        console.print(
+            say("dedupe.withdraw_list", lang, path=path, command=line),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    elif not show_pii:
+        console.print(say("dedupe.withdraw_hint", lang), highlight=False, markup=False)

@@ -177,11 +177,13 @@ def dedupe(result: DedupeResult, lang: Lang, show_pii: bool) -> dict[str, Any]:
     ``explanation`` (in ``lang``, each comparison's weight in words), ``match_weight``,
     ``alternatives`` (the probabilities of twins and of family), ``evidence`` (the waterfall:
     prior, then per comparison its level, m, u and weight log2 m/u) and ``decision``;
-    ``summary.model`` the fitted parameters (m, u, lambda, the EM's run); ``issues`` the inputs
-    that could not be used."""
+    ``summary.model`` the fitted parameters (m, u, lambda, the EM's run); ``paid_twice`` the
+    persons paid twice (a pair decided SAMA, both in live batches): ``keep`` and ``withdraw``
+    (nik, batch, source) and the ``command`` that withdraws the later one (NIK masked unless
+    ``show_pii``); ``issues`` the inputs that could not be used."""
     import polars as pl
 
-    from jamsos_cli.render.dedupe import pair_table, summary
+    from jamsos_cli.render.dedupe import paid_twice_table, pair_table, summary
     from jamsos_cli.render.findings import issues_for_output
 
     table = pair_table(result, lang, show_pii)
@@ -202,9 +204,19 @@ def dedupe(result: DedupeResult, lang: Lang, show_pii: bool) -> dict[str, Any]:
         decision="decision",
     )
     file_level = result.run.findings.filter(pl.col("rid").is_null())
+    roles = ("keep", "withdraw")
+    paid = paid_twice_table(result, lang, show_pii).select(
+        *(
+            pl.struct(**{k: pl.col(f"{r}_{k}") for k in ("nik", "batch", "source")}).alias(r)
+            for r in roles
+        ),
+        "reason",
+        "command",
+    )
     return {
         "summary": summary(result),
         "pairs": pairs.to_dicts(),
+        "paid_twice": paid.to_dicts(),
         "issues": issues_for_output(file_level, lang, show_pii),
     }
 
