@@ -320,12 +320,6 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
     options.step("duplicates", 0, 1)
     checks = fnd.concat_checks([checks, duplicate_checks(records, error_rids(checks))])
     options.step("duplicates", 1, 1)
-    if options.decree is not None and options.apply_quota:
-        from jamsos_cli.eligibility import quota_checks
-
-        rids = records.get_column("_rid")  # not the wide frame: only the ids are needed
-        eligible = rids.filter(~rids.is_in(error_rids(checks).implode()))
-        checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     near_pairs = near_model = None
     if options.near_duplicates and records.height:
         from jamsos_cli.duplicates import same_person_checks
@@ -363,6 +357,13 @@ def run_checks(inputs: list[str], options: RunOptions) -> RunResult:
             ]
         )
         options.step("near_duplicates", 1, 1)
+    # the quota counts the rows still to be paid: a held row is not (NEAR_DUPLICATE_HELD)
+    if options.decree is not None and options.apply_quota:
+        from jamsos_cli.eligibility import quota_checks
+
+        rids = records.get_column("_rid")  # not the wide frame: only the ids are needed
+        eligible = rids.filter(~rids.is_in(error_rids(checks).implode()))
+        checks = fnd.concat_checks([checks, quota_checks(records, options.decree, eligible)])
     findings = pl.concat(
         [
             pl.DataFrame(notes, schema=fnd.FINDING_SCHEMA),
