@@ -352,6 +352,18 @@ def test_a_pair_decided_same_after_both_were_paid_names_the_row_to_withdraw(tmp_
     assert os.path.getsize(listing) > 0
 
 
+def test_covered_in_different_years_under_two_nik_is_not_paid_twice(tmp_path: Path) -> None:
+    """RINA WATI covered June-December 2025, RINAWATI January-December 2026: one premium a
+    month, nothing to withdraw (the SAMA decision keeps her out of later batches)."""
+    june = roster(tmp_path / "juni.csv", second=False)
+    assert build(tmp_path, june)[0] == 0
+    later = roster(tmp_path / "2026.csv", first=False, fillers=range(30, 40))
+    extra = ("--hold-score", "100")
+    assert run_json(*build_args(tmp_path, later, start="2026-01", extra=extra))[0] == 0
+    doc = decide(tmp_path, "SAMA", later)
+    assert doc["paid_twice"] == [] and doc["summary"]["paid_twice"] == 0
+
+
 def test_a_withdraw_list_that_is_not_csv_or_xlsx_is_refused_before_the_run(tmp_path: Path):
     src = roster(tmp_path / "kel_sungai_panas.csv")
     for bad, said in (

@@ -70,9 +70,9 @@ PAIRS_SCHEMA: dict[str, pl.DataType] = {
 }
 EXACT_SCORE = 100.0
 REVIEW_SUFFIXES = (".csv", ".xlsx")
-# A pair decided "same" whose two people are both in live batches: ``keep_*`` the one paid
-# first (earlier batch, or earlier in the batch), ``withdraw_*`` the later one; ``batch`` the
-# folder's name, ``source`` the roster row the ledger recorded ("file.csv:12").
+# A pair decided "same" whose two people are both in live batches for a month in common:
+# ``keep_*`` the one paid first (earlier batch, or earlier in the batch), ``withdraw_*`` the
+# later one; ``batch`` the folder's name, ``source`` the roster row the ledger recorded.
 PAID_TWICE_SCHEMA: dict[str, pl.DataType] = {
     f"{side}_{c}": t
     for side in ("keep", "withdraw")
@@ -243,45 +243,56 @@ def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
     )
 
 
-PAID_COLUMNS = ("batch_id", "nik", "name", "folder", "source")  # of ledger.people()
+PAID_COLUMNS = ("batch_id", "nik", "name", "folder", "source", "start_month", "end_month")
 
 
 def paid_twice(same: pl.DataFrame, people: pl.DataFrame | None) -> pl.DataFrame:
-    """Pairs decided "same" (``nik_a``, ``nik_b``) whose two NIKs are both among ``people``
-    (the ledger's live batches, ``PAID_COLUMNS``, in ledger order): the person was paid twice.
-    The one paid first is kept; the later one (a later batch, or later in the same batch)
-    is the one to withdraw (``PAID_TWICE_SCHEMA``), in the order of the withdrawals."""
+    """Pairs decided "same" (``nik_a``, ``nik_b``) paid twice: both NIKs among ``people``
+    (the ledger's live batches, ``PAID_COLUMNS``, in ledger order) in batches covering at
+    least one month in common (a person covered in 2025 under one NIK and in 2026 under the
+    other was paid once a month). Of the first such double payment, the row paid first is
+    kept and the later one (a later batch, or later in the same batch) is the one to
+    withdraw (``PAID_TWICE_SCHEMA``), in the order of the withdrawals."""
     if people is None or people.height == 0 or same.height == 0:
         return pl.DataFrame(schema=PAID_TWICE_SCHEMA)
     from jamsos_cli.ledger import folder_basename
 
-    first = (
+    entries = (
         people.lazy()
         .with_row_index("order")
         .filter(pl.col("nik").is_in(pl.concat([same["nik_a"], same["nik_b"]]).implode()))
-        .unique("nik", keep="first", maintain_order=True)
-        .select("nik", "name", "order", batch=folder_basename(pl.col("folder")), source="source")
+        .select(
+            "nik",
+            "name",
+            "order",
+            "start_month",
+            "end_month",
+            batch=folder_basename(pl.col("folder")),
+            source="source",
+        )
     )
+    c = pl.col
     both = (
         same.lazy()
-        .select("nik_a", "nik_b")
-        .join(first.select(pl.all().name.prefix("a_")), left_on="nik_a", right_on="a_nik")
-        .join(first.select(pl.all().name.prefix("b_")), left_on="nik_b", right_on="b_nik")
-        .rename({"nik_a": "a_nik", "nik_b": "b_nik"})
+        .select(a_nik="nik_a", b_nik="nik_b")
+        .join(entries.select(pl.all().name.prefix("a_")), on="a_nik")
+        .join(entries.select(pl.all().name.prefix("b_")), on="b_nik")
+        .filter(c("a_start_month") <= c("b_end_month"), c("b_start_month") <= c("a_end_month"))
+        .sort(pl.max_horizontal("a_order", "b_order"), pl.min_horizontal("a_order", "b_order"))
+        .unique(["a_nik", "b_nik"], keep="first", maintain_order=True)
     )
-    a_later = pl.col("a_order") > pl.col("b_order")
+    a_later = c("a_order") > c("b_order")
 
     def side(keep: bool, column: str) -> pl.Expr:
-        a, b = pl.col(f"a_{column}"), pl.col(f"b_{column}")
+        a, b = c(f"a_{column}"), c(f"b_{column}")
         return pl.when(a_later).then(b if keep else a).otherwise(a if keep else b)
 
     return (
-        both.sort(pl.max_horizontal("a_order", "b_order"))
-        .select(
+        both.select(
             **{
-                f"{role}_{c}": side(role == "keep", c)
+                f"{role}_{col}": side(role == "keep", col)
                 for role in ("keep", "withdraw")
-                for c in ("nik", "name", "batch", "source")
+                for col in ("nik", "name", "batch", "source")
             }
         )
         .collect()

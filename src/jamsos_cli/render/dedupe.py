@@ -228,7 +228,7 @@ def _render_paid_twice(console, result: DedupeResult, lang: str, show_pii: bool)
     if table.height == 0:
         return
     console.print(say("dedupe.paid_twice", lang, n=table.height), highlight=False, style="bold")
-    for r in table.iter_rows(named=True):
+    for r in table.head(MAX_TEXT_PAIRS).iter_rows(named=True):
         said = say(
             "dedupe.paid_twice_pair",
             lang,
@@ -241,6 +241,8 @@ def _render_paid_twice(console, result: DedupeResult, lang: str, show_pii: bool)
         )
         console.print(f"- {said}", highlight=False, markup=False)
         console.print(f"    {r['command']}", highlight=False, markup=False, soft_wrap=True)
+    if table.height > MAX_TEXT_PAIRS:
+        console.print(say("dedupe.more", lang, n=table.height - MAX_TEXT_PAIRS), highlight=False)
     if result.withdraw_list is not None:
         path = str(result.withdraw_list)
         why = shlex.quote(say("dedupe.withdraw_reason_list", lang))
