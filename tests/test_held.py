@@ -10,8 +10,9 @@ with the row to withdraw. Everything through the command line, on real files.
 
 from __future__ import annotations
 
+import csv
 import json
-import os
+import shlex
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,7 @@ def test_a_bad_hold_score_is_refused_before_anything_is_written(
 
 
 def test_a_pair_decided_same_after_both_were_paid_names_the_row_to_withdraw(tmp_path):
+    ledger = tmp_path / "ledger.sqlite"
     june = roster(tmp_path / "juni.csv", second=False)
     assert build(tmp_path, june)[0] == 0
     july = roster(tmp_path / "juli.csv", first=False, fillers=range(30, 40))
@@ -309,47 +311,48 @@ def test_a_pair_decided_same_after_both_were_paid_names_the_row_to_withdraw(tmp_
     assert RINA_B in batch_niks(tmp_path, BATCH2)
     doc = decide(tmp_path, "SAMA", july)
 
-    twice = doc["paid_twice"]
-    assert len(twice) == 1
-    p = twice[0]
-    assert (p["keep"]["nik"], p["keep"]["batch"]) == (masked(RINA), BATCH1)
-    assert (p["withdraw"]["nik"], p["withdraw"]["batch"]) == (masked(RINA_B), BATCH2)
-    assert p["command"].startswith(f"jamsos ledger withdraw {masked(RINA_B)} --reason ")
-    assert RINA_B not in json.dumps(doc)
+    (p,) = doc["paid_twice"]
+    assert p["keep"] == {"nik": masked(RINA), "batch": BATCH1, "source": f"{june}:9"}
+    line = last_line(july)
+    assert p["withdraw"] == {"nik": masked(RINA_B), "batch": BATCH2, "source": f"{july}:{line}"}
+    assert p["command"] == (
+        f"jamsos ledger withdraw {masked(RINA_B)} --batch {BATCH2}"
+        f" --reason 'same person as a participant of {BATCH1} (decided SAMA)' --ledger {ledger}"
+    )
+    assert doc["summary"]["paid_twice"] == 1 and RINA_B not in json.dumps(doc)
 
     # on screen: both batches, the row to withdraw and the command, NIK masked; the full
     # command only in the file asked for, owner-only
     listing = tmp_path / "tarik.csv"
-    review = tmp_path / "tinjau_SAMA.xlsx"
-    result = runner.invoke(
-        app,
-        [
-            "dedupe",
-            str(july),
-            "--ledger",
-            str(tmp_path / "ledger.sqlite"),
-            "--decisions",
-            str(review),
-            "--withdraw-list",
-            str(listing),
-            "--lang",
-            "en",
-        ],  # fmt: skip
-        env=WIDE,
-    )
+    args = ["dedupe", july, "--ledger", ledger, "--withdraw-list", listing, "--lang", "en"]
+    result = runner.invoke(app, list(map(str, args)), env=WIDE)
     assert result.exit_code == 1, result.output
     out = result.stdout
-    assert BATCH1 in out and BATCH2 in out and RINA_B not in out
-    assert f"jamsos ledger withdraw {masked(RINA_B)} --reason" in out
-    assert f"jamsos ledger withdraw --file {listing}" in out
+    assert f"withdraw {masked(RINA_B)} from {BATCH2}" in out and BATCH1 in out
+    assert f"jamsos ledger withdraw {masked(RINA_B)} --batch {BATCH2} --reason" in out
+    assert f"owner-only: {listing}" in out and RINA_B not in out
     assert oct(listing.stat().st_mode & 0o777) == "0o600"
-    text = listing.read_text("utf-8-sig")
-    header, line = text.splitlines()
-    cells = dict(zip(header.split(";"), line.split(";"), strict=True))
-    assert cells["NIK"] == RINA_B and cells["BATCH"] == BATCH2
-    assert cells["COMMAND"].startswith(f"jamsos ledger withdraw {RINA_B} --reason ")
-    assert RINA not in text  # the one to keep is not on the list
-    assert os.path.getsize(listing) > 0
+    with listing.open(encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv.DictReader(fh, delimiter=";"))
+    assert (row["NIK"], row["NAMA"], row["BATCH"]) == (RINA_B, "RINAWATI", BATCH2)
+    assert row["KEPT"] == f"{BATCH1} ({june}:9)" and RINA not in listing.read_text("utf-8-sig")
+    assert row["COMMAND"] == p["command"].replace(masked(RINA_B), RINA_B)
+
+    # the clerk runs it: RINAWATI leaves the June batch's double, nothing is paid twice
+    program, *command = shlex.split(row["COMMAND"])
+    assert program == "jamsos"
+    withdrawn = runner.invoke(app, command)
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert decide_again(tmp_path, july)["paid_twice"] == []
+    code, again = build(tmp_path, july)
+    assert code == 1 and again["batch"] is None  # decided SAMA: never paid again
+    assert "SAME_PERSON" in at(again, july, line)
+
+
+def decide_again(tmp_path: Path, *rosters: Path) -> dict:
+    code, doc = run_json("dedupe", *rosters, "--ledger", tmp_path / "ledger.sqlite")
+    assert code == 1  # the pair decided SAMA stays listed
+    return doc
 
 
 def test_covered_in_different_years_under_two_nik_is_not_paid_twice(tmp_path: Path) -> None:

@@ -195,7 +195,7 @@ def dedupe(req: DedupeRequest) -> DedupeResult:
         from jamsos_cli.render.withdrawals import write_withdraw_list
 
         result.withdraw_list = write_withdraw_list(
-            result.paid_twice, req.withdraw_list, req.lang, mode=req.file_mode
+            result.paid_twice, req.withdraw_list, req.lang, ledger=req.ledger, mode=req.file_mode
         )
     return result
 

@@ -6,7 +6,6 @@ withdraws the later row; what was recorded and written."""
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -15,7 +14,7 @@ from jamsos_cli.dedupe import GROUPS
 from jamsos_cli.render.findings import issues_for_output
 from jamsos_cli.render.mask import mask_nik_expr
 from jamsos_cli.render.reasons import render_reasons
-from jamsos_cli.render.withdrawals import PROG, command, reason
+from jamsos_cli.render.withdrawals import command, reason
 from jamsos_cli.texts import say
 
 if TYPE_CHECKING:
@@ -98,7 +97,14 @@ def paid_twice_table(result: DedupeResult, lang: str, show_pii: bool) -> pl.Data
         keep_nik=nik("keep_nik"),
         withdraw_nik=nik("withdraw_nik"),
         reason=reason(pl.col("keep_batch"), lang),
-    ).with_columns(command=command(pl.col("withdraw_nik"), pl.col("reason")))
+    ).with_columns(
+        command=command(
+            pl.col("withdraw_nik"),
+            pl.col("withdraw_batch"),
+            pl.col("reason"),
+            result.request.ledger,
+        )
+    )
 
 
 def summary(result: DedupeResult) -> dict[str, Any]:
@@ -244,11 +250,8 @@ def _render_paid_twice(console, result: DedupeResult, lang: str, show_pii: bool)
     if table.height > MAX_TEXT_PAIRS:
         console.print(say("dedupe.more", lang, n=table.height - MAX_TEXT_PAIRS), highlight=False)
     if result.withdraw_list is not None:
-        path = str(result.withdraw_list)
-        why = shlex.quote(say("dedupe.withdraw_reason_list", lang))
-        line = f"{PROG} ledger withdraw --file {shlex.quote(path)} --reason {why}"
         console.print(
-            say("dedupe.withdraw_list", lang, path=path, command=line),
+            say("dedupe.withdraw_list", lang, path=result.withdraw_list),
             highlight=False,
             markup=False,
             soft_wrap=True,

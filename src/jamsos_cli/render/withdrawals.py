@@ -4,6 +4,7 @@ command line and as the list ``jamsos ledger withdraw --file`` reads (``jamsos d
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import polars as pl
@@ -13,21 +14,27 @@ from jamsos_cli.texts import say
 PROG = "jamsos"  # as the user types it (the command lines the report prints)
 
 
-def command(nik: pl.Expr, reason: pl.Expr) -> pl.Expr:
-    """``jamsos ledger withdraw NIK --reason '...'``, the reason quoted for a POSIX shell as
-    ``shlex.quote`` does it (in single quotes, a quote inside as ``'"'"'``), vectorised."""
+def command(nik: pl.Expr, batch: pl.Expr, reason: pl.Expr, ledger: str | Path) -> pl.Expr:
+    """``jamsos ledger withdraw NIK --batch FOLDER --reason '...' --ledger PATH``: from that
+    batch of that ledger only (the NIK may be in another batch for other months, paid once);
+    the reason and the path quoted for a POSIX shell as ``shlex.quote`` does it."""
     quoted = pl.lit("'") + reason.str.replace_all("'", "'\"'\"'", literal=True) + pl.lit("'")
-    return pl.format(f"{PROG} ledger withdraw {{}} --reason {{}}", nik, quoted)
+    tail = f" --ledger {shlex.quote(str(ledger))}"
+    return pl.format(
+        f"{PROG} ledger withdraw {{}} --batch {{}} --reason {{}}{tail}", nik, batch, quoted
+    )
 
 
-def write_withdraw_list(paid: pl.DataFrame, path: Path, lang: str, *, mode: int) -> Path:
+def write_withdraw_list(
+    paid: pl.DataFrame, path: Path, lang: str, *, ledger: str | Path, mode: int
+) -> Path:
     """The persons to withdraw (the later row of each pair paid twice) with full NIKs, as
     ``jamsos ledger withdraw --file`` reads a list (NIK, NAMA), plus the batch, the roster
     row, the one kept and the command for that row alone; ``.csv`` (``;``, UTF-8 with BOM)
     or ``.xlsx`` (NIK as Text), private (the one write path, ``writing``)."""
     from jamsos_cli.writing import write_csv, write_xlsx
 
-    table = _rows(paid, lang).select(
+    table = _rows(paid, lang, ledger).select(
         pl.col(c).alias(say(f"withdrawals.column.{c}", lang))
         for c in ("nik", "name", "batch", "source", "kept", "reason", "command")
     )
@@ -45,7 +52,7 @@ def reason(batch: pl.Expr, lang: str) -> pl.Expr:
     return pl.concat_str(pl.lit(before), batch, pl.lit(after))
 
 
-def _rows(paid: pl.DataFrame, lang: str) -> pl.DataFrame:
+def _rows(paid: pl.DataFrame, lang: str, ledger: str | Path) -> pl.DataFrame:
     """The withdrawal list's rows: full NIKs (a file meant to be used)."""
     return paid.select(
         nik="withdraw_nik",
@@ -54,4 +61,4 @@ def _rows(paid: pl.DataFrame, lang: str) -> pl.DataFrame:
         source="withdraw_source",
         kept=pl.format("{} ({})", "keep_batch", "keep_source"),
         reason=reason(pl.col("keep_batch"), lang),
-    ).with_columns(command=command(pl.col("nik"), pl.col("reason")))
+    ).with_columns(command=command(pl.col("nik"), pl.col("batch"), pl.col("reason"), ledger))
