@@ -875,7 +875,7 @@ def mess_up(
     Returns the ``ROSTER_COLUMNS`` as text, the ``_nik_cell`` ("text" | "number" | "excel"),
     ``_dob_cell``, ``_phone_cell`` and ``_birth_date`` hints for ``write_xlsx``, and the ground
     truth (``truth()``): per row the code a checker must raise (the planted defect; for the
-    second occurrence of a person NIK_DUPLICATE / NEAR_DUPLICATE with ``dup_of`` the row it
+    second occurrence of a person NIK_DUPLICATE / NEAR_DUPLICATE_HELD with ``dup_of`` the row it
     repeats; NIK_CONFLICT on both twins; AGE_OUT_OF_RANGE for people born outside the range),
     or null, and whether the NIK was first issued outside the city (NIK_OUTSIDE_CITY).
     """
@@ -1439,7 +1439,7 @@ def _with_truth(
     dup_code = pl.col("_dup_kind").replace_strict(
         {
             "exact": "NIK_DUPLICATE",
-            "near": "NEAR_DUPLICATE",
+            "near": "NEAR_DUPLICATE_HELD",  # the later row, held until the pair is decided
             "twin": "NIK_CONFLICT",
             "twin_original": "NIK_CONFLICT",
         },

@@ -186,7 +186,7 @@ def test_every_row_level_defect_is_planted(messy):
     codes = set(messy["_truth_code"].drop_nulls().unique())
     planted = set(synthetic.config()["defects"])
     assert planted <= codes
-    assert {"NIK_DUPLICATE", "NEAR_DUPLICATE", "NIK_CONFLICT", "AGE_OUT_OF_RANGE"} <= codes
+    assert {"NIK_DUPLICATE", "NEAR_DUPLICATE_HELD", "NIK_CONFLICT", "AGE_OUT_OF_RANGE"} <= codes
 
 
 def test_planted_defects_show_in_the_text(messy, reference):
