@@ -50,7 +50,7 @@ def dedupe(
     )
     request = dd.DedupeRequest(
         rosters=rosters,
-        ledger=session.ledger_path(ledger),
+        ledger=session.ledger_location(ledger),
         review=review,
         decisions=decisions,
         min_score=min_score,

@@ -35,14 +35,14 @@ def _table_name(out: Path | None) -> None:
         raise UsageError("error.file.table_name", path=out)
 
 
-def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
+def _show(ledger: str | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
     """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
     from jamsos_cli import ledger as ldg
     from jamsos_cli.render import documents
     from jamsos_cli.render import ledger as show
 
     session = Session(config=config, lang=lang)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         rows = book.batches() if key == "batches" else book.stats()
     if fmt is OutputFormat.json:
@@ -72,7 +72,7 @@ def ledger_list(
     from jamsos_cli.render.ledger import render_people
 
     session = Session(config=config, lang=lang, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     if status not in ldg.PERSON_STATUSES:
         raise UsageError(
             "error.option.person_status", value=status, known=", ".join(ldg.PERSON_STATUSES)
@@ -108,7 +108,7 @@ def ledger_export(
     from jamsos_cli.render.ledger import write_export
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     if target.suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError("error.file.table_name", path=target)
     with ldg.opened(path, mode=session.file_mode) as book:
@@ -132,7 +132,7 @@ def ledger_void(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:  # what the question is about
         target = book.voidable(batch)
     session.confirm(
@@ -196,7 +196,7 @@ def ledger_mark_uploaded(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
         marked = book.mark_uploaded(batch, ldg.change(session.command))
     log.info("batch %s marked uploaded in %s", marked["id"], path)
@@ -227,7 +227,7 @@ def ledger_withdraw(
     from jamsos_cli.render.ledger import render_withdrawn, write_withdrawn
 
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     if not reason.strip():
         raise UsageError("error.option.reason_missing")
     _table_name(out)
@@ -263,7 +263,7 @@ def ledger_bill(
     from jamsos_cli.render.ledger import render_bill, write_bill
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     which = ldg.month_index(month, "--month")
     _table_name(out)
     with ldg.opened(path, mode=session.file_mode) as book:
@@ -292,7 +292,7 @@ def ledger_backup(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     written = backup(path, absolute(target), mode=session.file_mode)
     log.info("backup of %s written to %s (%s)", path, written["backup"], written["sha256"])
     if fmt is OutputFormat.json:
@@ -320,7 +320,7 @@ def ledger_reconcile(
     from jamsos_cli.render.ledger import render_reconciliation, write_reconciliation
 
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     which = ldg.month_index(month, "--month")
     _table_name(out)
     ldg.check_file(path)
@@ -356,7 +356,7 @@ def ledger_purge(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     month = ldg.month_index(ended_before, "--ended-before")
     today = date.today()
     if month > today.year * 12 + today.month - 1:  # people covered now are not "ended"
@@ -424,7 +424,7 @@ def ledger_import_reply(
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
     )
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     _imports(
         "reply",
         files,
@@ -453,7 +453,7 @@ def ledger_import_dukcapil(
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
     )
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     today = date.today()
     _imports(
         "dukcapil",
@@ -506,7 +506,7 @@ def _change_people(what: str, session: Session, ledger, wanted, file, fmt, act) 
     from jamsos_cli.render import documents
     from jamsos_cli.render.ledger import render_changed_people
 
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
         changed = act(book, wanted, command)
@@ -552,7 +552,7 @@ def ledger_person(
     from jamsos_cli.render.ledger import render_person
 
     session = Session(config=config, lang=lang, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         person = book.person(nik.strip())
     if not person["periods"].height and not person["events"] and not person["matching"]:
@@ -578,7 +578,7 @@ def ledger_log(
     from jamsos_cli.render.ledger import masked_changes, render_log
 
     session = Session(config=config, lang=lang)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         changes = masked_changes(book.changes(), show_pii)
     if fmt is OutputFormat.json:

@@ -38,7 +38,7 @@ def report(
     from jamsos_cli.texts import ref
 
     session = Session(config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     request = office_report.ReportRequest(
         ledger=path,
         ledger_label=str(ledger or session.config.ledger or path),  # as the user named it
