@@ -68,7 +68,10 @@ def free_port() -> int:
 class Server:
     """One PostgreSQL cluster of our own (``start``/``stop`` as the tests need)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: commits are flushed as in production (a test that stops the server
+        mid-run needs it); else the faster settings for throwaway data."""
+        self.durable = durable
         self.bin = bindir()
         self.as_user: str | None = None
         if os.geteuid() == 0:
@@ -109,10 +112,9 @@ class Server:
         return done
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base}"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base}"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             self.bin / "pg_ctl", "-D", self.data, "-l", self.base / "server.log",
             "-o", options, "-w", "-t", "60", "start",

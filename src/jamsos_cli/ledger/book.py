@@ -346,8 +346,9 @@ class Ledger:
         return self.store.decisions()
 
     def next_id(self) -> int:
-        """The id the next batch gets (read under the lock, so it is the one inserted)."""
-        return self.store.max_batch_id() + 1
+        """The id the next batch gets (taken under the lock, so it is the one inserted; a
+        shared store hands each run its own)."""
+        return self.store.new_batch_id()
 
     def next_seq(self, decree: str, period: Period) -> int:
         """1 + the highest sequence used for this decree and period (voided ones included,

@@ -48,6 +48,7 @@ from jamsos_cli.ledger.store import (
     PEOPLE_SCHEMA,
     PERSON_COLUMNS,
     STATUS_COMMITTING,
+    BatchRecord,
     Chosen,
     LedgerError,
     RecordedMeanwhile,
@@ -62,6 +63,9 @@ APP = 0x4A4D534F  # "JMSO": the first key of every jamsos advisory lock
 LEDGER_KEY = (APP, 0)  # the whole ledger: shared by decree runs, exclusive for the others
 MIGRATE_KEY = (APP, 1)  # a transaction lock: one process makes or migrates the schema
 DECREE_CLASS = APP + 1  # (DECREE_CLASS, hash of the decree id): one decree's runs
+# what another run recorded first: the same people for overlapping months, or a batch id or
+# folder name it took meanwhile (the run checks again)
+MEANWHILE = ("no_double_coverage", "batches_pkey", "batches_decree_start_month_end_month_seq_key")
 CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
 COPY_ROWS = 100_000  # people per COPY chunk, both ways: bounds the text alive at once
 COPY_BYTES = 32 << 20
@@ -124,8 +128,8 @@ class PostgresStore(SqlStore):
 
         try:
             yield
-        except psycopg.errors.ExclusionViolation as exc:
-            if getattr(exc.diag, "constraint_name", None) != "no_double_coverage":
+        except (psycopg.errors.ExclusionViolation, psycopg.errors.UniqueViolation) as exc:
+            if exc.diag.constraint_name not in MEANWHILE:
                 raise LedgerError(
                     "error.ledger.unusable", path=self.url, reason=self._reason(exc)
                 ) from None
@@ -300,6 +304,23 @@ class PostgresStore(SqlStore):
                 d for d in {r[3] for r in rows} - gone if _try_lock(locks, decree_key(d))
             }  # a live run holds its decree's lock: its batch is its own to settle
         return [r[:3] for r in rows if r[3] in gone]
+
+    def new_batch_id(self) -> int:
+        """From the ``batch_ids`` sequence, so runs on other decrees never take the same id
+        (a view, which changes nothing, says the id a batch would get)."""
+        if self._view:
+            return super().new_batch_id()
+        with self._errors():
+            return int(self._run("SELECT nextval('batch_ids')").fetchone()[0])
+
+    def insert_batch(self, batch: BatchRecord, status: str, created_at: str) -> None:
+        super().insert_batch(batch, status, created_at)
+        # an id not taken from the sequence (the first batch, taken before the ledger was
+        # made; a copied ledger's): the sequence moves past it
+        self._run(
+            "SELECT setval('batch_ids', ?) FROM batch_ids WHERE last_value < ? OR NOT is_called",
+            (batch.id, batch.id),
+        )
 
     def delete_batch(self, batch_id: int) -> None:
         if self._view:  # the view's batches are its private copy; people are read via them

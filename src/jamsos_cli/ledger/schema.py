@@ -11,6 +11,8 @@ new step is added here, once, for both. Words that mean the same in both: ``TEXT
 - SQLite's ``INTEGER PRIMARY KEY`` is its rowid; PostgreSQL says ``BIGINT PRIMARY KEY``.
 - Storage order: SQLite appends people in rowid order; PostgreSQL keeps each person's place
   in its batch explicitly (``people.pos``) and orders by ``(batch_id, pos)``.
+- Batch ids: SQLite's writer takes the highest + 1 under its lock; PostgreSQL's runs (one
+  per decree at a time) take theirs from the ``batch_ids`` sequence.
 - NIKs compare byte by byte: SQLite always does; PostgreSQL's NIK columns are ``COLLATE "C"``
   (the ``nik_a < nik_b`` check and the NIK index then agree with Polars' order).
 - The rule "one NIK is never covered twice in the same month" is the database's own only in
@@ -328,6 +330,8 @@ STEPS: list[Step] = [
             PRIMARY KEY (batch_id, pos))""",
             "CREATE INDEX people_nik ON people (nik)",
             "CREATE INDEX batches_period ON batches (status, start_month, end_month)",
+            # batch ids for runs of several decrees at once (each takes its own)
+            "CREATE SEQUENCE batch_ids OWNED BY batches.id",
             _DECISIONS.format(nik=' COLLATE "C"'),
             *NO_DOUBLE_COVERAGE,
         ),

@@ -348,7 +348,8 @@ class LedgerStore(ABC):
         """Reviewed pairs (``DECISION_SCHEMA``), ``nik_a`` < ``nik_b``."""
 
     @abstractmethod
-    def max_batch_id(self) -> int: ...
+    def new_batch_id(self) -> int:
+        """The id for the next batch recorded (a view: the id it would get)."""
 
     # -- the report's aggregates ---------------------------------------------------------
 
@@ -469,6 +470,8 @@ class SqlStore(LedgerStore):
     ``insert_people``   ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
     ``people``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
     ``lock``            ``flock`` beside the file   advisory locks: the decree's, or all
+    ``new_batch_id``    highest + 1                 a sequence (runs of other decrees
+                                                    record at the same time)
     ``pending``         every ``committing`` batch  those whose decree lock it can take
     ``_errors``         ``sqlite3.Error``           ``psycopg.Error`` (URL masked)
     lifecycle           a file, in-memory views     a database, transaction views
@@ -654,9 +657,10 @@ class SqlStore(LedgerStore):
             ).fetchall()
         return pl.DataFrame(rows, schema=DECISION_SCHEMA, orient="row")
 
-    def max_batch_id(self) -> int:
+    def new_batch_id(self) -> int:
+        """One more than the highest: a file has one writer at a time (its lock)."""
         with self._errors():
-            return int(self._run("SELECT COALESCE(MAX(id), 0) FROM batches").fetchone()[0])
+            return int(self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM batches").fetchone()[0])
 
     def max_seq(self, decree: str, period: Period) -> int:
         with self._errors():
