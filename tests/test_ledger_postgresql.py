@@ -406,3 +406,130 @@ def _answers(url: str) -> bool:
     except psycopg.OperationalError:
         time.sleep(0.1)
         return False
+
+
+# --- ledger copy -------------------------------------------------------------------------------
+
+
+def listing(ledger: str) -> list[dict]:
+    done = jamsos("ledger", "list", "--ledger", ledger, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["batches"]
+
+
+def test_a_citys_ledger_moves_into_the_province_database(tmp_path: Path, pg: Target) -> None:
+    """Batam's file ledger (a voided batch, two decrees, reviewed pairs) copied into the
+    province's database: the same batches, people and money, read back and compared; the
+    next cron run on the database goes on from there; a second copy is refused."""
+    city = str(tmp_path / "batam.sqlite")
+    out = tmp_path / "out"
+    rt = roster(tmp_path / "rt.csv", range(5))
+    assert build(rt, out, city).returncode == 0
+    assert jamsos("ledger", "void", "1", "--ledger", city).returncode == 0
+    assert build(roster(tmp_path / "rt2.csv", range(4)), out, city).returncode == 0
+    ojol = roster(tmp_path / "oj.csv", range(10, 13), role="Ojek online")
+    assert build(ojol, out, city, decree=OJOL).returncode == 0
+    from jamsos_cli.ledger import Ledger
+
+    with Ledger.open(city) as book:  # a clerk's reviewed pairs
+        import polars as pl
+
+        book.record_decisions(
+            pl.DataFrame({"nik_a": [nik(1)], "nik_b": [nik(2)], "decision": ["different"]})
+        )
+    before = listing(city)
+    stats = json.loads(jamsos("ledger", "stats", "--ledger", city, "--format", "json").stdout)
+
+    copied = jamsos("ledger", "copy", city, pg.location, "--format", "json")
+    assert copied.returncode == 0, copied.stderr
+    doc = json.loads(copied.stdout)["copied"]
+    assert (doc["batches"], doc["people"], doc["decisions"], doc["inputs"]) == (3, 12, 1, 3)
+    assert doc["participants"] == 5 + 4 + 3 and doc["verified"] is True
+    assert doc["total_premium"] == 12 * 7 * 16_800 and doc["target"] == str(locate(pg.location))
+    assert PASSWORD not in copied.stdout + copied.stderr
+    assert listing(pg.location) == before  # ids, folders, statuses, money, times
+    assert json.loads(
+        jamsos("ledger", "stats", "--ledger", pg.location, "--format", "json").stdout
+    )["stats"] == stats["stats"]  # fmt: skip
+    exports = []
+    for ledger in (city, pg.location):
+        target = tmp_path / f"export{len(exports)}.csv"
+        assert (
+            jamsos("ledger", "export", target, "--include-voided", "--ledger", ledger).returncode
+            == 0
+        )
+        exports.append(target.read_bytes())
+    assert exports[0] == exports[1]  # every person, every field, the same order
+    pair = sorted((nik(1), nik(2)))
+    assert pg.rows("SELECT nik_a, nik_b, decision FROM decisions") == [(*pair, "different")]
+    # the cron jobs now name the database: the covered again are not submitted, person 4 (in
+    # the voided batch only) and a new one are, in a batch with the next id
+    again = build(roster(tmp_path / "rt3.csv", range(6)), out, pg.location)
+    assert again.returncode == 0, again.stderr
+    batch = json.loads(again.stdout)["batch"]
+    assert batch["participants"] == 2 and batch["id"] == 4
+    # copying it again would pay everyone twice
+    state = pg.content()
+    twice = jamsos("ledger", "copy", city, pg.location)
+    assert twice.returncode == 2 and "sudah berisi ledger" in one_line(twice.stderr)
+    assert pg.content() == state
+
+
+def test_another_citys_ledger_joins_with_merge_and_double_coverage_is_refused(
+    tmp_path: Path, pg: Target
+) -> None:
+    decrees = decrees_with_tanjungpinang(tmp_path)
+    batam, tpi, both = (str(tmp_path / f"{n}.sqlite") for n in ("batam", "tpi", "both"))
+    assert build(roster(tmp_path / "b.csv", range(4)), tmp_path / "ob", batam).returncode == 0
+    assert jamsos("ledger", "copy", batam, pg.location).returncode == 0
+    moved = tanjungpinang_roster(tmp_path / "t.csv", range(10, 13))
+    assert build(moved, tmp_path / "ot", tpi, "--decrees", decrees, decree=TPI).returncode == 0
+    state = pg.content()
+    refused = jamsos("ledger", "copy", tpi, pg.location)
+    assert refused.returncode == 2 and "--merge" in one_line(refused.stderr)
+    assert pg.content() == state
+    merged = jamsos("ledger", "copy", tpi, pg.location, "--merge", "--format", "json")
+    assert merged.returncode == 0, merged.stderr
+    assert json.loads(merged.stdout)["copied"]["first_id"] == 2  # after Batam's batch 1
+    assert [(b["id"], b["decree"]) for b in listing(pg.location)] == [(1, RT), (2, TPI)]
+    # a third office's file covering a Batam person for the same months: refused, named
+    overlap = tanjungpinang_roster(tmp_path / "x.csv", [2, 20])
+    assert build(overlap, tmp_path / "ox", both, "--decrees", decrees, decree=TPI).returncode == 0
+    state = pg.content()
+    refused = jamsos("ledger", "copy", both, pg.location, "--merge", "--lang", "en")
+    line = one_line(refused.stderr)
+    assert refused.returncode == 2 and "1 people are covered by both ledgers" in line
+    assert nik(2)[:4] + "********" + nik(2)[-4:] in line and nik(2) not in line
+    assert pg.content() == state and covered_twice(pg) == []
+
+
+def test_a_copy_that_reads_back_different_is_rolled_back(
+    tmp_path: Path, pg: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison is real: a store that loses a person on the way fails the copy, and
+    nothing of it stays (the ledger the copy created is empty)."""
+    from jamsos_cli.errors import JamsosError
+    from jamsos_cli.ledger import copying
+    from jamsos_cli.ledger.postgresql import PostgresStore
+
+    city = str(tmp_path / "city.sqlite")
+    assert build(roster(tmp_path / "rt.csv", range(3)), tmp_path / "o", city).returncode == 0
+    append = PostgresStore.append
+
+    def lossy(self, name, rows):
+        append(self, name, rows.head(-1) if name == "people" else rows)
+
+    monkeypatch.setattr(PostgresStore, "append", lossy)
+    with pytest.raises(JamsosError) as failed:
+        copying.copy(city, pg.location)
+    assert failed.value.key == "error.ledger.copy_mismatch"
+    assert pg.rows("SELECT count(*) FROM batches") == [(0,)]
+    assert pg.rows("SELECT count(*) FROM people") == [(0,)]
+
+
+def test_copy_refuses_itself_and_a_missing_source(tmp_path: Path, pg: Target) -> None:
+    same = jamsos("ledger", "copy", pg.location, pg.location)
+    assert same.returncode == 2 and PASSWORD not in same.stderr
+    missing = jamsos("ledger", "copy", tmp_path / "nope.sqlite", pg.location)
+    assert missing.returncode == 2 and "nope.sqlite" in one_line(missing.stderr)
+    assert not pg.exists()

@@ -251,6 +251,10 @@ def ledger_bill(
     decree: Annotated[str | None, typer.Option("--decree")] = None,
     out: Annotated[Path | None, typer.Option("--out")] = None,
     ledger: LedgerOpt = None,
+def ledger_copy(
+    source: Annotated[str, typer.Argument()],
+    target: Annotated[str, typer.Argument()],
+    merge: Annotated[bool, typer.Option("--merge")] = False,
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
     quiet: QuietOpt = False,
@@ -374,6 +378,18 @@ def ledger_purge(
         session.json(documents.purged(path, label, n))
     elif not quiet:
         session.show("purge.done" if n else "purge.nobody", n=n, before=label)
+    """Copy a ledger into another (a city's file into a province's PostgreSQL database)."""
+    from jamsos_cli.ledger import copying, locate
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    copied = copying.copy(locate(source), locate(target), merge=merge, mode=session.file_mode)
+    log.info("copied ledger %s to %s: %s", copied["source"], copied["target"], copied)
+    if fmt is OutputFormat.json:
+        session.json({"copied": copied})
+    elif not quiet:
+        from jamsos_cli.render.ledger import render_copied
+
+        render_copied(session.out, copied, session.lang)
 
 
 command(app, "list", ledger_list)
@@ -597,3 +613,4 @@ command(app, "bill", ledger_bill)
 command(app, "backup", ledger_backup)
 command(app, "reconcile", ledger_reconcile)
 command(app, "purge", ledger_purge)
+command(app, "copy", ledger_copy)

@@ -315,11 +315,14 @@ class PostgresStore(SqlStore):
 
     def insert_batch(self, batch: BatchRecord, status: str, created_at: str) -> None:
         super().insert_batch(batch, status, created_at)
-        # an id not taken from the sequence (the first batch, taken before the ledger was
-        # made; a copied ledger's): the sequence moves past it
+        self._sequence_past(batch.id)
+
+    def _sequence_past(self, batch_id: int) -> None:
+        """An id not taken from the sequence (the first batch's, taken before the ledger was
+        made; a copied ledger's): the sequence moves past it."""
         self._run(
             "SELECT setval('batch_ids', ?) FROM batch_ids WHERE last_value < ? OR NOT is_called",
-            (batch.id, batch.id),
+            (batch_id, batch_id),
         )
 
     def delete_batch(self, batch_id: int) -> None:
@@ -329,30 +332,67 @@ class PostgresStore(SqlStore):
             super().delete_batch(batch_id)
 
     def insert_people(self, batch_id: int, people: pl.DataFrame) -> None:
-        """``COPY FROM STDIN`` in CSV that Polars writes (an empty string quoted, a null
-        not: PostgreSQL's CSV reads them back as such), in chunks, with each person's place
-        in the batch."""
-        frame = people.select(
-            pl.lit(batch_id, pl.Int64).alias("batch_id"),
-            pl.int_range(pl.len(), dtype=pl.Int32).alias("pos"),
-            *PERSON_COLUMNS,
+        """``COPY FROM STDIN``, each person with their place in the batch."""
+        self._copy_in(
+            "people",
+            people.select(
+                pl.lit(batch_id, pl.Int64).alias("batch_id"),
+                pl.int_range(pl.len(), dtype=pl.Int32).alias("pos"),
+                *PERSON_COLUMNS,
+            ),
         )
-        columns = ", ".join(frame.columns)
-        with self.conn.cursor().copy(f"COPY people ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            for chunk in frame.iter_slices(COPY_ROWS):
-                copy.write(chunk.write_csv(include_header=False))
 
     def people(self, chosen: Chosen, columns: Sequence[str]) -> pl.DataFrame:
-        """``COPY TO STDOUT`` as CSV, parsed by Polars in chunks of about ``COPY_BYTES``."""
         where, params = self._where(chosen)
         schema = {"batch_id": pl.Int64} | {c: PEOPLE_SCHEMA[c] for c in columns}
-        query = self._sql(
-            f"COPY (SELECT {', '.join(schema)} FROM people"
+        return self._copy_out(
+            f"SELECT {', '.join(schema)} FROM people"
             f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
-            f" ORDER BY {self.STORAGE_ORDER}) TO STDOUT (FORMAT csv)"
+            f" ORDER BY {self.STORAGE_ORDER}",
+            params,
+            schema,
         )
+
+    def table(self, name: str) -> pl.DataFrame:
+        schema = self._columns(name)
+        order = f" ORDER BY {self.STORAGE_ORDER}" if name == "people" else ""
+        return self._copy_out(f"SELECT {', '.join(schema)} FROM {name}{order}", [], schema)
+
+    def append(self, name: str, rows: pl.DataFrame) -> None:
+        if name == "people" and "pos" not in rows.columns:
+            rows = rows.with_columns(pos=pl.int_range(pl.len(), dtype=pl.Int32).over("batch_id"))
+        self._copy_in(name, rows.select(c for c in self._columns(name) if c in rows.columns))
+        if name == "batches" and rows.height:
+            self._sequence_past(int(rows.get_column("id").max()))
+
+    # -- COPY, both ways ---------------------------------------------------------------
+
+    def _columns(self, name: str) -> dict[str, pl.DataType]:
+        """A table's columns as Polars reads them: integers, else text."""
+        with self._errors():
+            rows = self._run(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped"
+                " ORDER BY attnum",
+                (name,),
+            ).fetchall()
+        return {c: pl.Int64 if t in ("bigint", "integer") else pl.Utf8 for c, t in rows}
+
+    def _copy_in(self, name: str, rows: pl.DataFrame) -> None:
+        """``COPY FROM STDIN`` in CSV that Polars writes (an empty string quoted, a null
+        not: PostgreSQL's CSV reads them back as such), ``COPY_ROWS`` rows at a time."""
+        query = f"COPY {name} ({', '.join(rows.columns)}) FROM STDIN (FORMAT csv)"
+        with self.conn.cursor().copy(query) as copy:
+            for chunk in rows.iter_slices(COPY_ROWS):
+                copy.write(chunk.write_csv(include_header=False))
+
+    def _copy_out(
+        self, select: str, params: Sequence[object], schema: dict[str, pl.DataType]
+    ) -> pl.DataFrame:
+        """``COPY (select) TO STDOUT`` as CSV, parsed by Polars every ``COPY_BYTES``."""
         chunks = [pl.DataFrame(schema=schema)]
-        with self._errors(), self.conn.cursor().copy(query, params) as copy:
+        query = self._sql(f"COPY ({select}) TO STDOUT (FORMAT csv)")
+        with self._errors(), self.conn.cursor().copy(query, params or None) as copy:
             pieces: list[bytes] = []
             size = 0
             for data in copy:

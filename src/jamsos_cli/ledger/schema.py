@@ -420,6 +420,12 @@ STEPS: list[Step] = [
 ]
 SCHEMA_VERSION = len(STEPS)
 
+# The tables a ledger's records live in, each after the ones it refers to (``ledger copy``
+# moves them in this order; a new table goes here too), and the column of each that holds a
+# batch id (renumbered when a ledger joins another in one database).
+TABLES = ("batches", "batch_inputs", "people", "decisions")
+BATCH_KEYS = {"batches": "id", "batch_inputs": "batch_id", "people": "batch_id"}
+
 
 def gives_id(statements: list[str] | tuple[str, ...]) -> bool:
     """This step makes the ``meta`` table: the store's migration then records the ledger's

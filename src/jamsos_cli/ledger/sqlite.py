@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import polars as pl
+
 from jamsos_cli.ledger.schema import SQLITE, gives_id, migrations
 from jamsos_cli.ledger.store import LedgerError, SqlStore, now
 
@@ -146,6 +148,11 @@ class SQLiteStore(SqlStore):
 
     def _begin(self) -> None:
         self._run("BEGIN IMMEDIATE")
+
+    def _columns(self, name: str) -> dict[str, pl.DataType]:
+        with self._errors():
+            rows = self._run(f"PRAGMA table_info({name})").fetchall()
+        return {r[1]: pl.Int64 if "INT" in r[2].upper() else pl.Utf8 for r in rows}
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:

@@ -452,6 +452,19 @@ class LedgerStore(ABC):
         """Record (nik_a, nik_b, decision) pairs; a pair decided before takes the new
         decision. Returns how many were new or changed."""
 
+    # -- whole tables (``ledger copy``) ------------------------------------------------------
+
+    @abstractmethod
+    def table(self, name: str) -> pl.DataFrame:
+        """Every row of one of ``schema.TABLES``, every column this store keeps (people in
+        storage order)."""
+
+    @abstractmethod
+    def append(self, name: str, rows: pl.DataFrame) -> None:
+        """Add ``rows`` to a table (inside ``transaction``): the columns it has; a column
+        only this store keeps is derived (PostgreSQL's ``people.pos``: the rows' order in
+        their batch)."""
+
 
 class SqlStore(LedgerStore):
     """The queries in SQL both SQLite and PostgreSQL speak, over a DB-API connection.
@@ -474,6 +487,9 @@ class SqlStore(LedgerStore):
                                                     record at the same time)
     ``pending``         every ``committing`` batch  those whose decree lock it can take
     ``_errors``         ``sqlite3.Error``           ``psycopg.Error`` (URL masked)
+    ``_columns``        ``PRAGMA table_info``       ``pg_attribute``
+    ``table`` /         fetch / ``executemany``     ``COPY`` both ways
+    ``append``
     lifecycle           a file, in-memory views     a database, transaction views
     ==================  ==========================  =====================================
     """
@@ -900,6 +916,28 @@ class SqlStore(LedgerStore):
         finally:
             self._run("DROP TABLE forget")
         return int(changed)
+
+    @abstractmethod
+    def _columns(self, name: str) -> dict[str, pl.DataType]:
+        """A table's columns, as Polars holds them: integers (``Int64``), else text."""
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Fetched in chunks of Python rows (a file's tables: one office's)."""
+        schema = self._columns(name)
+        order = f" ORDER BY {self.STORAGE_ORDER}" if name == "people" else ""
+        chunks = [pl.DataFrame(schema=schema)]
+        with self._errors():
+            cur = self._run(f"SELECT {', '.join(schema)} FROM {name}{order}")
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
+        return pl.concat(chunks, rechunk=True)
+
+    def append(self, name: str, rows: pl.DataFrame) -> None:
+        columns = [c for c in self._columns(name) if c in rows.columns]
+        self._run_many(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            rows.select(columns).iter_rows(),
+        )
 
     def upsert_decisions(
         self, rows: list[tuple[str, str, str]], source: str | None, at: str
