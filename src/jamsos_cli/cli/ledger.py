@@ -251,10 +251,6 @@ def ledger_bill(
     decree: Annotated[str | None, typer.Option("--decree")] = None,
     out: Annotated[Path | None, typer.Option("--out")] = None,
     ledger: LedgerOpt = None,
-def ledger_copy(
-    source: Annotated[str, typer.Argument()],
-    target: Annotated[str, typer.Argument()],
-    merge: Annotated[bool, typer.Option("--merge")] = False,
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
     quiet: QuietOpt = False,
@@ -378,6 +374,17 @@ def ledger_purge(
         session.json(documents.purged(path, label, n))
     elif not quiet:
         session.show("purge.done" if n else "purge.nobody", n=n, before=label)
+
+
+def ledger_copy(
+    source: Annotated[str, typer.Argument()],
+    target: Annotated[str, typer.Argument()],
+    merge: Annotated[bool, typer.Option("--merge")] = False,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
     """Copy a ledger into another (a city's file into a province's PostgreSQL database)."""
     from jamsos_cli.ledger import copying, locate
 

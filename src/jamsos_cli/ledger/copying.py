@@ -109,7 +109,7 @@ def _refuse_double_coverage(src: Ledger, dst: Ledger) -> None:
         pl.col("start_month_there") <= pl.col("end_month"),
     )
     if both.height:
-        from jamsos_cli.report import mask_nik
+        from jamsos_cli.render.mask import mask_nik
 
         people = both.get_column("nik").unique(maintain_order=True)
         shown = ", ".join(mask_nik(n) or "" for n in people.head(SHOWN_OVERLAPS))

@@ -423,7 +423,7 @@ def write_reconciliation(result, target: Path, *, mode: int, lang: Lang) -> Path
 
 def render_copied(console, copied: dict, lang: Lang) -> None:
     """``jamsos ledger copy``: what was copied and that it was read back and compared."""
-    from jamsos_cli.money import format_number, format_rupiah
+    from jamsos_cli.render.numbers import format_number, format_rupiah
 
     console.print(
         say(
