@@ -533,3 +533,74 @@ def test_copy_refuses_itself_and_a_missing_source(tmp_path: Path, pg: Target) ->
     missing = jamsos("ledger", "copy", tmp_path / "nope.sqlite", pg.location)
     assert missing.returncode == 2 and "nope.sqlite" in one_line(missing.stderr)
     assert not pg.exists()
+
+
+# --- the password, nowhere --------------------------------------------------------------------
+
+
+def everything_written(root: Path) -> str:
+    """Every file under ``root`` as text (a workbook's parts unzipped), for a search."""
+    import zipfile
+
+    texts = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as book:
+                texts += [book.read(n).decode("utf-8", "replace") for n in book.namelist()]
+        else:
+            texts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("where", ["option", "config"])
+def test_the_password_is_in_no_output_log_manifest_json_or_file(
+    tmp_path: Path, pg: Target, where: str
+) -> None:
+    """Every command on a ledger whose URL carries the password — on the command line in the
+    user part, or in the config file as a ``password=`` parameter — shows the URL masked on
+    the screen, in logs, manifests, JSON, review files and reports, and the password nowhere."""
+    from urllib.parse import quote
+
+    assert f":{PASSWORD}@" in pg.location
+    url = pg.location
+    if where == "config":  # the password as a query parameter instead
+        url = url.replace(f":{quote(PASSWORD)}@", "@") + f"?password={quote(PASSWORD)}"
+    work = tmp_path / "work"
+    work.mkdir()
+    config = tmp_path / "jamsos.toml"
+    config.write_text(f'ledger = "{url}"\n', encoding="utf-8")
+    ledger = ["--config", config] if where == "config" else ["--ledger", url]
+    log = ["--log-file", work / "jamsos.log"]
+    src = roster(tmp_path / "rt.csv", range(4))
+    delta = roster(tmp_path / "rt2.csv", range(6))
+    build = ["build-batch", "--decree", RT, "--start", "2025-06", "--out", work / "out"]
+    runs = [
+        [*build[:1], src, *build[1:], *ledger, *log, "--format", "json"],
+        [*build[:1], delta, *build[1:], *ledger, *log, "--dry-run"],
+        [*build[:1], delta, *build[1:], *ledger, *log],
+        ["dedupe", delta, *ledger, *log, "--review", work / "tinjau.xlsx", "--format", "json"],
+        ["dedupe", delta, *ledger, *log],
+        ["ledger", "list", *ledger, "--format", "json"],
+        ["ledger", "list", *ledger],
+        ["ledger", "stats", *ledger, "--format", "json"],
+        ["ledger", "stats", *ledger],
+        ["ledger", "export", work / "semua.csv", *ledger],
+        ["report", *ledger, *log, "--out", work / "r.html", "--xlsx", work / "r.xlsx"],
+        ["ledger", "void", "2", *ledger, "--format", "json"],
+        ["ledger", "void", "2", *ledger],  # refused: already voided
+    ]
+    said = []
+    for args in runs:
+        result = jamsos(*args)
+        assert result.returncode in (0, 1, 2), (args, result.stderr)  # 1: pairs found
+        said.append(result.stdout + result.stderr)
+    assert said[-1].startswith("jamsos: ")  # a refusal, one line
+    written = everything_written(work)
+    shown = str(locate(url))
+    assert "***" in shown and PASSWORD not in shown
+    for text in (*said, written):
+        assert PASSWORD not in text and quote(PASSWORD) not in text
+    manifest = json.loads(next((work / "out").glob("*/manifest.json")).read_text())
+    assert manifest["ledger"] == shown
+    assert json.loads(said[0])["summary"]["ledger"] == shown
+    assert shown in (work / "jamsos.log").read_text()
