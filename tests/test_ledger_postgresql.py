@@ -30,10 +30,17 @@ JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 TPI = "perwako-tanjungpinang-7-2025"  # a second city's decree, on the same database
 
 
+def command_line(args: tuple) -> list[str]:
+    """``jamsos ARGS``; a build-batch makes the test's ledger when it is missing (a ledger is
+    made on purpose only: ``--new-ledger``)."""
+    extra = ["--new-ledger"] if args[:1] == ("build-batch",) else []
+    return [JAMSOS, *map(str, args), *extra]
+
+
 def jamsos(*args: object, env: dict | None = None, timeout: float = 120):
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JAMSOS_TEST_")}
     return subprocess.run(
-        [JAMSOS, *map(str, args)],
+        command_line(args),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -44,7 +51,7 @@ def jamsos(*args: object, env: dict | None = None, timeout: float = 120):
 def start(*args: object, env: dict | None = None) -> subprocess.Popen:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JAMSOS_TEST_")}
     return subprocess.Popen(
-        [JAMSOS, *map(str, args)],
+        command_line(args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -232,7 +239,7 @@ def test_the_database_itself_refuses_covering_one_nik_twice(tmp_path: Path, pg: 
         assert refused.value.diag.constraint_name == "no_double_coverage"
         assert nik(1) not in str(refused.value)  # batch ids only: no NIK in the server's log
     add_batch(10, OJOL, dec + 1, dec + 12, nik(1))  # the next year: fine
-    assert jamsos("ledger", "void", "1", "--ledger", pg.location).returncode == 0
+    assert jamsos("ledger", "void", "1", "--ledger", pg.location, "--yes").returncode == 0
     add_batch(11, OJOL, june, june, nik(2))  # a voided batch covers nobody
     with pytest.raises(psycopg.errors.ExclusionViolation):  # so it cannot come back
         pg.execute("UPDATE batches SET status = 'done' WHERE id = 1")
@@ -281,7 +288,7 @@ def test_a_second_run_on_a_decree_exits_3_while_other_decrees_go_on(
         assert other.returncode == 0, other.stderr
         assert jamsos("ledger", "list", "--ledger", pg.location).returncode == 0
         # changing a batch (no decree named) needs the whole ledger
-        void = jamsos("ledger", "void", "1", "--ledger", pg.location)
+        void = jamsos("ledger", "void", "1", "--ledger", pg.location, "--yes")
         assert void.returncode == 3 and PASSWORD not in void.stderr
     finally:
         holder.kill()
@@ -425,7 +432,7 @@ def test_a_citys_ledger_moves_into_the_province_database(tmp_path: Path, pg: Tar
     out = tmp_path / "out"
     rt = roster(tmp_path / "rt.csv", range(5))
     assert build(rt, out, city).returncode == 0
-    assert jamsos("ledger", "void", "1", "--ledger", city).returncode == 0
+    assert jamsos("ledger", "void", "1", "--ledger", city, "--yes").returncode == 0
     assert build(roster(tmp_path / "rt2.csv", range(4)), out, city).returncode == 0
     ojol = roster(tmp_path / "oj.csv", range(10, 13), role="Ojek online")
     assert build(ojol, out, city, decree=OJOL).returncode == 0
@@ -509,7 +516,7 @@ def test_a_copy_that_reads_back_different_is_rolled_back(
     """The comparison is real: a store that loses a person on the way fails the copy, and
     nothing of it stays (the ledger the copy created is empty)."""
     from jamsos_cli.errors import JamsosError
-    from jamsos_cli.ledger import copying
+    from jamsos_cli.ledger import change, copying
     from jamsos_cli.ledger.postgresql import PostgresStore
 
     city = str(tmp_path / "city.sqlite")
@@ -521,7 +528,7 @@ def test_a_copy_that_reads_back_different_is_rolled_back(
 
     monkeypatch.setattr(PostgresStore, "append", lossy)
     with pytest.raises(JamsosError) as failed:
-        copying.copy(city, pg.location)
+        copying.copy(city, pg.location, change("test"))
     assert failed.value.key == "error.ledger.copy_mismatch"
     assert pg.rows("SELECT count(*) FROM batches") == [(0,)]
     assert pg.rows("SELECT count(*) FROM people") == [(0,)]
@@ -575,6 +582,7 @@ def test_the_password_is_in_no_output_log_manifest_json_or_file(
     delta = roster(tmp_path / "rt2.csv", range(6))
     build = ["build-batch", "--decree", RT, "--start", "2025-06", "--out", work / "out"]
     runs = [
+        ["ledger", "init", url, "--format", "json"],
         [*build[:1], src, *build[1:], *ledger, *log, "--format", "json"],
         [*build[:1], delta, *build[1:], *ledger, *log, "--dry-run"],
         [*build[:1], delta, *build[1:], *ledger, *log],
@@ -586,15 +594,30 @@ def test_the_password_is_in_no_output_log_manifest_json_or_file(
         ["ledger", "stats", *ledger],
         ["ledger", "export", work / "semua.csv", *ledger],
         ["report", *ledger, *log, "--out", work / "r.html", "--xlsx", work / "r.xlsx"],
-        ["ledger", "void", "2", *ledger, "--format", "json"],
-        ["ledger", "void", "2", *ledger],  # refused: already voided
-    ]
+        ["ledger", "withdraw", nik(5), "--reason", "dua kali", "--out", work / "tarik.xlsx",
+         *ledger],
+        ["ledger", "mark-uploaded", "1", *ledger, "--format", "json"],
+        ["ledger", "void", "2", *ledger],  # refused: no terminal to ask, the command quoted
+        ["ledger", "void", "2", *ledger, "--yes", "--format", "json"],
+        ["ledger", "void", "2", *ledger, "--yes"],  # refused: already voided
+    ]  # fmt: skip
     said = []
     for args in runs:
         result = jamsos(*args)
         assert result.returncode in (0, 1, 2), (args, result.stderr)  # 1: pairs found
         said.append(result.stdout + result.stderr)
-    assert said[-1].startswith("jamsos: ")  # a refusal, one line
+    assert said[-1].startswith("jamsos: ") and said[-3].startswith("jamsos: ")  # refusals
+    assert "--yes" in said[-3] and "ledger void 2" in said[-3]
+    recorded = pg.rows("SELECT command, COALESCE(input_name, '') FROM changes ORDER BY id")
+    assert [c.split()[:3] for c, _ in recorded] == [
+        ["jamsos", "ledger", "init"],
+        ["jamsos", "build-batch", str(src)],
+        ["jamsos", "build-batch", str(delta)],
+        ["jamsos", "ledger", "withdraw"],
+        ["jamsos", "ledger", "mark-uploaded"],
+        ["jamsos", "ledger", "void"],
+    ]  # the change log, as the database holds it
+    said.append(repr(recorded))
     written = everything_written(work)
     shown = str(locate(url))
     assert "***" in shown and PASSWORD not in shown
@@ -602,5 +625,5 @@ def test_the_password_is_in_no_output_log_manifest_json_or_file(
         assert PASSWORD not in text and quote(PASSWORD) not in text
     manifest = json.loads(next((work / "out").glob("*/manifest.json")).read_text())
     assert manifest["ledger"] == shown
-    assert json.loads(said[0])["summary"]["ledger"] == shown
+    assert json.loads(said[1])["summary"]["ledger"] == shown
     assert shown in (work / "jamsos.log").read_text()

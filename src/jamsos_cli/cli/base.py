@@ -273,10 +273,13 @@ class Session:
 
     @property
     def command(self) -> str:
-        """The command line as the ledger's change log records it (``jamsos ledger void 3``)."""
+        """The command line as the ledger's change log records it (``jamsos ledger void 3``),
+        a ledger URL's password masked."""
+        from jamsos_cli.ledger.location import mask_arg
+
         if not _RUNNING:
             return PROG
-        return " ".join([_RUNNING[0], shlex.join(_RUNNING[1:])]).strip()
+        return " ".join([_RUNNING[0], shlex.join(map(mask_arg, _RUNNING[1:]))]).strip()
 
     def confirm(self, yes: bool, key: str, **values: object) -> None:
         """Ask on the terminal before a change that cannot be taken back (``key``: the

@@ -19,7 +19,6 @@ from jamsos_cli.cli.base import (
     Session,
     ShowPiiOpt,
     YesOpt,
-    absolute,
     command,
     group,
     log,
@@ -155,7 +154,7 @@ def ledger_void(
 
 
 def ledger_init(
-    target: Annotated[Path, typer.Argument()],
+    target: Annotated[str, typer.Argument()],
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
     quiet: QuietOpt = False,
@@ -167,11 +166,15 @@ def ledger_init(
     from jamsos_cli.writing import private_folder
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = absolute(target)
-    if os.path.lexists(path):
-        raise ldg.LedgerError("error.ledger.exists", path=path)
-    private_folder(path.parent, session.file_mode)
-    with ldg.lock(path, session.file_mode), ldg.Ledger.open(path, mode=session.file_mode) as book:
+    path = ldg.locate(target)  # a file, or an empty PostgreSQL database (or schema)
+    if not ldg.is_url(path):
+        if os.path.lexists(path):
+            raise ldg.LedgerError("error.ledger.exists", path=path)
+        private_folder(path.parent, session.file_mode)
+    with (
+        ldg.lock(path, session.file_mode) as store,
+        ldg.Ledger.open(store, mode=session.file_mode) as book,
+    ):
         if book.exists:  # made meanwhile by another run
             raise ldg.LedgerError("error.ledger.exists", path=path)
         book.create(ldg.change(session.command))
@@ -386,10 +389,13 @@ def ledger_copy(
     config: ConfigOpt = None,
 ) -> None:
     """Copy a ledger into another (a city's file into a province's PostgreSQL database)."""
+    from jamsos_cli import ledger as ldg
     from jamsos_cli.ledger import copying, locate
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    copied = copying.copy(locate(source), locate(target), merge=merge, mode=session.file_mode)
+    origin = locate(source)
+    command = ldg.change(session.command, input_name=str(origin))
+    copied = copying.copy(origin, locate(target), command, merge=merge, mode=session.file_mode)
     log.info("copied ledger %s to %s: %s", copied["source"], copied["target"], copied)
     if fmt is OutputFormat.json:
         session.json({"copied": copied})

@@ -24,18 +24,18 @@ import polars as pl
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger.book import Ledger, store_for
 from jamsos_cli.ledger.location import Location, locate
-from jamsos_cli.ledger.schema import BATCH_KEYS, TABLES
-from jamsos_cli.ledger.store import STATUS_COMMITTING, STATUS_DONE, LedgerError
+from jamsos_cli.ledger.schema import ID_KEYS, NUMBERED, OWN_KEY, TABLES
+from jamsos_cli.ledger.store import STATUS_COMMITTING, STATUS_DONE, Change, LedgerError
 
 BATCH_IDENTITY = ["decree", "start_month", "end_month", "seq", "manifest_sha256"]
 LIVE = (STATUS_DONE, STATUS_COMMITTING)
 SHOWN_OVERLAPS = 3
 
 
-def copy(source: Location | str, target: Location | str, *, merge: bool = False,
-         mode: int = 0o600) -> dict:  # fmt: skip
-    """Copy the ledger at ``source`` into ``target`` (module docstring); returns what was
-    copied and verified (counts and sums)."""
+def copy(source: Location | str, target: Location | str, command: Change, *,
+         merge: bool = False, mode: int = 0o600) -> dict:  # fmt: skip
+    """Copy the ledger at ``source`` into ``target`` (module docstring), the copy logged in
+    the target as ``command``; returns what was copied and verified (counts and sums)."""
     if locate(source) == locate(target):
         raise UsageError("error.ledger.copy_same", path=locate(source))
     origin, destination = store_for(source), store_for(target)
@@ -50,25 +50,29 @@ def copy(source: Location | str, target: Location | str, *, merge: bool = False,
     ):
         src.recover()  # in its view: as every command sees it
         dst.recover()
-        return copy_ledger(src, dst, merge=merge)
+        return copy_ledger(src, dst, command, merge=merge)
 
 
-def copy_ledger(src: Ledger, dst: Ledger, *, merge: bool = False) -> dict:
+def copy_ledger(src: Ledger, dst: Ledger, command: Change, *, merge: bool = False) -> dict:
     """Copy every record of ``src`` into ``dst`` (writable), verified before commit."""
     frames = {name: src.store.table(name) for name in TABLES}
-    there = {name: dst.store.table(name) for name in ("batches", "decisions")}
+    there = {name: dst.store.table(name) for name in (*NUMBERED, "decisions")}
     batches = frames["batches"]
-    if batches.height and there["batches"].height:
+    same_ledger = dst.exists and dst.id == src.id
+    if same_ledger or (batches.height and there["batches"].height):
         same = batches.select(BATCH_IDENTITY).join(
             there["batches"].select(BATCH_IDENTITY), on=BATCH_IDENTITY, how="semi"
         )
-        if same.height:
+        if same_ledger or same.height:
             raise LedgerError("error.ledger.copy_this", path=dst.path, source=src.path)
-    if (there["batches"].height or there["decisions"].height) and not merge:
+    held = any(there[name].height for name in ("batches", "decisions", "person_events"))
+    if held and not merge:
         raise LedgerError("error.ledger.copy_other", path=dst.path)
-    offset = int(there["batches"].get_column("id").max() or 0) if there["batches"].height else 0
-    for name, column in BATCH_KEYS.items():
-        frames[name] = frames[name].with_columns(pl.col(column) + offset)
+    offsets = {name: int(there[name].get_column("id").max() or 0) for name in NUMBERED}
+    for name, keys in ID_KEYS.items():
+        frames[name] = frames[name].with_columns(
+            pl.col(column) + offsets[owner] for column, owner in keys.items()
+        )
     _refuse_double_coverage(src, dst)
     decided = frames["decisions"]
     kept = decided.join(there["decisions"], on=["nik_a", "nik_b"], how="semi")
@@ -77,10 +81,14 @@ def copy_ledger(src: Ledger, dst: Ledger, *, merge: bool = False) -> dict:
 
     dst.store.create()
     with dst.store.transaction():
+        if not held:  # the ledger moves whole: it keeps its identity (its manifests name it)
+            dst.store.set_ledger_id(src.id)
         for name in TABLES:
             dst.store.append(name, frames[name])
         for name in TABLES:
-            _verify(name, frames[name], dst.store.table(name), offset)
+            _verify(name, frames[name], dst.store.table(name), offsets)
+        dst.store.insert_change(command)
+    offset = offsets["batches"]
     return {
         "source": str(src.path),
         "target": str(dst.path),
@@ -89,6 +97,8 @@ def copy_ledger(src: Ledger, dst: Ledger, *, merge: bool = False) -> dict:
         "inputs": frames["batch_inputs"].height,
         "decisions": frames["decisions"].height,
         "decisions_kept": differing.height,
+        "changes": frames["changes"].height,
+        "events": frames["person_events"].height,
         "participants": int(batches.get_column("participants").sum() or 0),
         "total_premium": int(batches.get_column("total_premium").sum() or 0),
         "first_id": offset + 1 if batches.height else None,
@@ -116,12 +126,12 @@ def _refuse_double_coverage(src: Ledger, dst: Ledger) -> None:
         raise LedgerError("error.ledger.copy_overlap", path=dst.path, n=people.len(), niks=shown)
 
 
-def _verify(name: str, sent: pl.DataFrame, stored: pl.DataFrame, offset: int) -> None:
+def _verify(name: str, sent: pl.DataFrame, stored: pl.DataFrame, offsets: dict) -> None:
     """The rows read back from the target are the rows sent: same count, same sums, same
     values (the target's own rows left aside). A difference rolls the copy back."""
-    key = BATCH_KEYS.get(name)
+    key = OWN_KEY.get(name)
     if key is not None:
-        stored = stored.filter(pl.col(key) > offset)
+        stored = stored.filter(pl.col(key) > offsets[ID_KEYS[name][key]])
     elif sent.height:
         stored = stored.join(sent.select("nik_a", "nik_b"), on=["nik_a", "nik_b"], how="semi")
     else:

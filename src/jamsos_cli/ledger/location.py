@@ -74,6 +74,13 @@ def locate(value: str | Path | LedgerURL) -> Location:
     return Path(os.path.abspath(Path(value).expanduser()))
 
 
+def mask_arg(arg: str) -> str:
+    """A command-line argument as it may be shown or recorded (the ledger's change log, a
+    message quoting the command): a URL in it — ``URL`` or ``--option=URL`` — masked."""
+    name, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    return name + sep + LedgerURL(value).masked if is_url(value) else arg
+
+
 def _mask(url: str) -> tuple[str, str]:
     """(the URL with its password as ``***``, the password as written) — in the user info
     part and in a ``password=`` query parameter, the two places libpq takes one from. The

@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -43,7 +44,7 @@ import polars as pl
 
 from jamsos_cli.errors import LockHeld
 from jamsos_cli.ledger.location import LedgerURL
-from jamsos_cli.ledger.schema import POSTGRESQL, SCHEMA_VERSION, migrations
+from jamsos_cli.ledger.schema import NUMBERED, POSTGRESQL, SCHEMA_VERSION, gives_id, migrations
 from jamsos_cli.ledger.store import (
     PEOPLE_SCHEMA,
     PERSON_COLUMNS,
@@ -93,6 +94,7 @@ class PostgresStore(SqlStore):
         self._whole = False  # this store holds the whole ledger's lock
         self._decree: str | None = None  # ... or this decree's
         self._shape: tuple[bool, int] | None = None  # (exists, version), once inspected
+        self._new_id: str | None = None  # the id a ledger made by ``create`` will have
 
     # -- connecting ------------------------------------------------------------------
 
@@ -256,12 +258,20 @@ class PostgresStore(SqlStore):
         for version in versions:
             for statement in MIGRATIONS[version]:
                 self.conn.execute(statement)
+            if gives_id(MIGRATIONS[version]):
+                self._give_id()
             if MIGRATIONS[version]:
                 self.conn.execute(
                     "INSERT INTO schema_version (version, applied_at, tool_version)"
                     " VALUES (%s, %s, %s)",
                     (version + 1, now(), __version__),
                 )
+
+    def _give_id(self) -> None:
+        """The ledger's id, in the ``meta`` table just made: the one a ledger about to be
+        made was shown with (its first manifests carry it), else a new UUID."""
+        self._new_id = self._new_id or str(uuid.uuid4())
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('ledger_id', %s)", (self._new_id,))
 
     def _empty_schema(self) -> None:
         """The view of a ledger not made yet: its tables, empty, in this session's temporary
@@ -274,6 +284,8 @@ class PostgresStore(SqlStore):
                 for statement in steps:
                     if statement.split()[1].upper() not in ("FUNCTION", "TRIGGER", "OR"):
                         conn.execute(statement)
+                if gives_id(steps):
+                    self._give_id()
         finally:
             conn.execute("SELECT set_config('search_path', %s, false)", (path,))
 
@@ -317,12 +329,23 @@ class PostgresStore(SqlStore):
         super().insert_batch(batch, status, created_at)
         self._sequence_past(batch.id)
 
-    def _sequence_past(self, batch_id: int) -> None:
+    def _new_change_id(self) -> int:
+        """From the ``changes`` identity: offices record changes at the same time."""
+        return int(self._run("SELECT nextval(?)", (self._sequence("changes"),)).fetchone()[0])
+
+    def _sequence(self, table: str) -> str:
+        """The sequence that numbers ``table``'s ids."""
+        if table == "batches":
+            return "batch_ids"
+        return self._run("SELECT pg_get_serial_sequence(?, 'id')", (table,)).fetchone()[0]
+
+    def _sequence_past(self, batch_id: int, table: str = "batches") -> None:
         """An id not taken from the sequence (the first batch's, taken before the ledger was
         made; a copied ledger's): the sequence moves past it."""
+        sequence = self._sequence(table)
         self._run(
-            "SELECT setval('batch_ids', ?) FROM batch_ids WHERE last_value < ? OR NOT is_called",
-            (batch_id, batch_id),
+            f"SELECT setval(?, ?) FROM {sequence} WHERE last_value < ? OR NOT is_called",
+            (sequence, batch_id, batch_id),
         )
 
     def delete_batch(self, batch_id: int) -> None:
@@ -362,8 +385,8 @@ class PostgresStore(SqlStore):
         if name == "people" and "pos" not in rows.columns:
             rows = rows.with_columns(pos=pl.int_range(pl.len(), dtype=pl.Int32).over("batch_id"))
         self._copy_in(name, rows.select(c for c in self._columns(name) if c in rows.columns))
-        if name == "batches" and rows.height:
-            self._sequence_past(int(rows.get_column("id").max()))
+        if name in NUMBERED and rows.height:
+            self._sequence_past(int(rows.get_column("id").max()), name)
 
     # -- COPY, both ways ---------------------------------------------------------------
 

@@ -423,8 +423,19 @@ SCHEMA_VERSION = len(STEPS)
 # The tables a ledger's records live in, each after the ones it refers to (``ledger copy``
 # moves them in this order; a new table goes here too), and the column of each that holds a
 # batch id (renumbered when a ledger joins another in one database).
-TABLES = ("batches", "batch_inputs", "people", "decisions")
-BATCH_KEYS = {"batches": "id", "batch_inputs": "batch_id", "people": "batch_id"}
+TABLES = ("batches", "batch_inputs", "people", "decisions", "changes", "person_events")
+# The ids a ledger's rows are numbered by, per table: each column holding one, and the table
+# whose ``id`` it is. When a ledger joins another in one database they are renumbered after
+# the target's own; ``OWN_KEY`` is the column that tells the rows copied from the target's.
+ID_KEYS = {
+    "batches": {"id": "batches"},
+    "batch_inputs": {"batch_id": "batches"},
+    "people": {"batch_id": "batches"},
+    "changes": {"id": "changes"},
+    "person_events": {"id": "person_events", "change_id": "changes", "batch_id": "batches"},
+}
+OWN_KEY = {name: next(iter(keys)) for name, keys in ID_KEYS.items()}
+NUMBERED = ("batches", "changes", "person_events")  # the tables whose ``id`` is a number
 
 
 def gives_id(statements: list[str] | tuple[str, ...]) -> bool:

@@ -426,6 +426,10 @@ class LedgerStore(ABC):
         """Record that a batch went to BPJS."""
 
     @abstractmethod
+    def set_ledger_id(self, ledger_id: str) -> None:
+        """Give the ledger this id (``ledger copy``: a ledger moved keeps its identity)."""
+
+    @abstractmethod
     def set_manifest(self, batch_id: int, sha256: str) -> None:
         """The batch folder's manifest was rewritten (``void`` marks it): its new sha256."""
 
@@ -480,6 +484,8 @@ class SqlStore(LedgerStore):
                                                     a savepoint
     ``_commit`` /       ``COMMIT`` / ``ROLLBACK``   a view: release / roll back to the
     ``_rollback``                                   savepoint (the view is never committed)
+    ``new_batch_id``,   the highest + 1 (under the  sequences: ``batch_ids``, the
+    ``_new_change_id``  file's lock)                ``changes`` identity (many writers)
     ``insert_people``   ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
     ``people``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
     ``lock``            ``flock`` beside the file   advisory locks: the decree's, or all
@@ -803,8 +809,12 @@ class SqlStore(LedgerStore):
             people.select(pl.lit(batch_id, pl.Int64), *PERSON_COLUMNS).iter_rows(),
         )
 
+    def _new_change_id(self) -> int:
+        """The next change's id: the highest + 1 (the file's writer holds its lock)."""
+        return int(self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM changes").fetchone()[0])
+
     def insert_change(self, change: Change) -> int:
-        (change_id,) = self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM changes").fetchone()
+        change_id = self._new_change_id()
         self._run(
             "INSERT INTO changes (id, at, os_user, command, input_name, input_sha256, summary)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -859,6 +869,9 @@ class SqlStore(LedgerStore):
 
     def set_uploaded(self, batch_id: int, at: str) -> None:
         self._run("UPDATE batches SET uploaded_at = ? WHERE id = ?", (at, batch_id))
+
+    def set_ledger_id(self, ledger_id: str) -> None:
+        self._run("UPDATE meta SET value = ? WHERE key = ?", (ledger_id, "ledger_id"))
 
     def set_manifest(self, batch_id: int, sha256: str) -> None:
         self._run("UPDATE batches SET manifest_sha256 = ? WHERE id = ?", (sha256, batch_id))
