@@ -436,14 +436,19 @@ def test_a_citys_ledger_moves_into_the_province_database(tmp_path: Path, pg: Tar
     assert build(roster(tmp_path / "rt2.csv", range(4)), out, city).returncode == 0
     ojol = roster(tmp_path / "oj.csv", range(10, 13), role="Ojek online")
     assert build(ojol, out, city, decree=OJOL).returncode == 0
-    from jamsos_cli.ledger import Ledger
+    from jamsos_cli.ledger import Ledger, change
 
     with Ledger.open(city) as book:  # a clerk's reviewed pairs
         import polars as pl
 
         book.record_decisions(
-            pl.DataFrame({"nik_a": [nik(1)], "nik_b": [nik(2)], "decision": ["different"]})
+            pl.DataFrame({"nik_a": [nik(1)], "nik_b": [nik(2)], "decision": ["different"]}),
+            change("jamsos dedupe --decisions tinjau.xlsx"),
         )
+    withdrawn = jamsos("ledger", "withdraw", nik(0), "--reason", "salah", "--ledger", city)
+    assert withdrawn.returncode == 0, withdrawn.stderr  # freed: may be submitted again
+    file = Target("sqlite", city, path=Path(city))
+    city_log = file.rows("SELECT at, os_user, command FROM changes ORDER BY id")
     before = listing(city)
     stats = json.loads(jamsos("ledger", "stats", "--ledger", city, "--format", "json").stdout)
 
@@ -469,12 +474,21 @@ def test_a_citys_ledger_moves_into_the_province_database(tmp_path: Path, pg: Tar
     assert exports[0] == exports[1]  # every person, every field, the same order
     pair = sorted((nik(1), nik(2)))
     assert pg.rows("SELECT nik_a, nik_b, decision FROM decisions") == [(*pair, "different")]
-    # the cron jobs now name the database: the covered again are not submitted, person 4 (in
-    # the voided batch only) and a new one are, in a batch with the next id
+    # the same ledger, moved: its id (its batch folders' manifests name it), its change log
+    # and the copy itself logged
+    ledger_id = "SELECT value FROM meta WHERE key = 'ledger_id'"
+    assert pg.rows(ledger_id) == file.rows(ledger_id)
+    moved_log = pg.rows("SELECT at, os_user, command FROM changes ORDER BY id")
+    assert moved_log[:-1] == city_log and moved_log[-1][2].startswith("jamsos ledger copy")
+    assert pg.rows("SELECT nik, batch_id, kind FROM person_events") == [(nik(0), 2, "withdrawn")]
+    # the cron jobs now name the database (the same output folder): the covered again are
+    # not submitted; person 0 (withdrawn), person 4 (in the voided batch only) and a new one
+    # are — the database's own rule lets a withdrawn person be covered again
     again = build(roster(tmp_path / "rt3.csv", range(6)), out, pg.location)
     assert again.returncode == 0, again.stderr
     batch = json.loads(again.stdout)["batch"]
-    assert batch["participants"] == 2 and batch["id"] == 4
+    assert batch["participants"] == 3 and batch["id"] == 4
+    assert [r[2] for r in pg.people() if r[0] == 4] == [nik(0), nik(4), nik(5)]
     # copying it again would pay everyone twice
     state = pg.content()
     twice = jamsos("ledger", "copy", city, pg.location)
