@@ -224,7 +224,7 @@ def check_out(out: Path, ledger: Ledger) -> None:
             or (owner == ours and batch.get("id") == mine["id"])
         ):
             continue  # the manifest the ledger recorded, or one of its own batches
-        if owner != ours and named != ledger.path:
+        if owner != ours and named != str(ledger.path):  # as the manifest records it
             raise LedgerError(
                 "error.ledger.other_ledger",
                 out=out,

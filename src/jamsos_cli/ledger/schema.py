@@ -57,6 +57,42 @@ _DECISIONS = """CREATE TABLE decisions (
             PRIMARY KEY (nik_a, nik_b),
             CHECK (nik_a < nik_b))"""
 
+_SCHEMA_VERSION = """CREATE TABLE schema_version (
+            version INTEGER PRIMARY KEY,
+            applied_at TEXT NOT NULL,
+            tool_version TEXT NOT NULL)"""
+
+
+def _batch_tables(key: str) -> tuple[str, str]:
+    """``batches`` and ``batch_inputs``; ``key``: the type of ids, money and counts
+    (SQLite's INTEGER is 8 bytes; PostgreSQL's, 4: it says BIGINT)."""
+    return (
+        f"""CREATE TABLE batches (
+            id {key} PRIMARY KEY,
+            decree TEXT NOT NULL,
+            start_month INTEGER NOT NULL,
+            end_month INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            folder TEXT NOT NULL,
+            participants {key} NOT NULL,
+            premium_per_person_month {key} NOT NULL,
+            total_premium {key} NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('committing', 'done', 'voided')),
+            manifest_sha256 TEXT NOT NULL,
+            tool_version TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            voided_at TEXT,
+            UNIQUE (decree, start_month, end_month, seq))""",
+        f"""CREATE TABLE batch_inputs (
+            batch_id {key} NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            rows {key} NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (batch_id, position))""",
+    )
+
+
 _CHANGES = """CREATE TABLE changes (
             id {id},
             at TEXT NOT NULL,
@@ -215,33 +251,8 @@ NO_DOUBLE_COVERAGE = (
 STEPS: list[Step] = [
     Step(
         sqlite=(
-            """CREATE TABLE schema_version (
-            version INTEGER PRIMARY KEY,
-            applied_at TEXT NOT NULL,
-            tool_version TEXT NOT NULL)""",
-            """CREATE TABLE batches (
-            id INTEGER PRIMARY KEY,
-            decree TEXT NOT NULL,
-            start_month INTEGER NOT NULL,
-            end_month INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            folder TEXT NOT NULL,
-            participants INTEGER NOT NULL,
-            premium_per_person_month INTEGER NOT NULL,
-            total_premium INTEGER NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('committing', 'done', 'voided')),
-            manifest_sha256 TEXT NOT NULL,
-            tool_version TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            voided_at TEXT,
-            UNIQUE (decree, start_month, end_month, seq))""",
-            """CREATE TABLE batch_inputs (
-            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            rows INTEGER NOT NULL,
-            sha256 TEXT NOT NULL,
-            PRIMARY KEY (batch_id, position))""",
+            _SCHEMA_VERSION,
+            *_batch_tables("INTEGER"),
             """CREATE TABLE people (
             batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
             nik TEXT NOT NULL,
@@ -289,33 +300,8 @@ STEPS: list[Step] = [
         # the version-3 schema at once; people keep their place in the batch (pos) and an
         # index on NIK, which the double-coverage check reads
         postgresql=(
-            """CREATE TABLE schema_version (
-            version INTEGER PRIMARY KEY,
-            applied_at TEXT NOT NULL,
-            tool_version TEXT NOT NULL)""",
-            """CREATE TABLE batches (
-            id BIGINT PRIMARY KEY,
-            decree TEXT NOT NULL,
-            start_month INTEGER NOT NULL,
-            end_month INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            folder TEXT NOT NULL,
-            participants BIGINT NOT NULL,
-            premium_per_person_month BIGINT NOT NULL,
-            total_premium BIGINT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('committing', 'done', 'voided')),
-            manifest_sha256 TEXT NOT NULL,
-            tool_version TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            voided_at TEXT,
-            UNIQUE (decree, start_month, end_month, seq))""",
-            """CREATE TABLE batch_inputs (
-            batch_id BIGINT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            rows BIGINT NOT NULL,
-            sha256 TEXT NOT NULL,
-            PRIMARY KEY (batch_id, position))""",
+            _SCHEMA_VERSION,
+            *_batch_tables("BIGINT"),
             """CREATE TABLE people (
             batch_id BIGINT NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
             pos INTEGER NOT NULL,
