@@ -365,6 +365,10 @@ class PostgresStore(SqlStore):
             ),
         )
 
+    def _insert_frame(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
+        """``COPY FROM STDIN`` (a reply of 100,000 people is one statement, not 100,000)."""
+        self._copy_in(table, frame.select(columns))
+
     def people(self, chosen: Chosen, columns: Sequence[str]) -> pl.DataFrame:
         where, params = self._where(chosen)
         schema = {"batch_id": pl.Int64} | {c: PEOPLE_SCHEMA[c] for c in columns}

@@ -486,7 +486,8 @@ class SqlStore(LedgerStore):
     ``_rollback``                                   savepoint (the view is never committed)
     ``new_batch_id``,   the highest + 1 (under the  sequences: ``batch_ids``, the
     ``_new_change_id``  file's lock)                ``changes`` identity (many writers)
-    ``insert_people``   ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
+    ``insert_people``,  ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
+    ``_insert_frame``
     ``people``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
     ``lock``            ``flock`` beside the file   advisory locks: the decree's, or all
     ``new_batch_id``    highest + 1                 a sequence (runs of other decrees
