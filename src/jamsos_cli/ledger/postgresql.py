@@ -46,11 +46,9 @@ from jamsos_cli.errors import LockHeld
 from jamsos_cli.ledger.location import LedgerURL
 from jamsos_cli.ledger.schema import NUMBERED, POSTGRESQL, SCHEMA_VERSION, gives_id, migrations
 from jamsos_cli.ledger.store import (
-    PEOPLE_SCHEMA,
     PERSON_COLUMNS,
     STATUS_COMMITTING,
     BatchRecord,
-    Chosen,
     LedgerError,
     RecordedMeanwhile,
     SqlStore,
@@ -369,16 +367,12 @@ class PostgresStore(SqlStore):
         """``COPY FROM STDIN`` (a reply of 100,000 people is one statement, not 100,000)."""
         self._copy_in(table, frame.select(columns))
 
-    def people(self, chosen: Chosen, columns: Sequence[str]) -> pl.DataFrame:
-        where, params = self._where(chosen)
-        schema = {"batch_id": pl.Int64} | {c: PEOPLE_SCHEMA[c] for c in columns}
-        return self._copy_out(
-            f"SELECT {', '.join(schema)} FROM people"
-            f" WHERE batch_id IN (SELECT id FROM batches WHERE {where})"
-            f" ORDER BY {self.STORAGE_ORDER}",
-            params,
-            schema,
-        )
+    def _frame(
+        self, text: str, schema: dict[str, pl.DataType], params: Sequence[object] = ()
+    ) -> pl.DataFrame:
+        """``COPY (query) TO STDOUT``: a million people come back as CSV Polars reads, no
+        Python tuple per person."""
+        return self._copy_out(text, params, schema)
 
     def table(self, name: str) -> pl.DataFrame:
         schema = self._columns(name)

@@ -488,7 +488,7 @@ class SqlStore(LedgerStore):
     ``_new_change_id``  file's lock)                ``changes`` identity (many writers)
     ``insert_people``,  ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
     ``_insert_frame``
-    ``people``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
+    ``_frame``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
     ``lock``            ``flock`` beside the file   advisory locks: the decree's, or all
     ``new_batch_id``    highest + 1                 a sequence (runs of other decrees
                                                     record at the same time)
