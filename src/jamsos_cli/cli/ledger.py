@@ -19,6 +19,7 @@ from jamsos_cli.cli.base import (
     Session,
     ShowPiiOpt,
     YesOpt,
+    absolute,
     command,
     group,
     log,

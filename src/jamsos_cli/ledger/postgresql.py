@@ -38,6 +38,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -220,6 +221,11 @@ class PostgresStore(SqlStore):
             self.conn.execute("DISCARD TEMP")  # the empty view's tables
             self._migrate()
         self._shape = (True, SCHEMA_VERSION)
+
+    def backup(self, target: Path, mode: int = 0o600) -> None:
+        """The database's own tools back it up (``pg_dump``, the server's base backups);
+        ``jamsos ledger copy URL FILE`` makes a verified file ledger of it. Refused, named."""
+        raise LedgerError("error.ledger.pg_backup", path=self.url, target=target)
 
     def close(self) -> None:
         if self.conn is not None:

@@ -410,7 +410,7 @@ SCHEMA_VERSION = len(STEPS)
 # moves them in this order; a new table goes here too), and the column of each that holds a
 # batch id (renumbered when a ledger joins another in one database).
 TABLES = ("batches", "batch_inputs", "people", "decisions", "changes", "person_events")
-TABLES += ("dukcapil", "run_inputs", "run_findings")
+TABLES += ("dukcapil", "run_inputs", "run_findings", "batch_premiums")
 # The ids a ledger's rows are numbered by, per table: each column holding one, and the table
 # whose ``id`` it is. When a ledger joins another in one database they are renumbered after
 # the target's own; ``OWN_KEY`` is the column that tells the rows copied from the target's.
@@ -423,6 +423,7 @@ ID_KEYS = {
     "dukcapil": {"id": "dukcapil", "change_id": "changes"},
     "run_inputs": {"change_id": "changes"},
     "run_findings": {"change_id": "changes"},
+    "batch_premiums": {"batch_id": "batches"},
 }
 OWN_KEY = {name: next(iter(keys)) for name, keys in ID_KEYS.items()}
 # the tables whose ``id`` is a number of their own
