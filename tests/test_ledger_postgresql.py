@@ -641,3 +641,22 @@ def test_the_password_is_in_no_output_log_manifest_json_or_file(
     assert manifest["ledger"] == shown
     assert json.loads(said[1])["summary"]["ledger"] == shown
     assert shown in (work / "jamsos.log").read_text()
+
+
+def test_a_renewal_and_a_backup_on_a_shared_ledger(tmp_path: Path, pg: Target) -> None:
+    """build-batch --renew carries the decree's people on the database (its roster in a
+    private folder of the output folder, there being no folder beside a URL); ledger backup
+    of a database is one line naming pg_dump and ledger copy, exit 2, nothing written."""
+    out = tmp_path / "out"
+    assert build(roster(tmp_path / "rt.csv", range(3)), out, pg.location).returncode == 0
+    renewed = jamsos(
+        "build-batch", "--decree", RT, "--start", "2026-01", "--out", out,
+        "--ledger", pg.location, "--renew", "--format", "json",
+    )  # fmt: skip
+    assert renewed.returncode == 0, renewed.stderr
+    assert json.loads(renewed.stdout)["batch"]["participants"] == 3
+    assert not list(out.glob(".jamsos-renewal/*"))  # its roster removed after the run
+    backup = jamsos("ledger", "backup", tmp_path / "b.sqlite", "--ledger", pg.location)
+    line = one_line(backup.stderr)
+    assert backup.returncode == 2 and "pg_dump" in line and PASSWORD not in line
+    assert not (tmp_path / "b.sqlite").exists()

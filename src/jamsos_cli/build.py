@@ -249,7 +249,7 @@ def _run(
     from jamsos_cli import renewal
 
     carry = renewal.candidates(ledger, view, req.decree.id, req.period)
-    held = renewal.roster_path(req.ledger, req.decree.id, req.period)
+    held = renewal.roster_path(req.ledger, req.decree.id, req.period, req.out)
     rosters = [str(renewal.write_roster(carry.people, held, req.file_mode)), *req.rosters]
     try:
         return _checked(req, ledger, recovered, progress, view, rosters, carry)
