@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledgers import Target
 from tests.rosters import RT
 
 # The installed entry point, as cron runs it.
@@ -51,7 +52,7 @@ def build_args(
     *rosters: Path,
     decree: str = RT,
     start: str = "2025-06",
-    ledger: Path | None = None,
+    ledger: Path | str | None = None,
     out: Path | None = None,
     extra: tuple[str, ...] = (),
     new_ledger: bool = True,
@@ -74,33 +75,22 @@ def build_args(
     ]
 
 
-def ledger_batches(ledger: Path, *, check: bool = False) -> list[tuple]:
-    """(id, status, people) per batch as the file holds them, read with plain sqlite3 (no
-    jamsos recovery); ``check``: after an integrity check."""
-    if not ledger.exists():
-        return []
-    conn = sqlite3.connect(ledger)
-    try:
-        if check:
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        return conn.execute(
-            "SELECT b.id, b.status, COUNT(p.nik) FROM batches b"
-            " LEFT JOIN people p ON p.batch_id = b.id GROUP BY b.id ORDER BY b.id"
-        ).fetchall()
-    finally:
-        conn.close()
+def _target(where: Path | Target) -> Target:
+    return where if isinstance(where, Target) else Target("sqlite", str(where), path=where)
 
 
-def ledger_rows(path: Path) -> list[tuple]:
-    """(batch id, status, NIK) per person, in ledger order, as the file holds them."""
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(
-            "SELECT b.id, b.status, p.nik FROM batches b JOIN people p ON p.batch_id = b.id"
-            " ORDER BY b.id, p.rowid"
-        ).fetchall()
-    finally:
-        conn.close()
+def ledger_batches(where: Path | Target, *, check: bool = False) -> list[tuple]:
+    """(id, status, people) per batch as stored (an SQLite file's, or a target's), read raw
+    (no jamsos recovery); ``check``: after an SQLite file's integrity check."""
+    target = _target(where)
+    if check and target.sqlite and target.exists():
+        assert target.rows("PRAGMA integrity_check") == [("ok",)]
+    return target.batches()
+
+
+def ledger_rows(where: Path | Target) -> list[tuple]:
+    """(batch id, status, NIK) per person, in ledger order, as stored."""
+    return _target(where).people()
 
 
 # What each ledger schema version added, as SQL that takes it away again: tests of ledgers

@@ -15,7 +15,10 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
+from jamsos_cli.ledger import locate
 from tests.helpers import JAMSOS, build_args, hold, ledger_rows
+from tests.ledgers import Target
+from tests.postgres import PASSWORD
 from tests.rosters import HEADERS, OJOL, RT, nik, person, roster, write_csv, write_xlsx
 
 runner = CliRunner()
@@ -40,12 +43,17 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def shown(target: Target) -> str:
+    """The ledger as every output names it: a path, or the URL with its password masked."""
+    return str(locate(target.location))
+
+
 # --- the batch folder ---------------------------------------------------------------------
 
 
-def test_batch_folder_files_and_manifest(tmp_path: Path) -> None:
+def test_batch_folder_files_and_manifest(tmp_path: Path, target: Target) -> None:
     src = roster(tmp_path / "rt_sungai_panas.csv", range(3), bad=True)
-    code, doc = build(tmp_path, src)
+    code, doc = build(tmp_path, src, ledger=target.location)
     assert code == 1  # one row rejected
     name = f"{RT}_2025-06_2025-12_001"
     assert folders(tmp_path / "out") == [name]
@@ -69,7 +77,7 @@ def test_batch_folder_files_and_manifest(tmp_path: Path) -> None:
     for o in manifest["outputs"]:
         assert o["sha256"] == sha(folder / o["name"])
     assert manifest["by_code"]["NIK_FORMAT"] == 1
-    assert manifest["ledger"] == str(tmp_path / "ledger.sqlite")
+    assert manifest["ledger"] == shown(target)  # a URL with its password masked
     assert manifest["tool_version"] and manifest["run_at"]
 
     ws = load_workbook(folder / f"{name}_part001.xlsx").active
@@ -86,10 +94,11 @@ def test_batch_folder_files_and_manifest(tmp_path: Path) -> None:
 
     s = doc["summary"]
     assert (s["rows"], s["accepted"], s["rejected"], s["submitted"]) == (4, 3, 1, 3)
-    assert s["ledger"] == str(tmp_path / "ledger.sqlite") and s["ledger_new"] is True
+    assert s["ledger"] == shown(target) and s["ledger_new"] is True
     assert doc["batch"]["folder"] == str(folder) and doc["batch"]["written"] is True
     assert nik(0) not in json.dumps(doc)  # masked on screen
-    assert [r[2] for r in ledger_rows(tmp_path / "ledger.sqlite")] == [nik(0), nik(1), nik(2)]
+    assert PASSWORD not in json.dumps(doc) + (folder / "manifest.json").read_text()
+    assert [r[2] for r in ledger_rows(target)] == [nik(0), nik(1), nik(2)]
 
 
 def test_xlsx_roster_csv_batch_split_every_max_rows(tmp_path: Path) -> None:
@@ -122,28 +131,31 @@ def test_xlsx_roster_csv_batch_split_every_max_rows(tmp_path: Path) -> None:
     assert ws["C2"].value == nik(0) and "NIK_PRECISION_LOST" in ws.cell(2, ws.max_column).value
 
 
-def test_text_report_names_the_ledger_and_the_folder(tmp_path: Path) -> None:
+def test_text_report_names_the_ledger_and_the_folder(tmp_path: Path, target: Target) -> None:
     src = roster(tmp_path / "rt.csv", range(2))
-    args = build_args(tmp_path, src, ledger=tmp_path / "l.sqlite", extra=("--lang", "en"))
+    args = build_args(tmp_path, src, ledger=target.location, extra=("--lang", "en"))
     result = runner.invoke(app, args)
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
-    assert f"New ledger created: {tmp_path / 'l.sqlite'}" in text
+    assert f"New ledger created: {shown(target)}" in text
     assert "2 participants × 7 months × Rp 16,800 = Rp 235,200" in text
     assert "\x1b[" not in result.stdout  # no colour when not a TTY
     again = runner.invoke(app, args)
     text = " ".join(again.stdout.split())
-    assert f"Ledger: {tmp_path / 'l.sqlite'}" in text
+    assert f"Ledger: {shown(target)}" in text
     assert "Nobody new to submit: no batch folder written" in text
+    assert PASSWORD not in result.output + again.output
 
 
 # --- the ledger across runs -----------------------------------------------------------------
 
 
-def test_rerun_submits_nobody_and_a_delta_gets_its_own_folder(tmp_path: Path) -> None:
+def test_rerun_submits_nobody_and_a_delta_gets_its_own_folder(
+    tmp_path: Path, target: Target
+) -> None:
     first = roster(tmp_path / "rt.csv", range(3))
-    assert build(tmp_path, first)[0] == 0
-    code, doc = build(tmp_path, first)
+    assert build(tmp_path, first, ledger=target.location)[0] == 0
+    code, doc = build(tmp_path, first, ledger=target.location)
     assert code == 0  # info, not a reject
     again = issues(doc, "ALREADY_SUBMITTED")
     assert [(i["row"], i["severity"]) for i in again] == [(4, "info"), (5, "info"), (6, "info")]
@@ -152,15 +164,13 @@ def test_rerun_submits_nobody_and_a_delta_gets_its_own_folder(tmp_path: Path) ->
     assert folders(tmp_path / "out") == [f"{RT}_2025-06_2025-12_001"]
 
     delta = roster(tmp_path / "rt_juli.csv", range(5))  # the three again plus two new
-    code, doc = build(tmp_path, delta)
+    code, doc = build(tmp_path, delta, ledger=target.location)
     assert code == 0
     assert doc["summary"]["already_submitted"] == 3 and doc["batch"]["participants"] == 2
     assert folders(tmp_path / "out") == [f"{RT}_2025-06_2025-12_001", f"{RT}_2025-06_2025-12_002"]
-    assert [r[2] for r in ledger_rows(tmp_path / "ledger.sqlite")] == [nik(i) for i in range(5)]
+    assert [r[2] for r in ledger_rows(target)] == [nik(i) for i in range(5)]
 
-    listed = runner.invoke(
-        app, ["ledger", "list", "--ledger", str(tmp_path / "ledger.sqlite"), "--format", "json"]
-    )
+    listed = runner.invoke(app, ["ledger", "list", "--ledger", target.location, "--format", "json"])
     batches = json.loads(listed.stdout)["batches"]
     assert [(b["id"], b["participants"], b["status"]) for b in batches] == [
         (1, 3, "done"),
@@ -168,12 +178,12 @@ def test_rerun_submits_nobody_and_a_delta_gets_its_own_folder(tmp_path: Path) ->
     ]
 
 
-def test_already_enrolled_under_another_decree(tmp_path: Path) -> None:
+def test_already_enrolled_under_another_decree(tmp_path: Path, target: Target) -> None:
     """One person is an online driver and a ketua RT: the first decree recorded wins."""
     ojol = roster(tmp_path / "ojol.csv", range(2), role="Ojek online")
-    assert build(tmp_path, ojol, decree=OJOL)[0] == 0
+    assert build(tmp_path, ojol, decree=OJOL, ledger=target.location)[0] == 0
     rt = roster(tmp_path / "rt.csv", range(3))
-    code, doc = build(tmp_path, rt, start="2025-09")
+    code, doc = build(tmp_path, rt, start="2025-09", ledger=target.location)
     assert code == 1
     enrolled = issues(doc, "ALREADY_ENROLLED")
     assert [(i["row"], i["severity"]) for i in enrolled] == [(4, "error"), (5, "error")]
@@ -182,37 +192,52 @@ def test_already_enrolled_under_another_decree(tmp_path: Path) -> None:
     rejects = next((tmp_path / "out").glob(f"{RT}_*/rt.rejects.csv")).read_bytes().decode("cp1252")
     assert "ALREADY_ENROLLED" in rejects
     # coverage that does not overlap (next budget year) is fine
-    code, doc = build(tmp_path, rt, start="2026-01")
+    code, doc = build(tmp_path, rt, start="2026-01", ledger=target.location)
     assert code == 0 and doc["batch"]["participants"] == 3
 
 
-def test_quota_counts_people_already_in_the_ledger(tmp_path: Path) -> None:
+def test_quota_counts_people_already_in_the_ledger(tmp_path: Path, target: Target) -> None:
     config = tmp_path / "jamsos.toml"
     config.write_text(f'[quotas]\n"{RT}" = 3\n', encoding="utf-8")
     extra = ("--config", str(config))
-    assert build(tmp_path, roster(tmp_path / "a.csv", range(2)), extra=extra)[0] == 0
-    code, doc = build(tmp_path, roster(tmp_path / "b.csv", range(2, 5)), extra=extra)
+    assert (
+        build(tmp_path, roster(tmp_path / "a.csv", range(2)), extra=extra, ledger=target.location)[
+            0
+        ]
+        == 0
+    )
+    code, doc = build(
+        tmp_path, roster(tmp_path / "b.csv", range(2, 5)), extra=extra, ledger=target.location
+    )
     assert code == 1
     over = issues(doc, "QUOTA_EXCEEDED")
     assert [i["row"] for i in over] == [5, 6]  # input order: the first new one still fits
     assert doc["batch"]["participants"] == 1
-    code, doc = build(tmp_path, roster(tmp_path / "c.csv", [9]), extra=extra)
+    code, doc = build(
+        tmp_path, roster(tmp_path / "c.csv", [9]), extra=extra, ledger=target.location
+    )
     assert code == 1 and doc["batch"] is None
     # another period does not count against this one
-    code, doc = build(tmp_path, roster(tmp_path / "c.csv", [9]), start="2026-01", extra=extra)
+    code, doc = build(
+        tmp_path,
+        roster(tmp_path / "c.csv", [9]),
+        start="2026-01",
+        extra=extra,
+        ledger=target.location,
+    )
     assert code == 0 and doc["batch"]["participants"] == 1
 
 
-def test_void_releases_a_batch_for_resubmission(tmp_path: Path) -> None:
+def test_void_releases_a_batch_for_resubmission(tmp_path: Path, target: Target) -> None:
     src = roster(tmp_path / "rt.csv", range(2))
-    build(tmp_path, src)
-    ledger = str(tmp_path / "ledger.sqlite")
+    build(tmp_path, src, ledger=target.location)
+    ledger = target.location
     result = runner.invoke(
         app, ["ledger", "void", f"{RT}_2025-06_2025-12_001", "--ledger", ledger, "--yes"]
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / f"{RT}_2025-06_2025-12_001").is_dir()  # the folder is kept
-    code, doc = build(tmp_path, src)
+    code, doc = build(tmp_path, src, ledger=target.location)
     assert code == 0 and doc["batch"]["participants"] == 2
     assert doc["batch"]["folder"].endswith("_002")  # never reuses the voided folder's name
     listed = json.loads(
@@ -224,10 +249,12 @@ def test_void_releases_a_batch_for_resubmission(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "berstatus dibatalkan" in again.stderr
 
 
-def test_ledger_stats_and_export(tmp_path: Path) -> None:
-    build(tmp_path, roster(tmp_path / "a.csv", range(3)))
-    build(tmp_path, roster(tmp_path / "b.csv", range(3, 5)), start="2025-09")
-    ledger = str(tmp_path / "ledger.sqlite")
+def test_ledger_stats_and_export(tmp_path: Path, target: Target) -> None:
+    build(tmp_path, roster(tmp_path / "a.csv", range(3)), ledger=target.location)
+    build(
+        tmp_path, roster(tmp_path / "b.csv", range(3, 5)), start="2025-09", ledger=target.location
+    )
+    ledger = target.location
     stats = json.loads(
         runner.invoke(app, ["ledger", "stats", "--ledger", ledger, "--format", "json"]).stdout
     )["stats"]
@@ -235,11 +262,12 @@ def test_ledger_stats_and_export(tmp_path: Path) -> None:
         ("2025-06", "2025-12", 3, 3 * 7 * 16_800),
         ("2025-09", "2025-12", 2, 2 * 4 * 16_800),
     ]
-    target = tmp_path / "export" / "ledger.csv"
-    result = runner.invoke(app, ["ledger", "export", str(target), "--ledger", ledger])
+    export = tmp_path / "export" / "ledger.csv"
+    result = runner.invoke(app, ["ledger", "export", str(export), "--ledger", ledger])
     assert result.exit_code == 0, result.output
-    assert oct(target.stat().st_mode & 0o777) == "0o600"
-    back = pl.read_csv(target, infer_schema=False)  # Indonesian headers by default
+    assert oct(export.stat().st_mode & 0o777) == "0o600"
+    assert PASSWORD not in result.output
+    back = pl.read_csv(export, infer_schema=False)  # Indonesian headers by default
     assert back.get_column("NIK").to_list() == [nik(i) for i in range(5)]  # real values
     assert set(back.get_column("KEPUTUSAN")) == {RT}
 
@@ -247,20 +275,31 @@ def test_ledger_stats_and_export(tmp_path: Path) -> None:
 # --- what must not happen -----------------------------------------------------------------
 
 
-def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+def test_dry_run_writes_nothing(tmp_path: Path, target: Target) -> None:
     src = roster(tmp_path / "rt.csv", range(3))
-    out, ledger = tmp_path / "out", tmp_path / "data" / "ledger.sqlite"
+    out = tmp_path / "out"
+    if target.sqlite:  # in a folder not made yet
+        target.path = tmp_path / "data" / "ledger.sqlite"
+        target.location = str(target.path)
+    ledger = target.location
+
+    def stored() -> tuple:
+        mtime = target.path.stat().st_mtime_ns if target.sqlite and target.exists() else None
+        return target.content(), mtime, folders(out)
+
     code, doc = build(tmp_path, src, out=out, ledger=ledger, extra=("--dry-run",))
     assert code == 0
     assert doc["summary"]["dry_run"] is True and doc["batch"]["written"] is False
     assert doc["batch"]["participants"] == 3 and doc["batch"]["total_premium"] == 352_800
-    assert not out.exists() and not ledger.parent.exists()
+    assert not out.exists() and not target.exists()
+    if target.sqlite:
+        assert not target.path.parent.exists()
     # with a ledger: read, not written
     build(tmp_path, roster(tmp_path / "one.csv", range(1)), out=out, ledger=ledger)
-    before = (ledger.read_bytes(), ledger.stat().st_mtime_ns, folders(out))
+    before = stored()
     code, doc = build(tmp_path, src, out=out, ledger=ledger, extra=("--dry-run",))
     assert doc["summary"]["already_submitted"] == 1 and doc["batch"]["participants"] == 2
-    assert (ledger.read_bytes(), ledger.stat().st_mtime_ns, folders(out)) == before
+    assert stored() == before
 
 
 def test_same_inputs_same_bytes(tmp_path: Path) -> None:

@@ -20,7 +20,10 @@ from jamsos_cli.cli import app
 from jamsos_cli.ledger import SCHEMA_VERSION
 from jamsos_cli.neardup import DEFAULT_MIN_SCORE
 from tests.helpers import downgrade
+from tests.ledgers import Target
+from tests.postgres import PASSWORD
 from tests.rosters import make_nik, write_csv, write_xlsx
+from tests.test_build_batch import shown
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "400"}  # one table row per line, so the text report can be searched
@@ -157,7 +160,7 @@ def pair(doc: dict, a_row: int, b_row: int | None, b_file: str | None = None) ->
     return None
 
 
-def build(tmp_path: Path, *rosters: Path, ledger: Path) -> tuple[int, dict]:
+def build(tmp_path: Path, *rosters: Path, ledger: Path | str) -> tuple[int, dict]:
     result = runner.invoke(
         app,
         [
@@ -317,9 +320,9 @@ def test_the_fitted_model_is_in_the_json_report(files) -> None:
     assert len(nik["m"]) == 2 and nik["twins"][0] > nik["m"][0]  # the mark of twins
 
 
-def test_a_person_already_in_the_ledger_is_matched(tmp_path: Path, files) -> None:
+def test_a_person_already_in_the_ledger_is_matched(tmp_path: Path, files, target: Target) -> None:
     a, _ = files
-    ledger = tmp_path / "ledger.sqlite"
+    ledger = target.location
     first = write_csv(
         tmp_path / "bulan_lalu.csv",
         HEADERS,
@@ -348,9 +351,10 @@ def test_a_person_already_in_the_ledger_is_matched(tmp_path: Path, files) -> Non
     assert dewi["group"] == "in_ledger" and budi["group"] == "decide"
     assert doc["summary"]["group_in_ledger"] == 1
     assert doc["pairs"].index(budi) < doc["pairs"].index(dewi)
-    assert doc["summary"]["ledger"] == str(ledger) and doc["summary"]["ledger_people"] == 2
+    assert doc["summary"]["ledger"] == shown(target) and doc["summary"]["ledger_people"] == 2
     text = dedupe(a, "--ledger", ledger, "--lang", "en", env=WIDE).stdout
-    assert f"Ledger: {ledger} (2 people)" in text and where in text
+    assert f"Ledger: {shown(target)} (2 people)" in text and where in text
+    assert PASSWORD not in text + json.dumps(doc)
 
 
 def test_no_pairs_is_exit_0_and_says_so(tmp_path: Path) -> None:
@@ -443,25 +447,30 @@ def test_review_and_decisions_round_trip(tmp_path: Path, files) -> None:
     assert "1 decision(s) on exact pairs ignored" in text
 
 
-def test_decisions_in_the_ledger_hold_for_later_runs_and_build_batch(tmp_path: Path, files):
+def test_decisions_in_the_ledger_hold_for_later_runs_and_build_batch(
+    tmp_path: Path, files, target: Target
+):
     a, b = files
-    ledger = tmp_path / "data" / "ledger.sqlite"
+    if target.sqlite:  # in a folder not made yet
+        target.path = tmp_path / "data" / "ledger.sqlite"
+        target.location = str(target.path)
+    ledger = target.location
     review = tmp_path / "tinjau.xlsx"
     dedupe_json(a, b, "--review", review)
     fill_decisions(review, {"Budi Santoso": "BEDA", "Muhammad Rizki": "SAMA"})
     refused = dedupe(a, b, "--decisions", review, "--ledger", ledger, "--lang", "en")
     assert refused.exit_code == 2 and "--new-ledger" in refused.stderr  # made on purpose only
-    assert not ledger.parent.exists()
+    assert not target.exists() and not (tmp_path / "data").exists()
     result = dedupe(
         a, b, "--decisions", review, "--ledger", ledger, "--new-ledger", "--lang", "en", env=WIDE
     )
     assert result.exit_code == 1
-    assert f"New ledger created: {ledger}" in result.stdout
-    assert f"Decisions recorded in the ledger {ledger}: 2 new or changed of 2" in result.stdout
-    assert oct(ledger.stat().st_mode & 0o777) == "0o600"
-    conn = sqlite3.connect(ledger)
-    stored = conn.execute("SELECT nik_a, nik_b, decision FROM decisions ORDER BY 1").fetchall()
-    conn.close()
+    out = " ".join(result.stdout.split())
+    assert f"New ledger created: {shown(target)}" in out
+    assert f"Decisions recorded in the ledger {shown(target)}: 2 new or changed of 2" in out
+    if target.sqlite:
+        assert oct(target.path.stat().st_mode & 0o777) == "0o600"
+    stored = target.rows("SELECT nik_a, nik_b, decision FROM decisions ORDER BY 1")
     assert sorted(stored) == sorted(
         [(min(BUDI, BUDI_B), max(BUDI, BUDI_B), "different"), (RIZKI, RIZKI_B, "same")]
     )
@@ -487,8 +496,10 @@ def test_decisions_in_the_ledger_hold_for_later_runs_and_build_batch(tmp_path: P
     assert "NEAR_DUPLICATE" in issues_at(built, str(a), 4)  # undecided pairs still warn
 
 
-def test_a_same_decision_against_the_ledger_rejects_the_new_row(tmp_path: Path) -> None:
-    ledger = tmp_path / "ledger.sqlite"
+def test_a_same_decision_against_the_ledger_rejects_the_new_row(
+    tmp_path: Path, target: Target
+) -> None:
+    ledger = target.location
     first = write_csv(
         tmp_path / "juni.csv",
         HEADERS,

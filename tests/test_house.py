@@ -10,6 +10,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "jamsos_cli"
 
 
@@ -80,11 +82,12 @@ def _store_methods() -> set[str]:
     return {n for n in dir(LedgerStore) if not n.startswith("_")} | attributes
 
 
-def test_the_ledger_rules_use_the_store_interface_only() -> None:
-    """book.py (record, recover, void, decisions, people, stats, export) speaks to storage
-    through ``LedgerStore`` alone: no driver, no SQL, no store method outside the
-    interface, so a PostgreSQL store can take SQLite's place."""
-    path = SRC / "ledger" / "book.py"
+@pytest.mark.parametrize("name", ["book.py", "copying.py"])
+def test_the_ledger_rules_use_the_store_interface_only(name: str) -> None:
+    """book.py (record, recover, void, decisions, people, stats, export) and copying.py
+    (ledger copy) speak to storage through ``LedgerStore`` alone: no driver, no SQL, no
+    store method outside the interface, so SQLite and PostgreSQL share them."""
+    path = SRC / "ledger" / name
     tree = ast.parse(path.read_text(encoding="utf-8"))
     imported = {
         alias.name
@@ -108,13 +111,14 @@ def test_the_ledger_rules_use_the_store_interface_only() -> None:
         and isinstance(node.value, ast.Attribute)
         and node.value.attr == "store"
     }
-    assert used, "book.py no longer reaches its store as self.store"
+    assert used, f"{name} no longer reaches its store as <ledger>.store"
     assert used <= _store_methods(), used - _store_methods()
 
 
 def test_sql_lives_in_the_ledger_stores_only() -> None:
-    """Only ledger/store.py (the shared SQL) and ledger/sqlite.py (the dialect) hold SQL."""
-    homes = {SRC / "ledger" / "store.py", SRC / "ledger" / "sqlite.py"}
+    """Only ledger/store.py (the shared SQL), ledger/schema.py (the tables) and the dialects
+    (ledger/sqlite.py, ledger/postgresql.py) hold SQL."""
+    homes = {SRC / "ledger" / f"{name}.py" for name in ("store", "schema", "sqlite", "postgresql")}
     found = [
         where(path, node)
         for path, tree in modules()

@@ -1,5 +1,6 @@
-"""The ledger file: created owner-only and only when something is recorded, refused when it is
-not ours, migrated, recovered after a killed run, and read the way the checks need it."""
+"""The ledger: created only when something is recorded (a file owner-only), refused when it is
+not ours, migrated, recovered after a killed run, and read the way the checks need it — in
+each store (the ``target`` fixture: an SQLite file and a PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from jamsos_cli.render.ledger import write_export
 from jamsos_cli.texts import resolve
 from jamsos_cli.writing import sha256_file
 from tests.helpers import downgrade, ledger_rows, refused
+from tests.ledgers import Target
 from tests.rosters import nik, roster
 from tests.test_build_batch import build
 
@@ -102,21 +104,28 @@ def test_periods_default_to_december_and_refuse_end_before_start() -> None:
             month_index(bad)
 
 
-def test_missing_ledger_is_created_only_when_a_batch_is_recorded(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "ledger.sqlite"
-    ledger = Ledger.open(path)
-    assert ledger.people().height == 0 and not path.exists()
+def test_missing_ledger_is_created_only_when_a_batch_is_recorded(
+    tmp_path: Path, target: Target
+) -> None:
+    if target.sqlite:  # in a folder not made yet
+        target.path = tmp_path / "data" / "ledger.sqlite"
+        target.location = str(target.path)
+    ledger = Ledger.open(target.location)
+    assert ledger.people().height == 0 and ledger.batches() == [] and not target.exists()
     record(ledger, tmp_path / "out" / "b_001", (NIK_A,))
     ledger.close()
-    assert path.exists()
-    assert oct(path.stat().st_mode & 0o777) == "0o600"
-    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
-    raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
-    assert raw.execute("SELECT status FROM batches").fetchall() == [("done",)]
-    raw.close()
+    assert target.exists()
+    assert target.rows("SELECT MAX(version) FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert target.rows("SELECT status FROM batches") == [("done",)]
+    if target.sqlite:
+        path = target.path
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+        assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+        assert target.rows("PRAGMA application_id") == [(APPLICATION_ID,)]
+        assert target.rows("PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    else:
+        mark = "SELECT obj_description('schema_version'::regclass, 'pg_class')"
+        assert target.rows(mark) == [("jamsos ledger",)]
 
 
 def test_group_readable_ledger(tmp_path: Path) -> None:
@@ -165,15 +174,20 @@ def test_foreign_sqlite_database_is_refused_untouched(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    with Ledger.open(path) as ledger:
+def test_newer_schema_is_refused(tmp_path: Path, target: Target) -> None:
+    with Ledger.open(target.location) as ledger:
         record(ledger, tmp_path / "out" / "b_001", (NIK_A,))
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.close()
-    with refused(LedgerError, "newer"):
-        Ledger.open(path)
+    if target.sqlite:
+        target.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    else:
+        target.execute(
+            "INSERT INTO schema_version VALUES (?, '2030-01-01', 'later')", (SCHEMA_VERSION + 1,)
+        )
+    before = target.content()
+    for use in (Ledger.open, Ledger.snapshot, check_file):
+        with refused(LedgerError, "newer"):
+            use(target.location)
+    assert target.content() == before
 
 
 def test_an_empty_file_is_not_a_ledger(tmp_path: Path) -> None:
@@ -189,17 +203,21 @@ def test_an_empty_file_is_not_a_ledger(tmp_path: Path) -> None:
     ]
 
 
-def test_overlap_queries_and_sequences(tmp_path: Path) -> None:
-    with Ledger.open(tmp_path / "l.sqlite") as ledger:
-        h1 = Period.parse("2025-01", "2025-06")
+def test_overlap_queries_and_sequences(tmp_path: Path, target: Target) -> None:
+    with Ledger.open(target.location) as ledger:
+        h1, h2 = Period.parse("2025-01", "2025-06"), Period.parse("2025-07", None)
         record(ledger, tmp_path / "o" / "a_001", (NIK_A,), period=h1)
         record(ledger, tmp_path / "o" / "a_002", (NIK_B,), period=h1)
-        record(ledger, tmp_path / "o" / "c_001", (NIK_B,), decree="perwako-batam-30-2025")
+        record(
+            ledger, tmp_path / "o" / "c_001", (NIK_B,), decree="perwako-batam-30-2025", period=h2
+        )
         assert ledger.next_seq("perwako-batam-49-2025", h1) == 3
-        assert ledger.next_seq("perwako-batam-49-2025", Period.parse("2025-07", None)) == 1
-        # June overlaps the first half; July on does not
+        assert ledger.next_seq("perwako-batam-49-2025", h2) == 1
+        # May to August overlaps both halves; June only the first; July on only the second
+        summer = ledger.people(Period.parse("2025-05", "2025-08"))
+        assert summer.select("nik", "batch_id").rows() == [(NIK_A, 1), (NIK_B, 2), (NIK_B, 3)]
         june = ledger.people(Period.parse("2025-06", "2025-06"))
-        assert june.get_column("nik").to_list() == [NIK_A, NIK_B, NIK_B]
+        assert june.get_column("nik").to_list() == [NIK_A, NIK_B]
         later = ledger.people(Period.parse("2025-07", None))
         assert later.select("nik", "decree").rows() == [(NIK_B, "perwako-batam-30-2025")]
         known = ledger.known()
@@ -207,8 +225,10 @@ def test_overlap_queries_and_sequences(tmp_path: Path) -> None:
         assert known.get_column("ref").to_list()[0] == "ledger: a_001"
 
 
-def test_void_releases_people_and_keeps_the_folder_name_unused(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
+def test_void_releases_people_and_keeps_the_folder_name_unused(
+    tmp_path: Path, target: Target
+) -> None:
+    path = target.location
     period = Period.parse("2025-06", None)
     with Ledger.open(path) as ledger:
         first = record(ledger, tmp_path / "o" / "x_001", (NIK_A,))
@@ -225,12 +245,15 @@ def test_void_releases_people_and_keeps_the_folder_name_unused(tmp_path: Path) -
             ledger.void("999", change("test void"))
         assert [b["status"] for b in ledger.batches()] == ["voided"]
         assert ledger.stats() == []
+        # a voided batch's people may be submitted again for the same months
+        record(ledger, tmp_path / "o" / "x_002", (NIK_A,))
+        assert ledger.people(period).select("batch_id", "nik").rows() == [(2, NIK_A)]
 
 
 def test_recover_completes_a_published_batch_and_rolls_back_an_unpublished_one(
-    tmp_path: Path,
+    tmp_path: Path, target: Target
 ) -> None:
-    path = tmp_path / "l.sqlite"
+    path = target.location
     with Ledger.open(path) as ledger:
         published = record(ledger, tmp_path / "o" / "p_001", (NIK_A,), publish=False)
         # the rename happened, then the process died before "done"
@@ -240,12 +263,10 @@ def test_recover_completes_a_published_batch_and_rolls_back_an_unpublished_one(
     with Ledger.snapshot(path) as copy:
         notes = copy.recover()  # a dry run settles its private copy only
         assert len(notes) == 2
-    raw = sqlite3.connect(path)
-    assert raw.execute("SELECT status FROM batches ORDER BY id").fetchall() == [
+    assert target.rows("SELECT status FROM batches ORDER BY id") == [
         ("committing",),
         ("committing",),
     ]
-    raw.close()
     with Ledger.open(path) as ledger:
         notes = ledger.recover()
         notes = [resolve(note, "en") for note in notes]
@@ -256,10 +277,9 @@ def test_recover_completes_a_published_batch_and_rolls_back_an_unpublished_one(
         assert ledger.recover() == []
 
 
-def test_recover_does_not_adopt_someone_elses_folder(tmp_path: Path) -> None:
+def test_recover_does_not_adopt_someone_elses_folder(tmp_path: Path, target: Target) -> None:
     """A folder with the final name but another manifest is not this batch's."""
-    path = tmp_path / "l.sqlite"
-    with Ledger.open(path) as ledger:
+    with Ledger.open(target.location) as ledger:
         record(ledger, tmp_path / "o" / "r_001", (NIK_A,), publish=False)
         other = tmp_path / "o" / "r_001"
         other.mkdir()
@@ -268,13 +288,11 @@ def test_recover_does_not_adopt_someone_elses_folder(tmp_path: Path) -> None:
         assert ledger.batches() == []
 
 
-def test_export_is_owner_only_and_formula_safe(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    with Ledger.open(path) as ledger:
+def test_export_is_owner_only_and_formula_safe(tmp_path: Path, target: Target) -> None:
+    with Ledger.open(target.location) as ledger:
         record(ledger, tmp_path / "o" / "e_001", (NIK_A, NIK_B))
-        ledger.store.conn.execute(
-            "UPDATE people SET name = '=HYPERLINK(\"x\")' WHERE nik = ?", (NIK_B,)
-        )
+    target.execute("UPDATE people SET name = '=HYPERLINK(\"x\")' WHERE nik = ?", (NIK_B,))
+    with opened(target.location) as ledger:
         frame = export_frame(ledger)
     target = write_export(frame, tmp_path / "export.csv", mode=0o600, lang="en")
     assert oct(target.stat().st_mode & 0o777) == "0o600"
@@ -304,13 +322,16 @@ def test_default_path_is_in_the_user_data_folder(tmp_path: Path, monkeypatch) ->
     assert default_ledger_path() == tmp_path / "xdg" / "jamsos" / "ledger.sqlite"
 
 
-def test_dry_run_snapshot_never_creates_a_file(tmp_path: Path) -> None:
-    path = tmp_path / "nothing" / "ledger.sqlite"
-    with Ledger.snapshot(path) as ledger:
-        assert ledger.people().height == 0
+def test_dry_run_snapshot_never_creates_a_ledger(tmp_path: Path, target: Target) -> None:
+    if target.sqlite:
+        target.path = tmp_path / "nothing" / "ledger.sqlite"
+        target.location = str(target.path)
+    with Ledger.snapshot(target.location) as ledger:
+        assert ledger.people().height == 0 and ledger.decisions().height == 0
+        assert ledger.recover() == [] and ledger.next_id() == 1
         with pytest.raises(RuntimeError):
             ledger.mark_done(1)
-    assert not path.parent.exists()
+    assert not target.exists()
     assert not os.listdir(tmp_path)
 
 
@@ -361,30 +382,36 @@ def test_schema_2_ledger_keeps_its_people_and_still_refuses_them(tmp_path: Path)
 
 
 def test_people_come_back_in_batch_then_roster_order_with_the_columns_asked(
-    tmp_path: Path,
+    tmp_path: Path, target: Target
 ) -> None:
     """Readers get each batch's people in roster order, batches in order, a voided batch
     included when asked, even when the rows are not stored in batch order."""
-    path = tmp_path / "l.sqlite"
-    nik_c = "2171101205800003"
+    path = target.location
+    nik_c, nik_d, nik_e = "2171101205800003", "2171101205800004", "2171101205800005"
     with Ledger.open(path) as ledger:
         record(ledger, tmp_path / "o" / "x_001", (NIK_B, NIK_A))
     with opened(path, write=True) as ledger:
         ledger.void("x_001", change("test void"))
         record(ledger, tmp_path / "o" / "x_002", (NIK_A, nik_c, NIK_B))
-        record(ledger, tmp_path / "o" / "y_001", (nik_c, NIK_A), decree="perwako-batam-30-2025")
-    raw = sqlite3.connect(path)  # batch 3's rows stored before everyone else's
-    raw.execute("UPDATE people SET rowid = rowid - 100 WHERE batch_id = 3")
-    raw.commit()
-    raw.close()
+        record(ledger, tmp_path / "o" / "y_001", (nik_e, nik_d), decree="perwako-batam-30-2025")
+    # batch 3's rows stored before everyone else's
+    if target.sqlite:
+        target.execute("UPDATE people SET rowid = rowid - 100 WHERE batch_id = 3")
+    else:
+        target.execute(
+            "CREATE TEMP TABLE moved AS SELECT * FROM people ORDER BY batch_id DESC, pos DESC;"
+            " DELETE FROM people; INSERT INTO people SELECT * FROM moved"
+        )
+        stored = target.rows("SELECT batch_id, nik FROM people")  # as the table scan finds them
+        assert stored[:2] == [(3, nik_d), (3, nik_e)]
     with opened(path) as ledger:
         live = ledger.people()
         assert live.select("batch_id", "nik").rows() == [
             (2, NIK_A),
             (2, nik_c),
             (2, NIK_B),
-            (3, nik_c),
-            (3, NIK_A),
+            (3, nik_e),
+            (3, nik_d),
         ]
         assert live.get_column("source").to_list() == [f"rt.csv:{i}" for i in (2, 3, 4, 2, 3)]
         few = ledger.people(Period.parse("2025-06", "2025-06"), columns=("nik", "decree"))

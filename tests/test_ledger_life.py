@@ -18,10 +18,12 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
 from tests.helpers import JAMSOS, build_args
+from tests.ledgers import Target
 from tests.rosters import HEADERS, RT, nik, person, roster, write_csv, write_xlsx
 
 runner = CliRunner()
@@ -33,7 +35,25 @@ TITLES = ["DAFTAR HASIL VERIFIKASI PESERTA BPU", "KANTOR CABANG BATAM"]
 FIRST_ROW = len(TITLES) + 3  # titles, a blank row, the header: the first person's row
 
 
+# The ledger a test uses: its tmp_path's SQLite file, or where the ``at`` fixture puts it
+# (a test asking for ``at`` runs against both stores).
+_LEDGERS: dict[Path, object] = {}
+
+
+def where(tmp_path: Path) -> object:
+    return _LEDGERS.get(tmp_path, tmp_path / "ledger.sqlite")
+
+
+@pytest.fixture
+def at(tmp_path: Path, target: Target):
+    """The test's ledger in each store (tests/conftest.py ``target``)."""
+    _LEDGERS[tmp_path] = target.location
+    yield target
+    _LEDGERS.pop(tmp_path, None)
+
+
 def build(tmp_path: Path, *rosters: Path, **kw) -> tuple[int, dict]:
+    kw.setdefault("ledger", where(tmp_path))
     result = runner.invoke(
         app, [*build_args(tmp_path, *rosters, **kw), "--format", "json", "--lang", "en"]
     )
@@ -54,7 +74,7 @@ def jamsos(*args: object, env: dict | None = None) -> subprocess.CompletedProces
 
 
 def ledger(tmp_path: Path, *args: object) -> subprocess.CompletedProcess:
-    return jamsos("ledger", *args, "--ledger", tmp_path / "ledger.sqlite")
+    return jamsos("ledger", *args, "--ledger", where(tmp_path))
 
 
 def as_json(done: subprocess.CompletedProcess, code: int = 0) -> dict:
@@ -91,7 +111,7 @@ def first_batch(tmp_path: Path, n: int = 6) -> None:
 
 
 def test_a_reply_records_active_and_refused_people_once_and_reports_the_rest(
-    tmp_path: Path,
+    tmp_path: Path, at: Target
 ) -> None:
     first_batch(tmp_path)
     reply = write_reply(
@@ -220,7 +240,7 @@ def test_a_killed_import_leaves_the_ledger_as_before_and_the_next_one_completes(
 # --------------------------------------------------------------------------- the checks
 
 
-def test_a_refused_person_is_not_submitted_again_until_reopened(tmp_path: Path) -> None:
+def test_a_refused_person_is_not_submitted_again_until_reopened(tmp_path: Path, at: Target) -> None:
     first_batch(tmp_path, 3)
     reply = write_reply(tmp_path / "r.xlsx", [reply_row(1, "DITOLAK", reason="TIDAK VALID")])
     assert ledger(tmp_path, "import-reply", reply).returncode == 0
@@ -240,7 +260,9 @@ def test_a_refused_person_is_not_submitted_again_until_reopened(tmp_path: Path) 
     ]  # fmt: skip
 
 
-def test_an_ended_person_frees_the_quota_and_is_checked_by_validate(tmp_path: Path) -> None:
+def test_an_ended_person_frees_the_quota_and_is_checked_by_validate(
+    tmp_path: Path, at: Target
+) -> None:
     config = tmp_path / "jamsos.toml"
     config.write_text(f'[quotas]\n"{RT}" = 3\n', encoding="utf-8")
     extra = ("--config", str(config))
@@ -262,7 +284,7 @@ def test_an_ended_person_frees_the_quota_and_is_checked_by_validate(tmp_path: Pa
 
     # validate --ledger: ended from September, so not in August
     src = roster(tmp_path / "cek.csv", [0, 1])
-    args = ["validate", src, "--ledger", tmp_path / "ledger.sqlite", "--format", "json"]
+    args = ["validate", src, "--ledger", where(tmp_path), "--format", "json"]
     september = as_json(jamsos(*args, "--as-of", "2025-10-01"), code=1)
     assert [i["row"] for i in issues(september, "PERSON_ENDED")] == [4]
     august = as_json(jamsos(*args, "--as-of", "2025-08-01"))
@@ -334,7 +356,7 @@ def test_the_registry_result_keeps_only_nik_result_and_date(tmp_path: Path) -> N
 # --------------------------------------------------------------------------- history and log
 
 
-def test_person_and_log_say_what_happened_masked(tmp_path: Path) -> None:
+def test_person_and_log_say_what_happened_masked(tmp_path: Path, at: Target) -> None:
     first_batch(tmp_path, 2)
     assert ledger(tmp_path, "withdraw", nik(1), "--reason", "tercatat dua kali").returncode == 0
     shown = ledger(tmp_path, "person", nik(1))

@@ -22,7 +22,9 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
+from jamsos_cli.ledger import locate
 from tests.helpers import DECREE_FIGURES, JAMSOS, build_args, ledger_batches, ledger_rows
+from tests.ledgers import Target
 from tests.rosters import HEADERS, RT, nik, person, roster, write_csv, write_xlsx
 
 runner = CliRunner()
@@ -154,21 +156,21 @@ def test_an_out_folder_written_before_ledgers_had_ids(tmp_path: Path) -> None:
 
 
 def test_a_nik_the_ledger_holds_for_another_person_goes_back_to_the_sender(
-    tmp_path: Path,
+    tmp_path: Path, target: Target
 ) -> None:
     """Symptom 7: another person under a NIK the ledger holds was ALREADY_SUBMITTED, counted
     accepted, in no batch and no rejects file. Now: NIK_CONFLICT naming the batch, rejected
     (exit 1), in the rejects file; the same person spelled another way is still
     ALREADY_SUBMITTED."""
     first = roster(tmp_path / "juni.csv", range(3))
-    assert build(tmp_path, first)[0] == 0
+    assert build(tmp_path, first, ledger=target.location)[0] == 0
     other = person(1)
     other[2] = "Bambang Sutrisno"  # another person, born the same day as the NIK says
     same = person(2)
     same[2] = "H. " + same[2].upper()  # the same person, with a title
     rows = [other, same, person(3)]
     later = write_csv(tmp_path / "juli.csv", HEADERS, rows, title_rows=["DAFTAR KETUA RT"])
-    code, doc, _ = build(tmp_path, later)
+    code, doc, _ = build(tmp_path, later, ledger=target.location)
     assert code == 1
     (conflict,) = issues(doc, "NIK_CONFLICT")
     assert (conflict["row"], conflict["severity"]) == (3, "error")
@@ -184,10 +186,10 @@ def test_a_nik_the_ledger_holds_for_another_person_goes_back_to_the_sender(
 # --------------------------------------------------------------- withdraw, upload, void
 
 
-def test_withdraw_frees_a_person_and_lists_them_for_bpjs(tmp_path: Path) -> None:
-    path, out = tmp_path / "ledger.sqlite", tmp_path / "out"
+def test_withdraw_frees_a_person_and_lists_them_for_bpjs(tmp_path: Path, target: Target) -> None:
+    path, out = target.location, tmp_path / "out"
     src = roster(tmp_path / "rt.csv", range(3))
-    assert build(tmp_path, src)[0] == 0
+    assert build(tmp_path, src, ledger=target.location)[0] == 0
     assert ledger("withdraw", nik(1), "--ledger", path).returncode == 2  # no --reason
     unknown = ledger("withdraw", nik(7), "--reason", "salah input", "--ledger", path)
     assert unknown.returncode == 2 and nik(7) not in unknown.stderr  # masked
@@ -210,15 +212,17 @@ def test_withdraw_frees_a_person_and_lists_them_for_bpjs(tmp_path: Path) -> None
     assert ledger("export", export, "--ledger", path).returncode == 0
     text = export.read_text(encoding="utf-8")
     assert f"withdrawn,{nik(1)}" in text and f"done,{nik(0)}" in text
-    code, doc, _ = build(tmp_path, src)
+    code, doc, _ = build(tmp_path, src, ledger=target.location)
     assert code == 0 and doc["batch"]["participants"] == 1
-    assert [r[2] for r in ledger_rows(path) if r[0] == 2] == [nik(1)]
+    assert [r[2] for r in ledger_rows(target) if r[0] == 2] == [nik(1)]
     assert visible(out) == [f"{NAME}_001", f"{NAME}_002"]
 
 
-def test_withdraw_from_a_file_the_way_a_clerk_keeps_the_list(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.sqlite"
-    assert build(tmp_path, roster(tmp_path / "rt.csv", range(4)))[0] == 0
+def test_withdraw_from_a_file_the_way_a_clerk_keeps_the_list(
+    tmp_path: Path, target: Target
+) -> None:
+    path = target.location
+    assert build(tmp_path, roster(tmp_path / "rt.csv", range(4)), ledger=path)[0] == 0
     rows = [[nik(0), "Budi"], [nik(3), "Dewi"]]
     listed = write_xlsx(
         tmp_path / "tarik.xlsx", ["NIK", "NAMA"], rows, title_rows=["DAFTAR DITARIK"]
@@ -238,10 +242,10 @@ def test_withdraw_from_a_file_the_way_a_clerk_keeps_the_list(tmp_path: Path) -> 
     assert refused.returncode == 2
 
 
-def test_an_uploaded_batch_cannot_be_voided(tmp_path: Path) -> None:
+def test_an_uploaded_batch_cannot_be_voided(tmp_path: Path, target: Target) -> None:
     """Symptom 6: void could release a batch BPJS already has."""
-    path = tmp_path / "ledger.sqlite"
-    assert build(tmp_path, roster(tmp_path / "rt.csv", range(2)))[0] == 0
+    path = target.location
+    assert build(tmp_path, roster(tmp_path / "rt.csv", range(2)), ledger=path)[0] == 0
     marked = ledger("mark-uploaded", f"{NAME}_001", "--ledger", path)
     assert marked.returncode == 0 and "marked uploaded" in marked.stdout
     refused = ledger("void", "1", "--yes", "--ledger", path)
@@ -253,31 +257,31 @@ def test_an_uploaded_batch_cannot_be_voided(tmp_path: Path) -> None:
 
 
 def test_void_asks_marks_the_folder_and_the_next_run_pays_its_people_once(
-    tmp_path: Path,
+    tmp_path: Path, target: Target
 ) -> None:
-    path, out = tmp_path / "ledger.sqlite", tmp_path / "out"
+    path, out = target.location, tmp_path / "out"
     src = roster(tmp_path / "rt.csv", range(2))
-    assert build(tmp_path, src)[0] == 0
+    assert build(tmp_path, src, ledger=target.location)[0] == 0
     folder = out / f"{NAME}_001"
     manifest_before = (folder / "manifest.json").read_bytes()
     # no terminal and no --yes: refused, and says how to answer for a script
     refused = ledger("void", "1", "--ledger", path)
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert (folder / "manifest.json").read_bytes() == manifest_before
-    assert ledger_batches(path) == [(1, "done", 2)]
+    assert ledger_batches(target) == [(1, "done", 2)]
     # on a terminal: "n" changes nothing, "y" voids
-    assert on_terminal(["void", "1", "--ledger", str(path)], "n\n")[0] == 0
-    assert ledger_batches(path) == [(1, "done", 2)] and not (folder / "VOID").exists()
-    code, screen = on_terminal(["void", "1", "--ledger", str(path)], "y\n")
+    assert on_terminal(["void", "1", "--ledger", path], "n\n")[0] == 0
+    assert ledger_batches(target) == [(1, "done", 2)] and not (folder / "VOID").exists()
+    code, screen = on_terminal(["void", "1", "--ledger", path], "y\n")
     assert code == 0 and "Void batch 1" in screen and "[y/N]" in screen
-    assert ledger_batches(path) == [(1, "voided", 2)]
+    assert ledger_batches(target) == [(1, "voided", 2)]
     assert "VOID — DO NOT UPLOAD" in (folder / "VOID").read_text(encoding="utf-8")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "voided" and manifest["voided_at"]
     assert oct((folder / "VOID").stat().st_mode & 0o777) == "0o600"
     assert [p.name for p in folder.iterdir() if ".tmp" in p.name] == []  # atomic, no leftover
     # the voided folder is still this ledger's; its people are paid once, in 002
-    code, doc, _ = build(tmp_path, src)
+    code, doc, _ = build(tmp_path, src, ledger=target.location)
     assert code == 0 and doc["batch"]["participants"] == 2
     assert visible(out) == [f"{NAME}_001", f"{NAME}_002"]
 
@@ -308,12 +312,14 @@ def on_terminal(args: list[str], answer: str) -> tuple[int, str]:
 # --------------------------------------------------------------- what cron's log says
 
 
-def test_the_log_says_which_ledger_which_batch_who_and_how_much(tmp_path: Path) -> None:
+def test_the_log_says_which_ledger_which_batch_who_and_how_much(
+    tmp_path: Path, target: Target
+) -> None:
     """Symptom 8: the log lacked the people submitted, the premium, the ledger's identity,
     and wrote "batch None" when nobody was new."""
     log = tmp_path / "cron.log"
     src = roster(tmp_path / "rt.csv", range(3), bad=True)
-    args = [*build_args(tmp_path, src), "--quiet", "--log-file", str(log)]
+    args = [*build_args(tmp_path, src, ledger=target.location), "--quiet", "--log-file", str(log)]
     first = subprocess.run([JAMSOS, *args], capture_output=True, text=True, timeout=120)
     assert first.returncode == 1
     second = subprocess.run([JAMSOS, *args], capture_output=True, text=True, timeout=120)
@@ -322,7 +328,7 @@ def test_the_log_says_which_ledger_which_batch_who_and_how_much(tmp_path: Path) 
     ledger_id = json.loads(
         (tmp_path / "out" / f"{NAME}_001" / "manifest.json").read_text(encoding="utf-8")
     )["ledger_id"]
-    path = tmp_path / "ledger.sqlite"
+    path = locate(target.location)  # a URL shown masked
     assert f"ledger {path} id {ledger_id} (new)" in text
     assert f"ledger {path} id {ledger_id} (existing)" in text
     assert re.search(

@@ -560,3 +560,66 @@ def test_help_does_not_import_the_report_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip().splitlines()[-1] == "[]"
     assert "--berita-acara" in out.stdout
+
+
+def test_the_same_report_from_the_ledger_in_postgresql(world, pg, tmp_path) -> None:
+    """The report reads the ledger through the store interface only: the full ledger moved
+    into PostgreSQL (``jamsos ledger copy``) gives the same page, recap and Berita Acara,
+    the ledger named by its URL with the password masked, never the password."""
+    from jamsos_cli.ledger import locate
+    from tests.postgres import PASSWORD
+
+    world.run("ledger", "copy", world.ledger, pg.location)
+    made: dict[str, dict[str, Path]] = {}
+    said: dict[str, str] = {}
+    for store, ledger in (("sqlite", world.ledger), ("postgresql", pg.location)):
+        d = tmp_path / store
+        d.mkdir()
+        files = {"html": d / "r.html", "xlsx": d / "r.xlsx", "ba": d / "ba.html"}
+        log = d / "run.log"
+        result = world.run(
+            "report", "--ledger", ledger, "--out", files["html"], "--xlsx", files["xlsx"],
+            "--berita-acara", files["ba"], "--batch", "2", "--month", rw.MONTH,
+            "--log-file", log,
+        )  # fmt: skip
+        made[store] = files
+        said[store] = result.stdout + result.stderr + log.read_text(encoding="utf-8")
+    masked = str(locate(pg.location))
+    assert "***" in masked and PASSWORD not in masked
+
+    def page(path: Path, label: str) -> str:  # what differs by nature: the name and the time
+        text = path.read_text(encoding="utf-8").replace(html.escape(label), "LEDGER")
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+\-]\d\d:\d\d", "TIME", text)
+
+    for kind in ("html", "ba"):
+        on_pg = made["postgresql"][kind].read_text(encoding="utf-8")
+        assert html.escape(masked) in on_pg and PASSWORD not in on_pg
+        assert page(made["postgresql"][kind], masked) == page(
+            made["sqlite"][kind], str(world.ledger)
+        )
+    with zipfile.ZipFile(made["postgresql"]["xlsx"]) as book:
+        everything = "".join(book.read(n).decode("utf-8", "replace") for n in book.namelist())
+    assert PASSWORD not in everything and masked in everything
+    sheets = {s: _sheet_values(made[s]["xlsx"]) for s in made}
+    swap = {masked: "LEDGER", str(world.ledger): "LEDGER"}
+    assert _without_time(sheets["postgresql"], swap) == _without_time(sheets["sqlite"], swap)
+    assert PASSWORD not in said["postgresql"] and masked in said["postgresql"]
+
+
+def _sheet_values(path: Path) -> dict[str, list[tuple]]:
+    book = load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in book}
+    finally:
+        book.close()
+
+
+def _without_time(sheets: dict[str, list[tuple]], swap: dict[str, str]) -> dict:
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+\-]\d\d:\d\d$")
+    return {
+        title: [
+            tuple("TIME" if isinstance(v, str) and stamp.match(v) else swap.get(v, v) for v in r)
+            for r in rows
+        ]
+        for title, rows in sheets.items()
+    }

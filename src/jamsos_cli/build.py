@@ -2,11 +2,11 @@
 
 A run, in order (SPEC §2, §6, §7):
 
-1. everything checkable up front: period, decree, layout, output folder, the ledger file
-   (a foreign, corrupt or empty one is refused untouched; a missing one unless
-   ``--new-ledger`` asks for it) — exit 2, nothing written;
-2. the locks of the ledger (its store's) and the output folder (``locks.py``); held
-   elsewhere → exit 3;
+1. everything checkable up front: period, decree, layout, output folder, the ledger (a
+   foreign, corrupt or empty one is refused untouched, an unreachable server named; a
+   missing one unless ``--new-ledger`` asks for it) — exit 2, nothing written;
+2. the locks of the ledger (its store's: a file's whole, a shared database's for this
+   decree) and the output folder (``locks.py``); held elsewhere → exit 3;
 3. recovery of a killed run: the ledger settles its ``committing`` batch; then the output
    folder must hold only batches of this ledger, all of them known to it (``check_out``:
    another ledger's folder, or a ledger deleted, emptied or restored from an old copy, is
@@ -34,6 +34,12 @@ A run, in order (SPEC §2, §6, §7):
    its name), so the batch is marked done — also when its folder was moved meanwhile
    (``Ledger.recover``). Every state a kill can leave is "exactly before" or "exactly
    after".
+
+On a ledger many offices share (PostgreSQL), a run on another decree may record some of the
+same people between this run's reading of the ledger (step 5) and its transaction (6b): the
+database refuses the batch (``RecordedMeanwhile``), the staging folder goes, and the run
+checks again from step 4 (at most ``ATTEMPTS`` times): those people are then
+``ALREADY_ENROLLED``. Nobody is covered twice.
 
 Test-only hook: ``JAMSOS_TEST_CRASH_AT=<point>`` makes the process SIGKILL itself at a named
 point: ``staged-part`` (after each batch file), ``staged`` (all files staged),
@@ -73,10 +79,14 @@ from jamsos_cli.errors import UsageError
 from jamsos_cli.exitcodes import ExitCode, outcome
 from jamsos_cli.findings import Summary, summarise
 from jamsos_cli.ledger import (
+    STATUS_COMMITTING,
+    STATUS_DONE,
     BatchRecord,
     Ledger,
     LedgerError,
+    Location,
     Period,
+    RecordedMeanwhile,
     RunRecord,
     change,
     check_file,
@@ -107,7 +117,7 @@ class BuildRequest:
     decree: Decree
     period: Period
     out: Path
-    ledger: Path
+    ledger: Location
     layout: Layout
     batch_format: str = "xlsx"
     max_rows: int = DEFAULT_MAX_ROWS
@@ -150,6 +160,7 @@ class BuildResult:
 
 
 Progress = Callable[..., None]  # progress(key, **values): a catalogue text for the clerk
+ATTEMPTS = 3  # checks run again when another office recorded the same people meanwhile
 
 
 def _silent(_key: str, **_values: object) -> None:
@@ -171,18 +182,23 @@ def build_batch(req: BuildRequest, progress: Progress = _silent) -> BuildResult:
             return _run(req, ledger, recovered, progress)
     from jamsos_cli.locks import folder_lock
 
-    for folder in (req.ledger.parent, req.out):
-        private_folder(folder, req.file_mode)
+    private_folder(req.out, req.file_mode)
     # the ledger's lock, then the output folder's: the same order in every run, and neither
     # waits, so there is no deadlock
     with (
-        ledger_lock(req.ledger, req.file_mode),
+        ledger_lock(req.ledger, req.file_mode, req.decree.id) as store,
         folder_lock(req.out, mode=req.file_mode),
-        Ledger.open(req.ledger, mode=req.file_mode) as ledger,
+        Ledger.open(store, mode=req.file_mode) as ledger,
     ):
         recovered = ledger.recover()
         check_out(req.out, ledger)
         recovered += [ref("build.removed_staging", path=p) for p in remove_stale_staging(req.out)]
+        for _ in range(ATTEMPTS - 1):
+            try:
+                return _run(req, ledger, recovered, progress)
+            except RecordedMeanwhile:
+                recovered.append(ref("build.recorded_meanwhile"))
+                recovered += ledger.recover()  # a batch a run that died meanwhile left
         return _run(req, ledger, recovered, progress)
 
 
@@ -209,7 +225,7 @@ def check_out(out: Path, ledger: Ledger) -> None:
             or (owner == ours and batch.get("id") == mine["id"])
         ):
             continue  # the manifest the ledger recorded, or one of its own batches
-        if owner != ours and named != ledger.path:
+        if owner != ours and named != str(ledger.path):  # as the manifest records it
             raise LedgerError(
                 "error.ledger.other_ledger",
                 out=out,
@@ -225,14 +241,16 @@ def _run(
 ) -> BuildResult:
     from jamsos_cli.ledgerchecks import LEDGER_COLUMNS
 
-    view = ledger.view(LEDGER_COLUMNS)  # one read: near-duplicates and the ledger checks
+    # one read: near-duplicates and the ledger checks; a batch another office's live run is
+    # committing counts (a shared ledger; a file has none left once recovered)
+    view = ledger.view(LEDGER_COLUMNS, statuses=(STATUS_DONE, STATUS_COMMITTING))
     if not req.renew:
         return _checked(req, ledger, recovered, progress, view, list(req.rosters))
     # a renewal: the people to carry go first, as a roster (renewal.py)
     from jamsos_cli import renewal
 
     carry = renewal.candidates(ledger, view, req.decree.id, req.period)
-    held = renewal.roster_path(req.ledger, req.decree.id, req.period)
+    held = renewal.roster_path(req.ledger, req.decree.id, req.period, req.out)
     rosters = [str(renewal.write_roster(carry.people, held, req.file_mode)), *req.rosters]
     try:
         return _checked(req, ledger, recovered, progress, view, rosters, carry)

@@ -41,7 +41,9 @@ class InputRule(BaseModel):
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ledger: Path | None = Field(None, description="Ledger file (SQLite).")
+    ledger: str | None = Field(
+        None, description="Ledger: a file (SQLite) or a postgresql:// URL (a shared ledger)."
+    )
     decrees_dir: Path | None = Field(None, description="Extra decree rule sets (*.toml).")
     city: str = Field("21.71", pattern=r"^\d{2}\.\d{2}$", description="City code without decree.")
     batch_format: Literal["xlsx", "csv"] = "xlsx"
@@ -96,9 +98,13 @@ def load_config(path: Path | None) -> Config:
     except ValidationError as exc:
         raise ConfigError("error.data.problems", problems=data_problems(exc, path)) from None
     # Relative paths in the file are relative to the file, so cron can run from anywhere.
-    for key in ("ledger", "decrees_dir", "out_dir"):
+    for key in ("decrees_dir", "out_dir"):
         value = getattr(config, key)
         if value is not None and not value.is_absolute():
             setattr(config, key, base / value)
+    from jamsos_cli.ledger.location import is_url
+
+    if config.ledger is not None and not is_url(config.ledger):
+        config.ledger = str(base / Path(config.ledger).expanduser())
     config.source = Path(path)
     return config

@@ -44,6 +44,7 @@ from jamsos_cli.neardup import DEFAULT_MIN_SCORE, PAIR_SCHEMA
 if TYPE_CHECKING:
     from jamsos_cli.config import InputRule
     from jamsos_cli.headers import Limits
+    from jamsos_cli.ledger import LedgerStore, Location
     from jamsos_cli.pipeline import RunResult
 
 # One row per pair, exact and near alike (what --review, JSON and the text table read).
@@ -85,7 +86,7 @@ class DedupeRequest:
     """Everything one dedupe run needs, already parsed (the CLI builds it)."""
 
     rosters: list[str]
-    ledger: Path
+    ledger: Location
     review: Path | None = None
     decisions: Path | None = None
     withdraw_list: Path | None = None  # the rows to withdraw, full NIKs (.csv or .xlsx)
@@ -108,7 +109,7 @@ class DedupeResult:
     pairs: pl.DataFrame  # PAIRS_SCHEMA, exact pairs first
     known: pl.DataFrame | None  # the ledger's people (ledger.known()), None without a ledger
     min_score: float
-    ledger_exists: bool  # the ledger file was there before this run
+    ledger_exists: bool  # the ledger was there before this run
     ledger_created: bool = False  # recording the decisions created it
     decisions_read: int = 0
     decisions_ignored: int = 0  # decided on an exact pair: one NIK cannot be two people
@@ -172,14 +173,12 @@ def dedupe(req: DedupeRequest) -> DedupeResult:
 
         check_file(req.ledger, new=req.new_ledger and req.decisions is not None)
     with contextlib.ExitStack() as stack:
-        if decided is not None:
-            stack.enter_context(_ledger_lock(req))
+        store = stack.enter_context(_ledger_lock(req)) if decided is not None else None
         result = _run(req, decided)
         if result.fatal:
             return result  # an input could not be used: nothing recorded, no review written
-        if decided is not None:
-            result.decisions_recorded = _record(req, decided)
-            result.ledger_created = not result.ledger_exists and req.ledger.exists()
+        if store is not None and decided is not None:
+            result.decisions_recorded, result.ledger_created = _record(store, req, decided)
     if req.review is not None:
         from jamsos_cli.render.review import write_review
 
@@ -205,11 +204,11 @@ def _run(req: DedupeRequest, decided: pl.DataFrame | None) -> DedupeResult:
     from jamsos_cli.ledger import Ledger
     from jamsos_cli.pipeline import RunOptions, run_checks
 
-    ledger_exists = req.ledger.exists()
     exact_decided = pl.col("nik_a") == pl.col("nik_b")  # one NIK cannot be two people
     if decided is not None:
         decided, ignored = decided.filter(~exact_decided), decided.filter(exact_decided)
     with Ledger.snapshot(req.ledger) as ledger:
+        ledger_exists = ledger.exists
         ledger.recover()  # on the private copy only
         known = ledger.known() if ledger_exists else None
         decisions = _merge_decisions(ledger.decisions(), decided)
@@ -310,27 +309,27 @@ def _merge_decisions(recorded: pl.DataFrame, decided: pl.DataFrame | None) -> pl
 
 
 @contextlib.contextmanager
-def _ledger_lock(req: DedupeRequest) -> Iterator[None]:
+def _ledger_lock(req: DedupeRequest) -> Iterator[LedgerStore]:
     """The ledger's lock, for a run that records decisions: taken first, so a run that
     cannot record (another run holds it → exit 3) does no work; a foreign or corrupt
     ledger is refused untouched (exit 2); a missing folder is created private."""
     from jamsos_cli.ledger import lock
-    from jamsos_cli.writing import private_folder
 
-    private_folder(req.ledger.parent, req.file_mode)
-    with lock(req.ledger, req.file_mode):
-        yield
+    with lock(req.ledger, req.file_mode) as store:
+        yield store
 
 
-def _record(req: DedupeRequest, decided: pl.DataFrame) -> int:
-    """Record the file's decisions in the ledger (call under its lock); a missing ledger is
-    created when ``--new-ledger`` asked for it. Returns how many were new or changed."""
+def _record(store: LedgerStore, req: DedupeRequest, decided: pl.DataFrame) -> tuple[int, bool]:
+    """Record the file's decisions in the ledger (``store``: locked); a missing ledger is
+    created when ``--new-ledger`` asked for it. Returns how many were new or changed, and
+    whether the ledger was created."""
     from jamsos_cli.ledger import Ledger, change
 
     command = change(req.command, input_path=req.decisions, summary={"pairs": decided.height})
-    with Ledger.open(req.ledger, mode=req.file_mode) as ledger:
+    with Ledger.open(store, mode=req.file_mode) as ledger:
+        existed = ledger.exists
         ledger.recover()
-        return ledger.record_decisions(decided, command, source=str(req.decisions))
+        return ledger.record_decisions(decided, command, source=str(req.decisions)), not existed
 
 
 # --------------------------------------------------------------------------- pairs

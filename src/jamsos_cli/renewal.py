@@ -113,10 +113,12 @@ def _with_kecamatan(people: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def roster_path(ledger_path: Path, decree: str, period: Period) -> Path:
-    """Where the renewal roster is written: a private folder beside the ledger, a stable name
-    (the manifest lists it among the inputs, with its sha256)."""
-    return Path(ledger_path).parent / ".jamsos-renewal" / f"{decree}_{period.start_label}.csv"
+def roster_path(ledger_path: Path, decree: str, period: Period, out: Path) -> Path:
+    """Where the renewal roster is written: a private folder beside the ledger file (a ledger
+    in PostgreSQL: in the output folder), a stable name (the manifest lists it among the
+    inputs, with its sha256)."""
+    beside = ledger_path.parent if isinstance(ledger_path, Path) else out
+    return beside / ".jamsos-renewal" / f"{decree}_{period.start_label}.csv"
 
 
 def write_roster(people: pl.DataFrame, target: Path, mode: int) -> Path:

@@ -155,13 +155,23 @@ def sha256_file(path: Path) -> str:
 
 
 def crash_point(name: str) -> None:
-    """Test-only hook: ``JAMSOS_TEST_CRASH_AT=<name>`` kills the process right here with
+    """Test-only hooks: ``JAMSOS_TEST_CRASH_AT=<name>`` kills the process right here with
     SIGKILL, to prove a run killed at any step of a write leaves every file and the ledger
-    consistent (``build.py`` names the points)."""
+    consistent (``build.py`` names the points); ``JAMSOS_TEST_PAUSE_AT=<name>:<file>``
+    creates ``<file>.reached`` here and waits until ``<file>`` exists, so a test can line up
+    two runs at the same step (two offices recording the same people at once)."""
     if os.environ.get("JAMSOS_TEST_CRASH_AT") == name:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+    point, _, gate = os.environ.get("JAMSOS_TEST_PAUSE_AT", "").partition(":")
+    if point == name and gate:
+        import time
+
+        Path(gate + ".reached").touch()
+        deadline = time.monotonic() + 120
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
 def fsync_dir(path: Path) -> None:

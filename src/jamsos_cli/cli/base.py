@@ -30,6 +30,7 @@ from jamsos_cli.writing import file_mode
 
 if TYPE_CHECKING:
     from jamsos_cli.decrees import Decree
+    from jamsos_cli.ledger import Location
 
 PROG = "jamsos"
 log = logging.getLogger(PROG)
@@ -205,7 +206,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="JAMSOS_CONFI
 ShowPiiOpt = Annotated[bool, typer.Option("--show-pii")]
 LangOpt = Annotated[Language | None, typer.Option("--lang")]
 DecreesDirOpt = Annotated[Path | None, typer.Option("--decrees")]
-LedgerOpt = Annotated[Path | None, typer.Option("--ledger")]
+LedgerOpt = Annotated[str | None, typer.Option("--ledger")]  # a path, or a postgresql:// URL
 NewLedgerOpt = Annotated[bool, typer.Option("--new-ledger")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y")]
 RoleOpt = Annotated[str | None, typer.Option("--role")]
@@ -260,21 +261,26 @@ class Session:
 
         write(doc, indent=indent)
 
-    def ledger_path(self, option: Path | None) -> Path:
-        from jamsos_cli.ledger import default_ledger_path
+    def ledger_location(self, option: str | None) -> Location:
+        """``--ledger``, else the config's ``ledger``, else the user data folder's file: a
+        path made absolute, or a ``postgresql://`` URL (shown masked)."""
+        from jamsos_cli.ledger import default_ledger_path, locate
 
-        return absolute(option or self.config.ledger or default_ledger_path())
+        return locate(option or self.config.ledger or default_ledger_path())
 
-    def ledger_named(self, option: Path | None) -> bool:
+    def ledger_named(self, option: str | None) -> bool:
         """The ledger is named (``--ledger`` or the config), not the default: it must exist."""
         return option is not None or self.config.ledger is not None
 
     @property
     def command(self) -> str:
-        """The command line as the ledger's change log records it (``jamsos ledger void 3``)."""
+        """The command line as the ledger's change log records it (``jamsos ledger void 3``),
+        a ledger URL's password masked."""
+        from jamsos_cli.ledger.location import mask_arg
+
         if not _RUNNING:
             return PROG
-        return " ".join([_RUNNING[0], shlex.join(_RUNNING[1:])]).strip()
+        return " ".join([_RUNNING[0], shlex.join(map(mask_arg, _RUNNING[1:]))]).strip()
 
     def confirm(self, yes: bool, key: str, **values: object) -> None:
         """Ask on the terminal before a change that cannot be taken back (``key``: the

@@ -79,7 +79,7 @@ def build_batch(
         decree=session.decree(decree, decrees_dir),
         period=period,
         out=absolute(out_dir),
-        ledger=session.ledger_path(ledger),
+        ledger=session.ledger_location(ledger),
         layout=load_layout(layout),
         batch_format=(batch_format.value if batch_format else session.config.batch_format),
         max_rows=max_rows,

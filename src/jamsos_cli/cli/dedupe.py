@@ -51,7 +51,7 @@ def dedupe(
     )
     request = dd.DedupeRequest(
         rosters=rosters,
-        ledger=session.ledger_path(ledger),
+        ledger=session.ledger_location(ledger),
         review=review,
         decisions=decisions,
         withdraw_list=withdraw_list,

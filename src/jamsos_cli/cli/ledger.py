@@ -35,14 +35,14 @@ def _table_name(out: Path | None) -> None:
         raise UsageError("error.file.table_name", path=out)
 
 
-def _show(ledger: Path | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
+def _show(ledger: str | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
     """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
     from jamsos_cli import ledger as ldg
     from jamsos_cli.render import documents
     from jamsos_cli.render import ledger as show
 
     session = Session(config=config, lang=lang)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         rows = book.batches() if key == "batches" else book.stats()
     if fmt is OutputFormat.json:
@@ -72,7 +72,7 @@ def ledger_list(
     from jamsos_cli.render.ledger import render_people
 
     session = Session(config=config, lang=lang, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     if status not in ldg.PERSON_STATUSES:
         raise UsageError(
             "error.option.person_status", value=status, known=", ".join(ldg.PERSON_STATUSES)
@@ -108,7 +108,7 @@ def ledger_export(
     from jamsos_cli.render.ledger import write_export
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     if target.suffix.lower() not in (".csv", ".xlsx"):
         raise UsageError("error.file.table_name", path=target)
     with ldg.opened(path, mode=session.file_mode) as book:
@@ -132,7 +132,7 @@ def ledger_void(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:  # what the question is about
         target = book.voidable(batch)
     session.confirm(
@@ -155,7 +155,7 @@ def ledger_void(
 
 
 def ledger_init(
-    target: Annotated[Path, typer.Argument()],
+    target: Annotated[str, typer.Argument()],
     fmt: FormatOpt = OutputFormat.text,
     lang: LangOpt = None,
     quiet: QuietOpt = False,
@@ -167,11 +167,15 @@ def ledger_init(
     from jamsos_cli.writing import private_folder
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = absolute(target)
-    if os.path.lexists(path):
-        raise ldg.LedgerError("error.ledger.exists", path=path)
-    private_folder(path.parent, session.file_mode)
-    with ldg.lock(path, session.file_mode), ldg.Ledger.open(path, mode=session.file_mode) as book:
+    path = ldg.locate(target)  # a file, or an empty PostgreSQL database (or schema)
+    if not ldg.is_url(path):
+        if os.path.lexists(path):
+            raise ldg.LedgerError("error.ledger.exists", path=path)
+        private_folder(path.parent, session.file_mode)
+    with (
+        ldg.lock(path, session.file_mode) as store,
+        ldg.Ledger.open(store, mode=session.file_mode) as book,
+    ):
         if book.exists:  # made meanwhile by another run
             raise ldg.LedgerError("error.ledger.exists", path=path)
         book.create(ldg.change(session.command))
@@ -196,7 +200,7 @@ def ledger_mark_uploaded(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
         marked = book.mark_uploaded(batch, ldg.change(session.command))
     log.info("batch %s marked uploaded in %s", marked["id"], path)
@@ -227,7 +231,7 @@ def ledger_withdraw(
     from jamsos_cli.render.ledger import render_withdrawn, write_withdrawn
 
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     if not reason.strip():
         raise UsageError("error.option.reason_missing")
     _table_name(out)
@@ -263,7 +267,7 @@ def ledger_bill(
     from jamsos_cli.render.ledger import render_bill, write_bill
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     which = ldg.month_index(month, "--month")
     _table_name(out)
     with ldg.opened(path, mode=session.file_mode) as book:
@@ -292,7 +296,7 @@ def ledger_backup(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     written = backup(path, absolute(target), mode=session.file_mode)
     log.info("backup of %s written to %s (%s)", path, written["backup"], written["sha256"])
     if fmt is OutputFormat.json:
@@ -320,7 +324,7 @@ def ledger_reconcile(
     from jamsos_cli.render.ledger import render_reconciliation, write_reconciliation
 
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     which = ldg.month_index(month, "--month")
     _table_name(out)
     ldg.check_file(path)
@@ -356,7 +360,7 @@ def ledger_purge(
     from jamsos_cli.render import documents
 
     session = Session(config=config, lang=lang, quiet=quiet)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     month = ldg.month_index(ended_before, "--ended-before")
     today = date.today()
     if month > today.year * 12 + today.month - 1:  # people covered now are not "ended"
@@ -374,6 +378,32 @@ def ledger_purge(
         session.json(documents.purged(path, label, n))
     elif not quiet:
         session.show("purge.done" if n else "purge.nobody", n=n, before=label)
+
+
+def ledger_copy(
+    source: Annotated[str, typer.Argument()],
+    target: Annotated[str, typer.Argument()],
+    merge: Annotated[bool, typer.Option("--merge")] = False,
+    fmt: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Copy a ledger into another (a city's file into a province's PostgreSQL database)."""
+    from jamsos_cli import ledger as ldg
+    from jamsos_cli.ledger import copying, locate
+
+    session = Session(config=config, lang=lang, quiet=quiet)
+    origin = locate(source)
+    command = ldg.change(session.command, input_name=str(origin))
+    copied = copying.copy(origin, locate(target), command, merge=merge, mode=session.file_mode)
+    log.info("copied ledger %s to %s: %s", copied["source"], copied["target"], copied)
+    if fmt is OutputFormat.json:
+        session.json({"copied": copied})
+    elif not quiet:
+        from jamsos_cli.render.ledger import render_copied
+
+        render_copied(session.out, copied, session.lang)
 
 
 command(app, "list", ledger_list)
@@ -424,7 +454,7 @@ def ledger_import_reply(
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
     )
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     _imports(
         "reply",
         files,
@@ -453,7 +483,7 @@ def ledger_import_dukcapil(
     session = Session(
         config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii, fmt=fmt
     )
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     today = date.today()
     _imports(
         "dukcapil",
@@ -506,7 +536,7 @@ def _change_people(what: str, session: Session, ledger, wanted, file, fmt, act) 
     from jamsos_cli.render import documents
     from jamsos_cli.render.ledger import render_changed_people
 
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
         changed = act(book, wanted, command)
@@ -552,7 +582,7 @@ def ledger_person(
     from jamsos_cli.render.ledger import render_person
 
     session = Session(config=config, lang=lang, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         person = book.person(nik.strip())
     if not person["periods"].height and not person["events"] and not person["matching"]:
@@ -578,7 +608,7 @@ def ledger_log(
     from jamsos_cli.render.ledger import masked_changes, render_log
 
     session = Session(config=config, lang=lang)
-    path = session.ledger_path(ledger)
+    path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         changes = masked_changes(book.changes(), show_pii)
     if fmt is OutputFormat.json:
@@ -597,3 +627,4 @@ command(app, "bill", ledger_bill)
 command(app, "backup", ledger_backup)
 command(app, "reconcile", ledger_reconcile)
 command(app, "purge", ledger_purge)
+command(app, "copy", ledger_copy)

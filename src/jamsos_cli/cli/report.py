@@ -35,13 +35,16 @@ def report(
 ) -> None:
     """The office head's page, the spreadsheet recap and the Berita Acara."""
     from jamsos_cli import office_report
+    from jamsos_cli.ledger import is_url
     from jamsos_cli.texts import ref
 
     session = Session(config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii)
-    path = session.ledger_path(ledger)
+    location = session.ledger_location(ledger)
+    named = ledger or session.config.ledger
     request = office_report.ReportRequest(
-        ledger=path,
-        ledger_label=str(ledger or session.config.ledger or path),  # as the user named it
+        ledger=location,
+        # a file as the user named it; a URL always masked (the location's own text)
+        ledger_label=str(named) if named and not is_url(named) else str(location),
         out=out,
         xlsx=xlsx,
         berita_acara=berita_acara,
@@ -54,7 +57,7 @@ def report(
         file_mode=session.file_mode,
     )
     written = office_report.run(request)
-    log.info("report ledger=%s month=%s wrote %s", path, month, [str(p) for _, p in written])
+    log.info("report ledger=%s month=%s wrote %s", location, month, [str(p) for _, p in written])
     for kind, target in written:
         size = max(1, round(target.stat().st_size / 1024))
         session.say("office.written", what=ref(f"office.output.{kind}"), path=target, size=size)

@@ -81,7 +81,7 @@ def validate(
     if ledger is not None and not result.fatal:
         from jamsos_cli.ledgerchecks import check_against
 
-        check_against(result, session.ledger_path(ledger), options.as_of, session.file_mode)
+        check_against(result, session.ledger_location(ledger), options.as_of, session.file_mode)
     summary = summarise(result.records, result.findings, result.inputs)
     written = []
     if rejects is not None and result.tables:

@@ -1,9 +1,13 @@
 """The ledger: every batch jamsos wrote, and who is in it, so nobody is paid for twice.
 
 - ``period``: coverage periods (``Period``, month numbers), apart from storage;
+- ``location``: where a ledger is — a file path or a ``postgresql://`` URL shown masked
+  (``LedgerURL``, ``locate``);
 - ``store``: the storage interface (``LedgerStore``, one ``transaction()``) and the SQL both
-  SQLite and PostgreSQL speak (``SqlStore``);
+  SQLite and PostgreSQL speak (``SqlStore``, whose docstring lists what a dialect overrides);
+- ``schema``: the tables, one list of versioned steps for both dialects;
 - ``sqlite``: the embedded store (``SQLiteStore``, its ``MIGRATIONS``);
+- ``postgresql``: the shared store (``PostgresStore``), imported only for a URL;
 - ``book``: the rules, written against the interface (``Ledger``: record, recover, void,
   mark uploaded, withdraw, end, reopen, the record of replies and registry results,
   statuses per period (``status``: the fold of person events), decisions, people of
@@ -19,6 +23,7 @@ from jamsos_cli.ledger.book import (
     RunRecord,
     change,
     check_file,
+    exists,
     export_frame,
     folder_basename,
     lock,
@@ -26,6 +31,7 @@ from jamsos_cli.ledger.book import (
     os_user,
     store_for,
 )
+from jamsos_cli.ledger.location import LedgerURL, Location, is_url, locate
 from jamsos_cli.ledger.period import Period, month_index, month_label, month_label_expr
 from jamsos_cli.ledger.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore, default_ledger_path
 from jamsos_cli.ledger.status import PERSON_STATUSES
@@ -40,6 +46,7 @@ from jamsos_cli.ledger.store import (
     Change,
     LedgerError,
     LedgerStore,
+    RecordedMeanwhile,
 )
 
 __all__ = [
@@ -59,13 +66,19 @@ __all__ = [
     "RunRecord",
     "LedgerError",
     "LedgerStore",
+    "LedgerURL",
+    "Location",
     "Period",
+    "RecordedMeanwhile",
     "SQLiteStore",
     "change",
     "check_file",
     "default_ledger_path",
+    "exists",
     "export_frame",
     "folder_basename",
+    "is_url",
+    "locate",
     "lock",
     "month_index",
     "month_label",

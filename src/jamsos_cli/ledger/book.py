@@ -1,7 +1,7 @@
 """The ledger's rules: every batch jamsos wrote, and who is in it, so nobody is paid twice.
 
-Written against ``store.LedgerStore`` only (SQLite now, PostgreSQL later): every change is
-one ``store.transaction()``.
+Written against ``store.LedgerStore`` only (SQLite or PostgreSQL, ``store_for`` picks by the
+location): every change is one ``store.transaction()``.
 
 A batch goes through ``committing`` → ``done`` (→ ``voided`` by ``jamsos ledger void``,
 unless it was marked uploaded). ``committing`` lives only between the transaction that
@@ -28,8 +28,9 @@ from pathlib import Path
 import polars as pl
 
 from jamsos_cli.errors import UsageError
+from jamsos_cli.ledger.location import LedgerURL, Location, locate
 from jamsos_cli.ledger.period import Period, month_label, month_label_expr
-from jamsos_cli.ledger.sqlite import SQLiteStore, now
+from jamsos_cli.ledger.sqlite import SQLiteStore
 from jamsos_cli.ledger.status import ends, fold, latest_matching
 from jamsos_cli.ledger.store import (
     CHANGE_COLUMNS,
@@ -48,6 +49,7 @@ from jamsos_cli.ledger.store import (
     Chosen,
     LedgerError,
     LedgerStore,
+    now,
 )
 from jamsos_cli.texts import ref
 from jamsos_cli.writing import crash_point, sha256_file
@@ -106,9 +108,19 @@ class LedgerView:
     matching: pl.DataFrame
 
 
-def store_for(location: Path | str) -> LedgerStore:
-    """The store a ``--ledger`` value names (a file path: SQLite)."""
-    return SQLiteStore(Path(location))
+def store_for(location: Location | str) -> LedgerStore:
+    """The store a ``--ledger`` value names: a ``postgresql://`` URL (PostgreSQL) or a file
+    path (SQLite)."""
+    where = locate(location)
+    if isinstance(where, LedgerURL):
+        from jamsos_cli.ledger.postgresql import PostgresStore
+
+        return PostgresStore(where)
+    return SQLiteStore(where)
+
+
+def _store(where: Location | str | LedgerStore) -> LedgerStore:
+    return where if isinstance(where, LedgerStore) else store_for(where)
 
 
 def folder_basename(expr: pl.Expr) -> pl.Expr:
@@ -125,22 +137,24 @@ class Ledger:
         self.writable = writable
 
     @classmethod
-    def open(cls, location: Path | str, *, mode: int = 0o600) -> Ledger:
+    def open(cls, where: Location | str | LedgerStore, *, mode: int = 0o600) -> Ledger:
         """An existing ledger is checked and migrated now; a missing one is created when the
-        first thing is recorded (so a run that writes nothing leaves nothing behind)."""
-        store = store_for(location)
+        first thing is recorded (so a run that writes nothing leaves nothing behind).
+        ``where``: a location, or the store ``lock`` yielded (so it knows what it holds)."""
+        store = _store(where)
         store.open(write=True, mode=mode)
         return cls(store, writable=True)
 
     @classmethod
-    def snapshot(cls, location: Path | str) -> Ledger:
+    def snapshot(cls, where: Location | str | LedgerStore) -> Ledger:
         """A private view: reading and recovering it never changes the ledger."""
-        store = store_for(location)
+        store = _store(where)
         store.open(write=False)
         return cls(store, writable=False)
 
     @property
-    def path(self) -> str:
+    def path(self) -> Location:
+        """Where the ledger is, as the user reads it (a URL's password masked)."""
         return self.store.location
 
     @property
@@ -264,12 +278,15 @@ class Ledger:
         )
         return fold(people, self.store.events())
 
-    def view(self, columns: Sequence[str]) -> LedgerView:
-        """What the checks of a run read (``LedgerView``), in one pass over the people."""
+    def view(
+        self, columns: Sequence[str], statuses: tuple[str, ...] = (STATUS_DONE,)
+    ) -> LedgerView:
+        """What the checks of a run read (``LedgerView``), in one pass over the people of
+        the batches with these ``statuses``."""
         events = self.store.events()
         base = ("batch_id", "nik", "folder", "decree", "start_month", "end_month", "status")
         wanted = list(dict.fromkeys([*base, *columns]))
-        people = fold(self.people(columns=wanted, withdrawn=True), events)
+        people = fold(self.people(statuses=statuses, columns=wanted, withdrawn=True), events)
         matching = latest_matching(self.store.dukcapil())
         files = {c["id"]: c["input_name"] for c in self.changes()} if matching.height else {}
         matching = matching.with_columns(
@@ -329,8 +346,9 @@ class Ledger:
         return self.store.decisions()
 
     def next_id(self) -> int:
-        """The id the next batch gets (read under the lock, so it is the one inserted)."""
-        return self.store.max_batch_id() + 1
+        """The id the next batch gets (taken under the lock, so it is the one inserted; a
+        shared store hands each run its own)."""
+        return self.store.new_batch_id()
 
     def next_seq(self, decree: str, period: Period) -> int:
         """1 + the highest sequence used for this decree and period (voided ones included,
@@ -625,35 +643,47 @@ def _staged(folder: Path) -> bool:
     return any(p.is_dir() for p in folder.parent.glob(f".{folder.name}.tmp-*"))
 
 
-def check_file(location: Path | str, *, new: bool = False) -> None:
+def check_file(location: Location | str, *, new: bool = False) -> None:
     """Refuse a foreign, corrupt or empty ledger before anything is locked or written, and a
     missing one unless a new one was asked for (``new``: ``--new-ledger``)."""
-    store = store_for(location)
+    _check(store_for(location), new=new)
+
+
+def _check(store: LedgerStore, *, new: bool = False) -> None:
     if not store.exists and not new:
         raise LedgerError("error.ledger.missing", path=store.location)
     store.check()
 
 
-def lock(location: Path | str, mode: int = 0o600) -> contextlib.AbstractContextManager[None]:
-    """The ledger's exclusive lock (held by another run → ``LockHeld``, exit 3)."""
-    return store_for(location).lock(mode)
+def exists(location: Location | str) -> bool:
+    """There is a ledger at ``location`` (a foreign or damaged one is refused)."""
+    return store_for(location).exists
+
+
+def lock(
+    location: Location | str, mode: int = 0o600, decree: str | None = None
+) -> contextlib.AbstractContextManager[LedgerStore]:
+    """The ledger's exclusive lock (held by another run → ``LockHeld``, exit 3), for a run
+    on ``decree`` (None: the whole ledger); yields the store to ``Ledger.open`` under it."""
+    return store_for(location).lock(mode, decree)
 
 
 @contextlib.contextmanager
-def opened(location: Path | str, *, mode: int = 0o600, write: bool = False) -> Iterator[Ledger]:
+def opened(location: Location | str, *, mode: int = 0o600, write: bool = False) -> Iterator[Ledger]:
     """An existing ledger for the ``jamsos ledger`` commands, interrupted batches settled.
 
     To change it (``void``): under its lock (held by a run → exit 3), recovered for real.
     To read it (``list``, ``stats``, ``export``): a private view, recovered in it only, so
     reading never waits for a cron run and never needs write access to the ledger.
     """
-    check_file(location)
+    store = store_for(location)
+    _check(store)
     with contextlib.ExitStack() as stack:
         if write:
-            stack.enter_context(lock(location, mode))
-            ledger = stack.enter_context(Ledger.open(location, mode=mode))
+            locked = stack.enter_context(store.lock(mode))
+            ledger = stack.enter_context(Ledger.open(locked, mode=mode))
         else:
-            ledger = stack.enter_context(Ledger.snapshot(location))
+            ledger = stack.enter_context(Ledger.snapshot(store))
         ledger.recover()
         yield ledger
 

@@ -17,184 +17,18 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from jamsos_cli.ledger.store import LedgerError, SqlStore
+import polars as pl
+
+from jamsos_cli.ledger.schema import SQLITE, gives_id, migrations
+from jamsos_cli.ledger.store import LedgerError, SqlStore, now
 
 APPLICATION_ID = 0x4A4D534F  # "JMSO": marks an SQLite file as a jamsos ledger
 
-# MIGRATIONS[i] takes a ledger from schema version i to i + 1.
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE schema_version (
-            version INTEGER PRIMARY KEY,
-            applied_at TEXT NOT NULL,
-            tool_version TEXT NOT NULL)""",
-        """CREATE TABLE batches (
-            id INTEGER PRIMARY KEY,
-            decree TEXT NOT NULL,
-            start_month INTEGER NOT NULL,
-            end_month INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            folder TEXT NOT NULL,
-            participants INTEGER NOT NULL,
-            premium_per_person_month INTEGER NOT NULL,
-            total_premium INTEGER NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('committing', 'done', 'voided')),
-            manifest_sha256 TEXT NOT NULL,
-            tool_version TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            voided_at TEXT,
-            UNIQUE (decree, start_month, end_month, seq))""",
-        """CREATE TABLE batch_inputs (
-            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            rows INTEGER NOT NULL,
-            sha256 TEXT NOT NULL,
-            PRIMARY KEY (batch_id, position))""",
-        """CREATE TABLE people (
-            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-            nik TEXT NOT NULL,
-            name TEXT,
-            birth_date TEXT,
-            sex TEXT,
-            phone TEXT,
-            kelurahan TEXT,
-            kelurahan_code TEXT,
-            source TEXT,
-            PRIMARY KEY (batch_id, nik))""",
-        "CREATE INDEX people_nik ON people (nik)",
-        "CREATE INDEX batches_period ON batches (status, start_month, end_month)",
-    ],
-    [
-        # near-duplicate pairs a clerk reviewed (jamsos dedupe --decisions), keyed by the NIK
-        # pair in sorted order: they hold for every later run on this ledger
-        """CREATE TABLE decisions (
-            nik_a TEXT NOT NULL,
-            nik_b TEXT NOT NULL,
-            decision TEXT NOT NULL CHECK (decision IN ('same', 'different')),
-            source TEXT,
-            decided_at TEXT NOT NULL,
-            PRIMARY KEY (nik_a, nik_b),
-            CHECK (nik_a < nik_b))""",
-    ],
-    [
-        # people without the (batch_id, nik) key and the NIK index: no query looks a person
-        # up (the checks read whole batches and join in Polars), and keeping two B-trees on
-        # NIK text in roster order made recording a million people cost ~10 s of random
-        # page writes; appended in roster order the rows cost a third of that. A batch's NIKs
-        # are unique before it is recorded (``record_batch`` refuses otherwise). Rows are
-        # copied in their order (rowid): readers order a batch's people by rowid.
-        """CREATE TABLE people_v3 (
-            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-            nik TEXT NOT NULL,
-            name TEXT,
-            birth_date TEXT,
-            sex TEXT,
-            phone TEXT,
-            kelurahan TEXT,
-            kelurahan_code TEXT,
-            source TEXT)""",
-        """INSERT INTO people_v3 (batch_id, nik, name, birth_date, sex, phone, kelurahan,
-            kelurahan_code, source)
-            SELECT batch_id, nik, name, birth_date, sex, phone, kelurahan, kelurahan_code,
-            source FROM people ORDER BY rowid""",
-        "DROP TABLE people",
-        "ALTER TABLE people_v3 RENAME TO people",
-    ],
-    [
-        # the ledger's identity (``ledger_id``, a UUID set by ``_migrate`` when missing):
-        # every batch manifest carries it, so an output folder is never shared by two ledgers
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        # a batch sent to BPJS (``jamsos ledger mark-uploaded``) can no longer be voided
-        "ALTER TABLE batches ADD COLUMN uploaded_at TEXT",
-        # every change (``jamsos ledger log``): when, the OS user, the command, its input
-        """CREATE TABLE changes (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            os_user TEXT NOT NULL,
-            command TEXT NOT NULL,
-            input_name TEXT,
-            input_sha256 TEXT,
-            summary TEXT)""",
-        # what happened to a person of a batch after it was written (withdrawn...)
-        """CREATE TABLE person_events (
-            id INTEGER PRIMARY KEY,
-            change_id INTEGER NOT NULL REFERENCES changes (id),
-            nik TEXT NOT NULL,
-            batch_id INTEGER REFERENCES batches (id),
-            kind TEXT NOT NULL CHECK (kind IN ('withdrawn')),
-            reason TEXT)""",
-        "CREATE INDEX person_events_nik ON person_events (nik)",
-    ],
-    [
-        # issue 13: the programme's life after the batch (SPEC §10). What happened to a
-        # person after their batch was written (store.EVENT_KINDS): BPJS's answer, an end, a
-        # reopening; the status of each person per period is the fold of these (status.py),
-        # never an update in place. SQLite cannot widen a CHECK: the table is rebuilt, its
-        # rows (withdrawals) copied in order.
-        """CREATE TABLE person_events_v5 (
-            id INTEGER PRIMARY KEY,
-            change_id INTEGER NOT NULL REFERENCES changes (id),
-            nik TEXT NOT NULL,
-            batch_id INTEGER REFERENCES batches (id),
-            kind TEXT NOT NULL
-                CHECK (kind IN ('active', 'refused', 'withdrawn', 'ended', 'reopened')),
-            reason TEXT,
-            kpj TEXT,
-            coverage_start TEXT,
-            from_month INTEGER)""",
-        """INSERT INTO person_events_v5 (id, change_id, nik, batch_id, kind, reason)
-            SELECT id, change_id, nik, batch_id, kind, reason FROM person_events ORDER BY id""",
-        "DROP TABLE person_events",
-        "ALTER TABLE person_events_v5 RENAME TO person_events",
-        "CREATE INDEX person_events_nik ON person_events (nik)",
-        # the population registry's matching: the NIK, the result and its date only (the
-        # file's name and sha256 are its change's); never the personal data the file returns
-        """CREATE TABLE dukcapil (
-            id INTEGER PRIMARY KEY,
-            change_id INTEGER NOT NULL REFERENCES changes (id),
-            nik TEXT NOT NULL,
-            result TEXT NOT NULL CHECK (result IN ('padan', 'tidak_padan',
-                'tidak_ditemukan', 'ganda', 'meninggal', 'beda_nama')),
-            result_date TEXT NOT NULL)""",
-        # per build-batch run (a change) and input file: its rows and its findings by code,
-        # runs that submit nobody included (who sends the rosters with the most rejects)
-        """CREATE TABLE run_inputs (
-            change_id INTEGER NOT NULL REFERENCES changes (id),
-            position INTEGER NOT NULL,
-            name TEXT NOT NULL,
-            sha256 TEXT NOT NULL,
-            rows INTEGER NOT NULL,
-            accepted INTEGER NOT NULL,
-            rejected INTEGER NOT NULL,
-            PRIMARY KEY (change_id, position))""",
-        """CREATE TABLE run_findings (
-            change_id INTEGER NOT NULL REFERENCES changes (id),
-            input_name TEXT NOT NULL,
-            code TEXT NOT NULL,
-            n INTEGER NOT NULL,
-            n_first INTEGER NOT NULL,
-            PRIMARY KEY (change_id, input_name, code))""",
-    ],
-    [
-        # what one person-month of a batch costs per program (JKK, JKM, JHT) as its decree
-        # said when the batch was written: the monthly bill (``jamsos ledger bill``) splits
-        # JKK and JKM from these, and a decree changed later never rewrites an old bill.
-        # Batches recorded before have no rows (the bill says so: their split is unknown).
-        """CREATE TABLE batch_premiums (
-            batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
-            program TEXT NOT NULL CHECK (program IN ('JKK', 'JKM', 'JHT')),
-            per_person_month INTEGER NOT NULL CHECK (per_person_month >= 0),
-            PRIMARY KEY (batch_id, program))""",
-        # the role each person was submitted for, as the roster typed it (or --role): a
-        # renewal (build-batch --renew) re-checks it and writes it in the new batch
-        "ALTER TABLE people ADD COLUMN role TEXT",
-    ],
-]
+# MIGRATIONS[i] takes a ledger from schema version i to i + 1 (``schema.STEPS``).
+MIGRATIONS: list[list[str]] = migrations(SQLITE)
 SCHEMA_VERSION = len(MIGRATIONS)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_SECONDS = 60  # a backup waits this long for a writer's commit to finish
@@ -205,11 +39,6 @@ def default_ledger_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("jamsos", appauthor=False)) / "ledger.sqlite"
-
-
-def now() -> str:
-    """When something is recorded, as the ledger stores it (UTC, seconds)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SQLiteStore(SqlStore):
@@ -229,10 +58,16 @@ class SQLiteStore(SqlStore):
         if self.path.exists():
             _open_checked(self.path, writable=False).close()
 
-    def lock(self, mode: int = 0o600) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def lock(self, mode: int = 0o600, decree: str | None = None) -> Iterator[SQLiteStore]:
+        """An ``flock`` on ``<ledger>.lock`` beside the file, whatever the decree (one file,
+        one writer); a missing folder is made private first."""
         from jamsos_cli.locks import exclusive, ledger_lock_path, ledger_what
+        from jamsos_cli.writing import private_folder
 
-        return exclusive(ledger_lock_path(self.path), ledger_what(self.path), mode=mode)
+        private_folder(self.path.parent, mode)
+        with exclusive(ledger_lock_path(self.path), ledger_what(self.path), mode=mode):
+            yield self
 
     def open(self, *, write: bool, mode: int = 0o600) -> None:
         self.mode = mode
@@ -314,6 +149,11 @@ class SQLiteStore(SqlStore):
     def _begin(self) -> None:
         self._run("BEGIN IMMEDIATE")
 
+    def _columns(self, name: str) -> dict[str, pl.DataType]:
+        with self._errors():
+            rows = self._run(f"PRAGMA table_info({name})").fetchall()
+        return {r[1]: pl.Int64 if "INT" in r[2].upper() else pl.Utf8 for r in rows}
+
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
         try:
@@ -392,7 +232,7 @@ def _migrate(conn: sqlite3.Connection, ledger_id: str | None = None) -> None:
         try:
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
-            if any(st.startswith("CREATE TABLE meta") for st in MIGRATIONS[version]):
+            if gives_id(MIGRATIONS[version]):
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('ledger_id', ?)",
                     (ledger_id or str(uuid.uuid4()),),

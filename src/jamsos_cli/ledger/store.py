@@ -1,15 +1,16 @@
 """Where a ledger lives, behind one interface: ``LedgerStore``.
 
 The domain operations (``book.Ledger``: record a batch, recover, void, decisions, the people
-of periods, stats, the export frame) are written against this interface only, so SQLite now
-(``sqlite.SQLiteStore``) and PostgreSQL later share every rule above it. A store gives:
+of periods, stats, the export frame) are written against this interface only, so SQLite
+(``sqlite.SQLiteStore``, a file) and PostgreSQL (``postgresql.PostgresStore``, a
+``postgresql://`` URL) share every rule above it. A store gives:
 
 - its lifecycle: ``check`` (a foreign, damaged or empty store is refused before anything is
   locked or written), ``lock`` (exclusive, never waits: held elsewhere → ``LockHeld``,
-  exit 3), ``open`` (to write: migrated; to read: a private view that never waits for a
-  writer and never changes the store), ``create`` (a new store is made on purpose only:
-  ``jamsos ledger init`` or ``--new-ledger``, and then when the first thing is recorded),
-  ``close``;
+  exit 3; a run names its decree, which a shared store locks alone), ``open`` (to write:
+  migrated; to read: a private view that never waits for a writer and never changes the
+  store), ``create`` (a new store is made on purpose only: ``jamsos ledger init`` or
+  ``--new-ledger``, and then when the first thing is recorded), ``close``;
 - its identity, ``ledger_id`` (a UUID given when it is made, carried by every batch folder's
   manifest, so an output folder is never mixed between two ledgers);
 - ONE transaction primitive, ``with store.transaction(): ...`` (like sqlite-utils'
@@ -19,10 +20,9 @@ of periods, stats, the export frame) are written against this interface only, so
   person, so a national ledger's report reads a few thousand rows.
 
 ``SqlStore`` implements the queries in SQL that SQLite and PostgreSQL both speak, over a
-DB-API connection; what differs is isolated in a few methods a dialect overrides: the
-placeholder, how a write transaction starts, storage order, the bulk insert of people and
-locking. The upsert of decisions (``INSERT ... ON CONFLICT ... DO UPDATE ... WHERE``) is the
-same in both.
+DB-API connection; what differs is isolated in what a dialect overrides, listed in one
+place (``SqlStore``'s docstring), and the schema in ``schema.py``. The upsert of decisions
+(``INSERT ... ON CONFLICT ... DO UPDATE ... WHERE``) is the same in both.
 """
 
 from __future__ import annotations
@@ -32,12 +32,15 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from jamsos_cli.errors import JamsosError
+from jamsos_cli.exitcodes import ExitCode
+from jamsos_cli.ledger.location import Location
 from jamsos_cli.ledger.period import Period
 
 STATUS_COMMITTING, STATUS_DONE, STATUS_VOIDED = "committing", "done", "voided"
@@ -147,8 +150,22 @@ _NIK_IN_TEXT = re.compile(r"(?<!\d)\d{16}(?!\d)")  # a NIK inside a command line
 _FETCH_ROWS = 100_000  # people per fetch: bounds the Python tuples alive at once
 
 
+def now() -> str:
+    """When something is recorded, as the ledger stores it (UTC, seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 class LedgerError(JamsosError):
-    """The ledger cannot be used (foreign, corrupt, newer, unwritable): exit 2, untouched."""
+    """The ledger cannot be used (foreign, corrupt, newer, unwritable, unreachable): exit 2,
+    untouched."""
+
+
+class RecordedMeanwhile(LedgerError):
+    """Another run (another office, on a shared ledger) recorded some of the same people for
+    overlapping months after this run read the ledger: nothing of this batch was recorded.
+    Checked again, they are ``ALREADY_ENROLLED``/``ALREADY_SUBMITTED`` (``build`` does)."""
+
+    exit_code = ExitCode.LOCKED
 
 
 @dataclass
@@ -232,9 +249,10 @@ class Chosen:
 
 
 class LedgerStore(ABC):
-    """One ledger's storage. ``location`` is what the user reads (a path, later a URL)."""
+    """One ledger's storage. ``location`` is what the user reads (a path, or a URL with its
+    password masked: ``location.LedgerURL``)."""
 
-    location: str
+    location: Location
     exists: bool  # there is a stored ledger (else ``create`` makes it on the first change)
 
     @abstractmethod
@@ -250,8 +268,13 @@ class LedgerStore(ABC):
         """Refuse a foreign, damaged or newer store before anything is locked or written."""
 
     @abstractmethod
-    def lock(self, mode: int) -> contextlib.AbstractContextManager[None]:
-        """Hold the ledger's exclusive lock (never waits: ``LockHeld``, exit 3)."""
+    def lock(
+        self, mode: int = 0o600, decree: str | None = None
+    ) -> contextlib.AbstractContextManager[LedgerStore]:
+        """Hold the ledger's exclusive lock (never waits: ``LockHeld``, exit 3); yields this
+        store, to ``open`` under it. ``decree``: the run changes that decree's batches only,
+        so a store many offices share (PostgreSQL) locks that decree alone, and runs on
+        other decrees go on; ``None``: the whole ledger. A file (SQLite) is locked whole."""
 
     @abstractmethod
     def open(self, *, write: bool, mode: int = 0o600) -> None:
@@ -290,7 +313,8 @@ class LedgerStore(ABC):
 
     @abstractmethod
     def pending(self) -> list[tuple[int, str, str]]:
-        """(id, folder, manifest sha256) of the batches left ``committing``."""
+        """(id, folder, manifest sha256) of the batches left ``committing`` by runs that are
+        gone (in a writer: the runs whose lock it holds or could take; in a view: all)."""
 
     @abstractmethod
     def batch_rows(self) -> list[tuple]:
@@ -324,7 +348,8 @@ class LedgerStore(ABC):
         """Reviewed pairs (``DECISION_SCHEMA``), ``nik_a`` < ``nik_b``."""
 
     @abstractmethod
-    def max_batch_id(self) -> int: ...
+    def new_batch_id(self) -> int:
+        """The id for the next batch recorded (a view: the id it would get)."""
 
     # -- the report's aggregates ---------------------------------------------------------
 
@@ -401,6 +426,10 @@ class LedgerStore(ABC):
         """Record that a batch went to BPJS."""
 
     @abstractmethod
+    def set_ledger_id(self, ledger_id: str) -> None:
+        """Give the ledger this id (``ledger copy``: a ledger moved keeps its identity)."""
+
+    @abstractmethod
     def set_manifest(self, batch_id: int, sha256: str) -> None:
         """The batch folder's manifest was rewritten (``void`` marks it): its new sha256."""
 
@@ -427,15 +456,53 @@ class LedgerStore(ABC):
         """Record (nik_a, nik_b, decision) pairs; a pair decided before takes the new
         decision. Returns how many were new or changed."""
 
+    # -- whole tables (``ledger copy``) ------------------------------------------------------
+
+    @abstractmethod
+    def table(self, name: str) -> pl.DataFrame:
+        """Every row of one of ``schema.TABLES``, every column this store keeps (people in
+        storage order)."""
+
+    @abstractmethod
+    def append(self, name: str, rows: pl.DataFrame) -> None:
+        """Add ``rows`` to a table (inside ``transaction``): the columns it has; a column
+        only this store keeps is derived (PostgreSQL's ``people.pos``: the rows' order in
+        their batch)."""
+
 
 class SqlStore(LedgerStore):
-    """The queries in SQL both SQLite and PostgreSQL speak, over a DB-API connection. A
-    dialect sets ``conn`` and overrides what differs: ``PARAM``, ``STORAGE_ORDER``,
-    ``_begin``, ``insert_people``, ``lock``, the lifecycle, and ``_errors`` (its driver's
-    errors as ``LedgerError``)."""
+    """The queries in SQL both SQLite and PostgreSQL speak, over a DB-API connection.
 
-    PARAM = "?"  # the driver's placeholder (PostgreSQL: %s)
-    STORAGE_ORDER = "rowid"  # the order rows were appended in (PostgreSQL: an identity column)
+    What a dialect provides (the one list of differences; the schema's are ``schema.py``'s):
+
+    ==================  ==========================  =====================================
+    override            SQLite                      PostgreSQL
+    ==================  ==========================  =====================================
+    ``PARAM``           ``?``                       ``%s``
+    ``STORAGE_ORDER``   ``rowid``                   ``batch_id, pos``
+    ``_begin``          ``BEGIN IMMEDIATE``         ``BEGIN`` (READ COMMITTED); a view:
+                                                    a savepoint
+    ``_commit`` /       ``COMMIT`` / ``ROLLBACK``   a view: release / roll back to the
+    ``_rollback``                                   savepoint (the view is never committed)
+    ``new_batch_id``,   the highest + 1 (under the  sequences: ``batch_ids``, the
+    ``_new_change_id``  file's lock)                ``changes`` identity (many writers)
+    ``insert_people``,  ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
+    ``_insert_frame``
+    ``_frame``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
+    ``lock``            ``flock`` beside the file   advisory locks: the decree's, or all
+    ``new_batch_id``    highest + 1                 a sequence (runs of other decrees
+                                                    record at the same time)
+    ``pending``         every ``committing`` batch  those whose decree lock it can take
+    ``_errors``         ``sqlite3.Error``           ``psycopg.Error`` (URL masked)
+    ``_columns``        ``PRAGMA table_info``       ``pg_attribute``
+    ``table`` /         fetch / ``executemany``     ``COPY`` both ways
+    ``append``
+    lifecycle           a file, in-memory views     a database, transaction views
+    ==================  ==========================  =====================================
+    """
+
+    PARAM = "?"  # the driver's placeholder
+    STORAGE_ORDER = "rowid"  # the order a batch's people were appended in
     conn: Any
 
     # -- what a dialect provides -------------------------------------------------------
@@ -443,6 +510,9 @@ class SqlStore(LedgerStore):
     @abstractmethod
     def _begin(self) -> None:
         """Start a write transaction that holds the write lock from its first statement."""
+
+    def _commit(self) -> None:
+        self._run("COMMIT")
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -456,7 +526,10 @@ class SqlStore(LedgerStore):
 
     def _run(self, text: str, params: Sequence[object] = ()) -> Any:
         cur = self.conn.cursor()
-        cur.execute(self._sql(text), tuple(params))
+        if params:
+            cur.execute(self._sql(text), tuple(params))
+        else:  # no parameters: the text goes as written (a % in it is no placeholder)
+            cur.execute(text)
         return cur
 
     def _run_many(self, text: str, rows: Any) -> int:
@@ -497,7 +570,7 @@ class SqlStore(LedgerStore):
             self._begin()
             try:
                 yield
-                self._run("COMMIT")
+                self._commit()
             except BaseException:
                 self._rollback()
                 raise
@@ -607,9 +680,10 @@ class SqlStore(LedgerStore):
             ).fetchall()
         return pl.DataFrame(rows, schema=DECISION_SCHEMA, orient="row")
 
-    def max_batch_id(self) -> int:
+    def new_batch_id(self) -> int:
+        """One more than the highest: a file has one writer at a time (its lock)."""
         with self._errors():
-            return int(self._run("SELECT COALESCE(MAX(id), 0) FROM batches").fetchone()[0])
+            return int(self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM batches").fetchone()[0])
 
     def max_seq(self, decree: str, period: Period) -> int:
         with self._errors():
@@ -736,8 +810,12 @@ class SqlStore(LedgerStore):
             people.select(pl.lit(batch_id, pl.Int64), *PERSON_COLUMNS).iter_rows(),
         )
 
+    def _new_change_id(self) -> int:
+        """The next change's id: the highest + 1 (the file's writer holds its lock)."""
+        return int(self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM changes").fetchone()[0])
+
     def insert_change(self, change: Change) -> int:
-        (change_id,) = self._run("SELECT COALESCE(MAX(id), 0) + 1 FROM changes").fetchone()
+        change_id = self._new_change_id()
         self._run(
             "INSERT INTO changes (id, at, os_user, command, input_name, input_sha256, summary)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -792,6 +870,9 @@ class SqlStore(LedgerStore):
 
     def set_uploaded(self, batch_id: int, at: str) -> None:
         self._run("UPDATE batches SET uploaded_at = ? WHERE id = ?", (at, batch_id))
+
+    def set_ledger_id(self, ledger_id: str) -> None:
+        self._run("UPDATE meta SET value = ? WHERE key = ?", (ledger_id, "ledger_id"))
 
     def set_manifest(self, batch_id: int, sha256: str) -> None:
         self._run("UPDATE batches SET manifest_sha256 = ? WHERE id = ?", (sha256, batch_id))
@@ -849,6 +930,28 @@ class SqlStore(LedgerStore):
         finally:
             self._run("DROP TABLE forget")
         return int(changed)
+
+    @abstractmethod
+    def _columns(self, name: str) -> dict[str, pl.DataType]:
+        """A table's columns, as Polars holds them: integers (``Int64``), else text."""
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Fetched in chunks of Python rows (a file's tables: one office's)."""
+        schema = self._columns(name)
+        order = f" ORDER BY {self.STORAGE_ORDER}" if name == "people" else ""
+        chunks = [pl.DataFrame(schema=schema)]
+        with self._errors():
+            cur = self._run(f"SELECT {', '.join(schema)} FROM {name}{order}")
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
+        return pl.concat(chunks, rechunk=True)
+
+    def append(self, name: str, rows: pl.DataFrame) -> None:
+        columns = [c for c in self._columns(name) if c in rows.columns]
+        self._run_many(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            rows.select(columns).iter_rows(),
+        )
 
     def upsert_decisions(
         self, rows: list[tuple[str, str, str]], source: str | None, at: str

@@ -15,6 +15,7 @@ import polars as pl
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger.book import Ledger, check_file, store_for
+from jamsos_cli.ledger.location import locate
 from jamsos_cli.ledger.store import STATUS_DONE, STATUS_VOIDED, Change
 from jamsos_cli.writing import sha256_file
 
@@ -28,7 +29,8 @@ def backup(location: Path | str, target: Path, mode: int = 0o600) -> dict:
     target = Path(target)
     if os.path.lexists(target):  # a backup never overwrites anything (an older backup...)
         raise UsageError("error.backup.exists", path=target)
-    if target.resolve() == Path(location).resolve():
+    where = locate(location)  # a file, or a URL (its store refuses a backup, naming why)
+    if isinstance(where, Path) and target.resolve() == where.resolve():
         raise UsageError("error.backup.same", path=target)
     store_for(location).backup(target, mode)
     return {"backup": str(target), "bytes": target.stat().st_size, "sha256": sha256_file(target)}

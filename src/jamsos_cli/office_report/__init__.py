@@ -13,14 +13,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jamsos_cli.errors import UsageError
 from jamsos_cli.texts import DEFAULT_LANG
 
+if TYPE_CHECKING:
+    from jamsos_cli.ledger.location import Location
+
 
 @dataclass(frozen=True)
 class ReportRequest:
-    ledger: Path
+    ledger: Location
     ledger_label: str | None = None  # the ledger as the user named it (shown; default: path)
     out: Path | None = None  # the HTML page
     xlsx: Path | None = None

@@ -419,3 +419,26 @@ def write_reconciliation(result, target: Path, *, mode: int, lang: Lang) -> Path
     sheet = say("reconcile.sheet", lang)
     numbers = ("row", "billed", "expected")
     return _write_table(frame, target, headers, sheet, mode=mode, numbers=numbers)
+
+
+def render_copied(console, copied: dict, lang: Lang) -> None:
+    """``jamsos ledger copy``: what was copied and that it was read back and compared."""
+    from jamsos_cli.render.numbers import format_number, format_rupiah
+
+    console.print(
+        say(
+            "ledger.copied",
+            lang,
+            source=copied["source"],
+            target=copied["target"],
+            batches=format_number(copied["batches"], lang),
+            people=format_number(copied["people"], lang),
+            decisions=format_number(copied["decisions"], lang),
+            premium=format_rupiah(copied["total_premium"], lang),
+        ),
+        highlight=False,
+    )
+    if copied["first_id"] not in (None, 1):
+        console.print(say("ledger.copy_renumbered", lang, first=copied["first_id"]))
+    if copied["decisions_kept"]:
+        console.print(say("ledger.copy_kept", lang, n=copied["decisions_kept"]))
