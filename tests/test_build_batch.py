@@ -39,6 +39,12 @@ def issues(doc: dict, code: str) -> list[dict]:
     return [i for i in doc["issues"] if i["code"] == code]
 
 
+def xlsx_text(path: Path) -> str:
+    """Every cell of a workbook jamsos wrote, as text, one line per row."""
+    ws = load_workbook(path).active
+    return "\n".join(" ".join(str(c) for c in row if c is not None) for row in ws.values)
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -59,7 +65,7 @@ def test_batch_folder_files_and_manifest(tmp_path: Path, target: Target) -> None
     assert folders(tmp_path / "out") == [name]
     folder = tmp_path / "out" / name
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["manifest.json", f"{name}_part001.xlsx", "rt_sungai_panas.rejects.csv"]
+        ["manifest.json", f"{name}_part001.xlsx", "rt_sungai_panas.rejects.xlsx"]
     )
     for p in folder.iterdir():
         assert oct(p.stat().st_mode & 0o777) == "0o600", p
@@ -73,7 +79,7 @@ def test_batch_folder_files_and_manifest(tmp_path: Path, target: Target) -> None
     assert manifest["inputs"] == [{"name": str(src), "rows": 4, "sha256": sha(src)}]
     by_name = {o["name"]: o for o in manifest["outputs"]}
     assert by_name[f"{name}_part001.xlsx"]["rows"] == 3
-    assert by_name["rt_sungai_panas.rejects.csv"]["rows"] == 1
+    assert by_name["rt_sungai_panas.rejects.xlsx"]["rows"] == 1
     for o in manifest["outputs"]:
         assert o["sha256"] == sha(folder / o["name"])
     assert manifest["by_code"]["NIK_FORMAT"] == 1
@@ -89,7 +95,7 @@ def test_batch_folder_files_and_manifest(tmp_path: Path, target: Target) -> None
     assert ws.cell(2, header.index("NO HP") + 1).number_format == "@"
     assert ws.cell(2, header.index("IURAN PER BULAN") + 1).value == "16800"
 
-    rejects = (folder / "rt_sungai_panas.rejects.csv").read_bytes().decode("cp1252")
+    rejects = xlsx_text(folder / "rt_sungai_panas.rejects.xlsx")  # xlsx for a cp1252 roster
     assert "217110120580" in rejects and "NIK_FORMAT" in rejects  # sender's row, real value
 
     s = doc["summary"]
@@ -126,9 +132,10 @@ def test_xlsx_roster_csv_batch_split_every_max_rows(tmp_path: Path) -> None:
     assert got.get_column("TANGGAL LAHIR").to_list() == [r[4] for r in rows[1:]]
     assert got.get_column("NO HP").to_list() == [r[11] for r in rows[1:]]  # leading 0 back
     (rejects,) = folder.glob("rt*.rejects.*")
-    assert rejects.suffix == ".xlsx"  # in the input's format
-    ws = load_workbook(rejects).active
-    assert ws["C2"].value == nik(0) and "NIK_PRECISION_LOST" in ws.cell(2, ws.max_column).value
+    assert rejects.suffix == ".xlsx"
+    ws = load_workbook(rejects).active  # the NIK cell still a number: the evidence travels
+    assert ws["C2"].value == int(nik(0)) and ws["C2"].data_type == "n"
+    assert "NIK_PRECISION_LOST" in ws.cell(2, ws.max_column).value
 
 
 def test_text_report_names_the_ledger_and_the_folder(tmp_path: Path, target: Target) -> None:
@@ -189,7 +196,7 @@ def test_already_enrolled_under_another_decree(tmp_path: Path, target: Target) -
     assert [(i["row"], i["severity"]) for i in enrolled] == [(4, "error"), (5, "error")]
     assert OJOL in enrolled[0]["message"]
     assert doc["batch"]["participants"] == 1
-    rejects = next((tmp_path / "out").glob(f"{RT}_*/rt.rejects.csv")).read_bytes().decode("cp1252")
+    rejects = xlsx_text(next((tmp_path / "out").glob(f"{RT}_*/rt.rejects.xlsx")))
     assert "ALREADY_ENROLLED" in rejects
     # coverage that does not overlap (next budget year) is fine
     code, doc = build(tmp_path, rt, start="2026-01", ledger=target.location)
@@ -267,7 +274,8 @@ def test_ledger_stats_and_export(tmp_path: Path, target: Target) -> None:
     assert result.exit_code == 0, result.output
     assert oct(export.stat().st_mode & 0o777) == "0o600"
     assert PASSWORD not in result.output
-    back = pl.read_csv(export, infer_schema=False)  # Indonesian headers by default
+    assert export.read_bytes().startswith(b"\xef\xbb\xbfID_BATCH;")  # ; UTF-8 + BOM, for Excel
+    back = pl.read_csv(export, separator=";", infer_schema=False)  # Indonesian headers
     assert back.get_column("NIK").to_list() == [nik(i) for i in range(5)]  # real values
     assert set(back.get_column("KEPUTUSAN")) == {RT}
 
@@ -472,7 +480,7 @@ def test_config_supplies_ledger_out_format_and_group_permissions(tmp_path: Path)
     assert folder.parent == tmp_path / "batches"
     assert oct(ledger.stat().st_mode & 0o777) == "0o640"
     for p in folder.iterdir():
-        assert p.suffix in (".csv", ".json") and oct(p.stat().st_mode & 0o777) == "0o640"
+        assert p.suffix in (".csv", ".json", ".xlsx") and oct(p.stat().st_mode & 0o777) == "0o640"
 
 
 def test_default_ledger_is_in_the_user_data_folder(tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
 """Rejects of a roster sent under the wrong decree (most rows rejected, some for two
-reasons), written back in the sender's encoding a slice of rows at a time: the sender gets
-exactly their rejected rows, every reason in order, one BOM at most, and the same bytes
-whatever the slice size."""
+reasons): the sender gets exactly their rejected rows, every reason in order, in an xlsx
+by default or, when asked, a ``;`` UTF-8 CSV with a BOM."""
 
 from __future__ import annotations
 
@@ -10,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
-from jamsos_cli import writing
 from jamsos_cli.cli import app
 from tests.rosters import make_nik, write_csv
 
@@ -41,21 +40,24 @@ REJECTED = ["3", "4", "5", "6", "7"]  # file lines (header on line 1) of persons
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig"])
-def test_rejects_of_a_mostly_rejected_roster(tmp_path: Path, monkeypatch, encoding: str) -> None:
+def test_rejects_of_a_mostly_rejected_roster(tmp_path: Path, encoding: str) -> None:
+    """A .csv --rejects path: ``;``-separated UTF-8 with one BOM whatever the roster's
+    encoding (accents intact); the default .xlsx holds the same rows and reasons."""
     roster = write_csv(tmp_path / "salah_perwako.csv", HEADERS, ROWS, encoding=encoding)
     args = ["validate", str(roster), "--decree", TRANSPORT, "--as-of", "2025-06-01"]
-    whole, sliced = tmp_path / "whole.csv", tmp_path / "sliced.csv"
-    assert runner.invoke(app, [*args, "--rejects", str(whole)]).exit_code == 1
-    monkeypatch.setattr(writing, "CSV_ROWS_PER_ENCODE", 2)  # header, then slices of 2 rows
-    assert runner.invoke(app, [*args, "--rejects", str(sliced)]).exit_code == 1
-    raw = sliced.read_bytes()
-    assert raw == whole.read_bytes()
-    assert raw.count(b"\xef\xbb\xbf") == (1 if encoding == "utf-8-sig" else 0)
-    assert raw.startswith(b"\xef\xbb\xbf" if encoding == "utf-8-sig" else b"BARIS;")
-    back = pl.read_csv(raw.decode(encoding).encode(), separator=";", infer_schema=False)
+    as_csv, as_xlsx = tmp_path / "back.csv", tmp_path / "back.xlsx"
+    assert runner.invoke(app, [*args, "--rejects", str(as_csv)]).exit_code == 1
+    assert runner.invoke(app, [*args, "--rejects", str(as_xlsx)]).exit_code == 1
+    raw = as_csv.read_bytes()
+    assert raw.count(b"\xef\xbb\xbf") == 1 and raw.startswith(b"\xef\xbb\xbfBARIS;")
+    back = pl.read_csv(raw[3:], separator=";", infer_schema=False)
+    assert back.columns == ["BARIS", *HEADERS, "ALASAN PENOLAKAN"]
     assert back.get_column("BARIS").to_list() == REJECTED
     assert back.get_column("NAMA").to_list() == [f"Réné Saputra {i}" for i in range(2, 7)]
     assert back.row(2)[HEADERS.index("JABATAN") + 1] == '\'=HYPERLINK("x")'
+    sheet = CalamineWorkbook.from_path(str(as_xlsx)).get_sheet_by_index(0).to_python()
+    assert [str(c) for c in sheet[0]] == back.columns
+    assert [[str(int(r[0])), *r[1:]] for r in sheet[1:]] == [list(r) for r in back.iter_rows()]
 
     doc = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
     reasons = dict(zip(back["BARIS"], back["ALASAN PENOLAKAN"], strict=True))

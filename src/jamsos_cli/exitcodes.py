@@ -18,3 +18,9 @@ def outcome(*, unusable: bool, rejected: bool) -> ExitCode:
     if unusable:
         return ExitCode.USAGE
     return ExitCode.REJECTED if rejected else ExitCode.OK
+
+
+def finished(code: ExitCode, *, exit_zero: bool) -> ExitCode:
+    """``--exit-zero`` (the linters' name): a run whose only trouble is rejected rows exits 0,
+    so cron mails only on a real failure; usage, configuration and lock errors keep theirs."""
+    return ExitCode.OK if exit_zero and code is ExitCode.REJECTED else code

@@ -195,6 +195,21 @@ def match_headers(headers: list[str]) -> tuple[dict[str, int], list[int]]:
     return fields, unknown
 
 
+@cache
+def added_columns() -> frozenset[str]:
+    """The headers of the columns jamsos adds to a rejects file (the row number and the
+    reasons, ``rejects.*`` in every language), normalised: when the file comes back they are
+    jamsos's own, neither a field nor an unknown column."""
+    from jamsos_cli.texts import LANGS, say
+
+    return frozenset(
+        normalise_header(say(f"rejects.{key}", lang)) for key in ADDED for lang in LANGS
+    )
+
+
+ADDED = ("row", "reasons")  # the rejects file's own columns (texts: rejects.row, .reasons)
+
+
 def is_header_row(fields: dict[str, int]) -> bool:
     """Enough known columns, one of them the NIK or the name, to be the table's header."""
     rules = reading_rules().headers

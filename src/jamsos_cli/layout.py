@@ -19,6 +19,7 @@ import polars as pl
 
 from jamsos_cli import findings as fnd
 from jamsos_cli.headers import (
+    added_columns,
     field_of,
     is_header_row,
     match_headers,
@@ -86,6 +87,7 @@ class Header:
     rows: list[list[str]]  # the header row(s) as written, to spot them repeated on a page
     ticks: dict[str, int] = field(default_factory=dict)  # "L"/"P" → column: sex from ticks
     sex_header: str = ""
+    own: list[int] = field(default_factory=list)  # jamsos's own columns (a rejects file back)
 
     @property
     def height(self) -> int:
@@ -93,13 +95,19 @@ class Header:
 
 
 def read_header(top: list[str], below: list[str] | None) -> Header:
-    """The header at ``top``, taking ``below`` as its sub-header row when it is one."""
+    """The header at ``top``, taking ``below`` as its sub-header row when it is one; the
+    columns jamsos added to a rejects file that came back are its ``own``."""
     top = header_cells(top)
-    two = _two_row(top, header_cells(below)) if below is not None else None
-    if two is not None:
-        return two
-    fields, unknown = match_headers(top)
-    return Header([display_header(c) for c in top], fields, unknown, [top])
+    header = _two_row(top, header_cells(below)) if below is not None else None
+    if header is None:
+        fields, unknown = match_headers(top)
+        header = Header([display_header(c) for c in top], fields, unknown, [top])
+    labels = added_columns()
+    header.own = [j for j, c in enumerate(header.shown) if normalise_header(c) in labels]
+    if header.own:
+        header.unknown = [j for j in header.unknown if j not in header.own]
+        header.fields = {f: j for f, j in header.fields.items() if j not in header.own}
+    return header
 
 
 def _sub_header(parent_field: str | None, child: str) -> tuple[str | None, str | None]:
@@ -226,6 +234,8 @@ def build_table(
         frame=frame,
         notes=notes,
         derived=derived,
+        header_rows=header.rows,
+        own_columns=header.own,
     )
 
 
@@ -331,7 +341,8 @@ def _not_people(rows: pl.DataFrame, header: Header) -> pl.Series:
     name = (col("name") or [null])[0]
     dob = pl.coalesce(*col("birth_date", "birth_place_date"), null)
     keys = col("nik", "name", "birth_date", "birth_place_date")
-    values = [c for c in rows.columns if c.startswith("c")]
+    own = {f"c{j}" for j in header.own}  # a rejects file's reasons are no footer
+    values = [c for c in rows.columns if c.startswith("c") and c not in own]
 
     some_key = pl.any_horizontal(k.is_not_null() for k in keys)
     numbering = pl.all_horizontal(k.is_null() | k.str.contains(rules.rows.numbering) for k in keys)

@@ -226,6 +226,43 @@ def reread(table: RosterTable) -> RosterTable:
     return again
 
 
+def workbook_cells(table: RosterTable, rows: list[int]) -> dict[int, list[object]]:
+    """The cells of the spreadsheet rows ``rows`` (``_row`` numbers, ascending) of a
+    workbook table, as the workbook holds them: a number stays a number, a date a date (a
+    rejects file gives the sender their own cells back, and the evidence behind
+    ``NIK_PRECISION_LOST`` with them). The reader keeps text only; these few rows are read
+    again from the file, which must be the one checked (same size and modification time).
+
+    Rows are taken as calamine yields them, one at a time: only the wanted rows become
+    Python objects."""
+    from python_calamine import CalamineError
+
+    changed = RosterReadError(table.file, "read.changed", sheet=table.sheet)
+    if table.kind == "csv" or _stamp(table.path) != table.stamp:
+        raise changed
+    wanted = set(rows)
+    cells: dict[int, list[object]] = {}
+    try:
+        with table.path.open("rb") as fh:
+            sheet = _open_workbook(fh, table.path, table.file).get_sheet_by_name(table.sheet)
+            lead = [""] * sheet.start[1] if sheet.start else []  # empty columns on the left
+            last = max(rows, default=0)
+            for number, row in enumerate(sheet.iter_rows(), start=1):
+                if number in wanted:
+                    cells[number] = lead + list(row)
+                if number >= last:
+                    break
+    except CalamineError as err:
+        raise RosterReadError(
+            table.file, "read.cannot_read", sheet=table.sheet, reason=_first_line(err)
+        ) from None
+    except OSError as err:
+        raise RosterReadError(table.file, "read.cannot_read", reason=err.strerror) from None
+    if len(cells) != len(wanted) or _stamp(table.path) != table.stamp:
+        raise changed
+    return cells
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         info = path.stat()

@@ -109,7 +109,10 @@ class RosterTable:
     role of a list with no role column. ``role`` is the role every row gets when the table
     has no role column (set by the pipeline: ``--role``, the config's ``[[inputs]]``, or
     the title); ``occupation_is_role`` says whether, failing that, the occupation column
-    stands for the role (not under a decree whose roles are offices).
+    stands for the role (not under a decree whose roles are offices). ``own_columns``: the
+    columns jamsos added to a rejects file that came back (row number, reasons), skipped by
+    every check and left out of its next rejects file; ``header_rows``: the header as
+    written (one row or two), which a rejects file repeats.
     """
 
     file: str  # as given on the command line (or the file inside a folder argument)
@@ -129,6 +132,8 @@ class RosterTable:
     role: str | None = None
     occupation_is_role: bool = True
     limits: Limits | None = None  # the reading limits it was read with (read.reread)
+    header_rows: list[list[str]] = field(default_factory=list)  # the header row(s) as written
+    own_columns: list[int] = field(default_factory=list)  # jamsos's columns of a rejects file
 
     @property
     def released(self) -> bool:

@@ -297,18 +297,24 @@ def workbook(
     return wb
 
 
-def csv_header_and_body(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The header row (as a one-row frame) and the body of a CSV, every column text and
-    formula-neutralised (the header too: a rejects file repeats the sender's headers); the
-    rejects writer and the batch writer share it."""
+def csv_header_and_body(
+    frame: pl.DataFrame, header_rows: list[list[str]] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The header (the frame's column names, or ``header_rows``: a rejects file repeats the
+    sender's header, one row or two) as a frame, and the body of a CSV, every column text
+    and formula-neutralised, the header too; the batch writer shares it."""
     import polars as pl
 
     body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
-    header = pl.DataFrame({c: [neutralise(c)] for c in body.columns}, schema=body.schema)
+    rows = header_rows if header_rows is not None else [body.columns]
+    header = pl.DataFrame(
+        [[neutralise(c) for c in row] for row in rows], schema=body.schema, orient="row"
+    )
     return header, body
 
 
-CSV_ROWS_PER_ENCODE = 100_000  # rows turned into text at a time for a non-UTF-8 file
+CSV_DELIMITER = ";"  # what a spreadsheet set to Indonesian (or any comma-decimal) locale splits on
+CSV_BOM = codecs.BOM_UTF8  # the mark that tells Excel the file is UTF-8 (names keep their accents)
 
 
 def write_csv(
@@ -316,30 +322,20 @@ def write_csv(
     target: Path,
     *,
     mode: int = 0o600,
-    encoding: str = "utf-8",
-    delimiter: str = ",",
+    header_rows: list[list[str]] | None = None,
 ) -> Path:
-    """A CSV file of text columns, formula-neutralised (``csv_header_and_body``), in the given
-    encoding (``utf-8-sig``: with a BOM) and delimiter.
-
-    UTF-8 goes from Polars to the file as it is; another encoding (a sender's cp1252) is
-    encoded a slice of rows at a time, never the whole file as one Python string."""
-    header, body = csv_header_and_body(frame)
-    utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+    """A CSV for people to open in a spreadsheet (rejects, review, ledger export): text
+    columns, formula-neutralised (``csv_header_and_body``), ``;``-separated UTF-8 with a BOM,
+    whatever the input was. The one place that decides it (SPEC §6): a comma file opens in
+    Indonesian Excel as one column, and without the BOM accents break; a BPJS batch CSV
+    follows its layout instead (``batch.py``)."""
+    header, body = csv_header_and_body(frame, header_rows)
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
-            if utf8:
-                for part in (header, body):
-                    part.write_csv(fh, separator=delimiter, include_header=False)
-                return
-            encoder = codecs.getincrementalencoder(encoding)(errors="replace")  # one BOM
-            slices = (
-                body.slice(i, CSV_ROWS_PER_ENCODE)
-                for i in range(0, body.height, CSV_ROWS_PER_ENCODE)
-            )
-            for part in (header, *slices):
-                fh.write(encoder.encode(part.write_csv(separator=delimiter, include_header=False)))
+            fh.write(CSV_BOM)
+            for part in (header, body):
+                part.write_csv(fh, separator=CSV_DELIMITER, include_header=False)
 
     return write_atomic(target, write, mode)
 

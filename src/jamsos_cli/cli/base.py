@@ -212,6 +212,7 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y")]
 RoleOpt = Annotated[str | None, typer.Option("--role")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet")]
 HoldScoreOpt = Annotated[float | None, typer.Option("--hold-score")]
+ExitZeroOpt = Annotated[bool, typer.Option("--exit-zero")]
 
 
 # --------------------------------------------------------------------------- the session

@@ -11,6 +11,7 @@ from jamsos_cli.cli.base import (
     BatchFormat,
     ConfigOpt,
     DecreesDirOpt,
+    ExitZeroOpt,
     FormatOpt,
     HoldScoreOpt,
     LangOpt,
@@ -28,6 +29,7 @@ from jamsos_cli.cli.base import (
     log_findings,
 )
 from jamsos_cli.errors import UsageError
+from jamsos_cli.exitcodes import finished
 from jamsos_cli.texts import resolve, say
 
 
@@ -54,6 +56,7 @@ def build_batch(
     log_file: LogFileOpt = None,
     config: ConfigOpt = None,
     show_pii: ShowPiiOpt = False,
+    exit_zero: ExitZeroOpt = False,
 ) -> None:
     """Validate, deduplicate, apply the decree and write a new batch folder with its manifest."""
     from jamsos_cli import build
@@ -117,7 +120,7 @@ def build_batch(
         render_text(
             session.out, result.summary, result.findings, session.lang, show_pii, heading, footer
         )
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(finished(result.exit_code, exit_zero=exit_zero))
 
 
 def log_run(result) -> None:

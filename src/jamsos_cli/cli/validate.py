@@ -10,6 +10,7 @@ import typer
 from jamsos_cli.cli.base import (
     ConfigOpt,
     DecreesDirOpt,
+    ExitZeroOpt,
     FormatOpt,
     HoldScoreOpt,
     LangOpt,
@@ -27,7 +28,7 @@ from jamsos_cli.cli.base import (
     parse_date,
 )
 from jamsos_cli.errors import UsageError
-from jamsos_cli.exitcodes import outcome
+from jamsos_cli.exitcodes import finished, outcome
 
 
 def validate(
@@ -46,6 +47,7 @@ def validate(
     log_file: LogFileOpt = None,
     config: ConfigOpt = None,
     show_pii: ShowPiiOpt = False,
+    exit_zero: ExitZeroOpt = False,
 ) -> None:
     """Read, normalise and check rosters; report every problem row by row."""
     from jamsos_cli.findings import summarise
@@ -109,4 +111,5 @@ def validate(
         heading = [as_of_line(session.lang, options.as_of, decree)]
         footer = [rejects_line(session.lang, p) for p in written]
         render_text(session.out, summary, result.findings, session.lang, show_pii, heading, footer)
-    raise typer.Exit(outcome(unusable=result.fatal, rejected=bool(summary.rejected)))
+    code = outcome(unusable=result.fatal, rejected=bool(summary.rejected))
+    raise typer.Exit(finished(code, exit_zero=exit_zero))

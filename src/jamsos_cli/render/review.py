@@ -135,7 +135,7 @@ def write_review(
         raise DecisionsError("error.file.table_name", path=path)
     table = review_frame(pairs, records, lang, known)
     if suffix == ".csv":
-        return write_csv(table, path, mode=mode, encoding="utf-8-sig", delimiter=";")
+        return write_csv(table, path, mode=mode)
     kind = pairs.get_column("kind") if "kind" in pairs.columns else None
     near = pl.Series([True] * pairs.height) if kind is None else (kind == "near").fill_null(False)
     return write_atomic(path, lambda tmp: _write_xlsx(table, near, tmp, lang), mode)
