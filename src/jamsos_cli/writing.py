@@ -308,7 +308,7 @@ def csv_header_and_body(
     body = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
     rows = header_rows if header_rows is not None else [body.columns]
     header = pl.DataFrame(
-        [[neutralise(c) for c in row] for row in rows], schema=body.schema, orient="row"
+        [[neutralise(c) or None for c in row] for row in rows], schema=body.schema, orient="row"
     )
     return header, body
 
