@@ -277,6 +277,16 @@ def csv_records(path: Path, first_header: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
+def rejects_rows(path: Path) -> dict[int, int]:
+    """A rejects workbook's data rows: the row in the file (1-based) → its BARIS, the row
+    of the file it was sent back from (a sub-header row under a two-row header has none)."""
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert rows[0][0] == "BARIS" and rows[0][-1] == "ALASAN PENOLAKAN", rows[0]
+    return {r: int(row[0]) for r, row in enumerate(rows, start=1) if r > 1 and row[0] != ""}
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -342,9 +352,9 @@ def test_build_batch_loses_nobody(data: bytes) -> None:
         sent_back: list[int] = []
         for o in rejects:
             assert o["sha256"] == sha256(folder / o["name"])
-            records = csv_records(folder / o["name"], "BARIS")
-            assert len(records) - 1 == o["rows"]
-            sent_back += [int(r[0]) for r in records[1:]]
+            numbers = list(rejects_rows(folder / o["name"]).values())
+            assert len(numbers) == o["rows"]
+            sent_back += numbers
         assert sorted(sent_back) == rejected_rows  # each rejected row once, with its number
         assert len(sent_back) == summary["rejected"]
 
@@ -418,3 +428,89 @@ def test_validate_survives_any_workbook(sheets, formulas: bool, decree: bool) ->
         assert_clean(run)
         if run.stdout.strip():
             json_doc(run)
+
+
+# --- everyone read is paid or sent back, exactly once, by identity --------------------------
+
+
+def synthetic_roster(path: Path, seed: int, n: int, rate: float, workbook: bool):
+    """A kelurahan's roster of ``n + 1`` generated people (tests/synthetic.py) with planted
+    defects (no duplicates: one row per person), a JUMLAH footer under the first ``n`` and
+    the last person typed below it. Returns the NIK typed for each person (its digits: a
+    planted defect may have changed it) and the row (as the sender sees it) → person."""
+    from tests import synthetic
+
+    people = synthetic.generate_people(n + 1, seed=seed, group="rt_rw")
+    messy = synthetic.mess_up(
+        people, seed=seed, defect_rate=rate, dup_rate=0.0, spreadsheet=workbook
+    )
+    truth = synthetic.truth(messy)
+    below = truth.filter(pl.col("person") == n).get_column("index").item()
+    body = messy.filter(pl.int_range(pl.len()) != below)
+    headers = synthetic.default_headers(messy)
+    footer = [["JUMLAH", f"{n} orang"], [messy.row(below, named=True)[f] for f in headers]]
+    if workbook:
+        first = synthetic.write_xlsx(body, path, footer_rows=footer, headers=headers)
+    else:
+        first = synthetic.write_csv(
+            body, path, encoding="cp1252", delimiter=";", footer_rows=footer, headers=headers
+        )
+    persons = truth.filter(pl.col("index") != below).get_column("person").to_list()
+    rows = {first + i: p for i, p in enumerate(persons)} | {first + n + 1: n}
+    typed = messy.select(pl.col("nik").str.replace_all(r"[^0-9]", ""), "_truth_person")
+    return dict(typed.iter_rows()), rows
+
+
+def rejected_by_person(doc: dict, person_of_row: dict[int, int]) -> dict[int, list[str]]:
+    """person → the codes of the errors that sent their row back (JSON issues, by row)."""
+    out: dict[int, set[str]] = {}
+    for issue in doc["issues"]:
+        if issue["severity"] == "error" and issue["row"] is not None:
+            out.setdefault(person_of_row[issue["row"]], set()).add(issue["code"])
+    return {p: sorted(c) for p, c in out.items()}
+
+
+@settings(max_examples=examples(8))
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(1, 20),
+    rate=st.sampled_from([0.0, 0.3, 0.8]),
+    workbook=st.booleans(),
+)
+def test_everyone_read_is_paid_or_sent_back_exactly_once(
+    tmp_path_factory, seed: int, n: int, rate: float, workbook: bool
+) -> None:
+    """By identity, not by counts: the set of the generator's people (their true NIKs) is
+    the batch plus the rejects file, each person exactly once, the one typed below the
+    JUMLAH footer too; the rejects file sent back unchanged sends back the same people for
+    the same reasons and pays nobody."""
+    tmp = tmp_path_factory.mktemp("everyone")
+    src = tmp / ("rt.xlsx" if workbook else "rt.csv")
+    niks, person_of_row = synthetic_roster(src, seed, n, rate, workbook)
+    out, ledger = tmp / "out", tmp / "ledger.sqlite"
+    args = ["--decree", RT, "--start", "2025-06", "--out", out, "--ledger", ledger]
+    args += ["--batch-format", "csv", "--format", "json"]
+    run = invoke(["build-batch", src, *args])
+    assert_clean(run, allowed=(0, 1))
+    doc = json_doc(run)
+    rejected = rejected_by_person(doc, person_of_row)
+    paid: list[int] = []
+    if doc["batch"] is not None:
+        folder = Path(doc["batch"]["folder"])
+        for part in sorted(folder.glob("*_part*.csv")):
+            paid += [niks[r[0]] for r in csv_records(part, "NIK")[1:]]
+        (rejects,) = folder.glob("*.rejects.xlsx")
+        back = rejects_rows(rejects)
+        assert sorted(person_of_row[b] for b in back.values()) == sorted(rejected)
+    assert sorted(paid + list(rejected)) == list(range(n + 1))  # everyone, exactly once
+    event(f"paid {bool(paid)}, sent back {bool(rejected)}")
+    if doc["batch"] is None or not rejected:
+        return
+
+    again = invoke(["build-batch", rejects, *args])  # the rejects file sent back unchanged
+    assert_clean(again, allowed=(1,))
+    redo = json_doc(again)
+    assert redo["batch"] is None and redo["summary"]["submitted"] == 0
+    through = {row: person_of_row[b] for row, b in back.items()}  # its rows → people
+    assert rejected_by_person(redo, through) == rejected
+    assert "COLUMN_IGNORED" not in {i["code"] for i in redo["issues"]}
