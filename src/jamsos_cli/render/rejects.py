@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -28,7 +29,15 @@ from jamsos_cli.read import reread, workbook_cells
 from jamsos_cli.render.findings import with_messages
 from jamsos_cli.tables import RosterTable
 from jamsos_cli.texts import Lang, say
-from jamsos_cli.writing import neutralise, workbook, write_atomic, write_csv
+from jamsos_cli.writing import (
+    fill_sheet,
+    neutralise,
+    neutralise_expr,
+    workbook,
+    write_atomic,
+    write_csv,
+    xml_text_expr,
+)
 
 # Columns formatted as Text in the file, so that a NIK or phone typed again is kept as typed.
 TEXT_FIELDS = ("nik", "phone", "family_head_nik", "kusuka_number")
@@ -36,7 +45,6 @@ TEXT_FIELDS = ("nik", "phone", "family_head_nik", "kusuka_number")
 # drawing in the workbook: a million of them would make a file no spreadsheet opens fast);
 # every offending cell is highlighted and every reason is in the reasons column all the same.
 MAX_COMMENTS = 10_000
-WIDTH_SAMPLE = 1_000  # rows looked at to size the columns
 MIN_WIDTH, MAX_WIDTH, REASONS_WIDTH = 6, 50, 80
 HIGHLIGHT = "#FFEB9C"  # the pale yellow spreadsheets use for "check this"
 _FORMATS = {
@@ -131,25 +139,78 @@ def header_rows(table: RosterTable, kept: list[int], lang: Lang) -> list[list[st
     return out
 
 
-def original_rows(
+CHUNK_ROWS = 20_000  # rejected rows turned into sheet XML at a time
+_KINDS = ("s", "n", "b", "date", "datetime", "time", "duration")  # a cell's type, as written
+_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system
+
+
+def original_cells(
     table: RosterTable, rejected: pl.DataFrame, kept: list[int]
-) -> Iterator[tuple[int, list[object], str]]:
-    """(row number, the row's original cells of the ``kept`` columns, reasons) of each
-    rejected row: a workbook's cells as it holds them (``read.workbook_cells``), a CSV's text."""
-    if table.kind != "csv":
-        numbers = rejected.get_column("_row").to_list()
-        cells = workbook_cells(table, numbers)
-        for number, reasons in rejected.iter_rows():
-            row = cells.pop(number)
-            yield number, [row[j] if j < len(row) else None for j in kept], reasons
+) -> Iterator[pl.DataFrame]:
+    """The rejected rows in slices of ``CHUNK_ROWS``: ``_row``, ``_reasons``, and for each
+    ``kept`` column ``i`` its kind ``k{i}`` (``_KINDS``) and value ``v{i}`` (text: a string,
+    a number, an Excel date serial). A workbook's cells are the ones it holds
+    (``read.workbook_cells``); a CSV's are its text, every one a string."""
+    if table.kind == "csv":
+        text = _text_of(table, rejected, kept)
+        for start in range(0, max(text.height, 1), CHUNK_ROWS):
+            part = text.slice(start, CHUNK_ROWS)
+            yield part.with_columns(
+                pl.when(pl.col(f"v{i}").is_not_null()).then(pl.lit("s")).alias(f"k{i}")
+                for i in range(len(kept))
+            )
         return
+    numbers = rejected.get_column("_row").to_list()
+    cells = workbook_cells(table, numbers) if numbers else {}
+    for start in range(0, max(rejected.height, 1), CHUNK_ROWS):
+        part = rejected.slice(start, CHUNK_ROWS)
+        rows = [cells.pop(n) for n in part.get_column("_row").to_list()]
+        columns: dict[str, list[str | None]] = {}
+        for i, j in enumerate(kept):
+            typed = [_typed(r[j] if j < len(r) else None) for r in rows]
+            columns[f"k{i}"] = [k for k, _ in typed]
+            columns[f"v{i}"] = [v for _, v in typed]
+        yield part.hstack(pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns}))
+
+
+def _text_of(table: RosterTable, rejected: pl.DataFrame, kept: list[int]) -> pl.DataFrame:
+    """``_row``, ``_reasons``, ``v{i}``: the rejected rows' cells as text, in order."""
     frame = reread(table).frame  # one file's rows at a time when the run released them
-    names = [f"c{j}" for j in kept]
-    present = [n if n in frame.columns else None for n in names]
-    text = frame.select("_row", *(pl.col(n) if n else pl.lit(None, pl.Utf8) for n in present))
-    joined = rejected.join(text, on="_row", how="left", maintain_order="left")
-    for number, reasons, *values in joined.iter_rows():
-        yield number, values, reasons
+    values = [
+        (pl.col(f"c{j}") if f"c{j}" in frame.columns else pl.lit(None, pl.Utf8)).alias(f"v{i}")
+        for i, j in enumerate(kept)
+    ]
+    return rejected.join(
+        frame.select("_row", *values), on="_row", how="left", maintain_order="left"
+    )
+
+
+def _typed(value: object) -> tuple[str | None, str | None]:
+    """(kind, value as the sheet XML writes it) of a workbook cell as calamine gives it."""
+    if value is None or value == "":
+        return None, None
+    if value.__class__ is str:
+        return "s", value  # type: ignore[return-value]
+    if value.__class__ is bool:
+        return "b", "1" if value else "0"
+    if value.__class__ in (int, float):
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            return "s", str(value)
+        number = float(value)  # type: ignore[arg-type]
+        return "n", str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(
+            number
+        )
+    if isinstance(value, datetime):
+        days = (value - _EPOCH) / timedelta(days=1)
+        return ("datetime" if value.time() != time(0) else "date"), repr(days)
+    if isinstance(value, date):
+        return "date", str((value - _EPOCH.date()).days)
+    if isinstance(value, time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return "time", repr(seconds / 86400)
+    if isinstance(value, timedelta):
+        return "duration", repr(value / timedelta(days=1))
+    return "s", str(value)  # an error cell (#N/A...) as the reader saw it
 
 
 def write_rejects(
@@ -176,143 +237,140 @@ def write_rejects(
         rejected = rejected_of(table, src, records, errors)
         kept = kept_columns(table)
         header = header_rows(table, kept, lang)
-        rows = original_rows(table, rejected.rows, kept)
+        numbered = rejected.rows.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
         if path.suffix.lower() == ".csv":
-            written.append(_write_csv(path, header, rows, mode))
-        else:
-            sheet = table.sheet or say("rejects.sheet", lang)
-            fields = {f: kept.index(j) for f, j in table.fields.items() if j in kept}
-            text = {fields[f] for f in TEXT_FIELDS if f in fields}
-            notes = rejected.notes.with_columns(
-                pl.col("col").replace_strict({j: i for i, j in enumerate(kept)}, default=None)
-            )
-            write = _XlsxRejects(header, rows, notes, text, sheet).write
-            written.append(write_atomic(path, write, mode))
+            text = _text_of(table, rejected.rows, kept)
+            frame = text.select(pl.col("_row").cast(pl.Utf8), pl.col("^v[0-9]+$"), "_reasons")
+            written.append(write_csv(frame, path, mode=mode, header_rows=header))
+            continue
+        fields = {f: kept.index(j) for f, j in table.fields.items() if j in kept}
+        sheet = _Sheet(
+            header=header,
+            text={fields[f] for f in TEXT_FIELDS if f in fields},
+            notes=rejected.notes.join(numbered.select("_row", "_i"), on="_row").select(
+                "_i",
+                pl.col("col").replace_strict({j: i for i, j in enumerate(kept)}, default=None),
+                "note",
+            ),
+            rows=numbered.height,
+            name=table.sheet or say("rejects.sheet", lang),
+        )
+        chunks = original_cells(table, numbered, kept)
+        written.append(write_atomic(path, partial(sheet.write, chunks=chunks), mode))
     return written
 
 
-def _write_csv(
-    path: Path, header: list[list[str]], rows: Iterator[tuple[int, list[object], str]], mode: int
-) -> Path:
-    names = [f"c{j}" for j in range(len(header[0]))]
-    body = [[str(n), *values, reasons] for n, values, reasons in rows]
-    frame = pl.DataFrame(body, schema={n: pl.Utf8 for n in names}, orient="row")
-    return write_csv(frame, path, mode=mode, header_rows=header)
+@dataclass
+class _Sheet:
+    """The rejects workbook. xlsxwriter writes the header (frozen), the column widths and
+    formats and the comments; the rows are built as sheet XML by Polars, a slice at a time
+    (``writing.fill_sheet``): each cell in the type it had, the offending ones highlighted."""
 
+    header: list[list[str]]
+    text: set[int]  # the kept columns formatted as Text (NIK, phone)
+    notes: pl.DataFrame  # _i (rejected row), col (kept column), note
+    rows: int
+    name: str
 
-class _XlsxRejects:
-    """The rejects workbook: header frozen, typed cells, offending cells highlighted with a
-    comment, columns sized to their content."""
-
-    def __init__(self, header, rows, notes: pl.DataFrame, text: set[int], sheet: str) -> None:
-        self.header, self.text, self.sheet = header, text, sheet
-        self.rows = rows
-        self.notes = {(r, c + 1): n for r, c, n in notes.iter_rows()}  # +1: the row number
-        self._formats: dict[tuple[str | None, bool], object] = {}
-
-    def write(self, tmp: Path) -> None:
-        wb = workbook(tmp, constant_memory=True)
-        self.wb = wb
-        ws = wb.add_worksheet(self.sheet[:31])
-        first = _peek(self.rows, WIDTH_SAMPLE)
-        widths = _widths(self.header, first)
-        for j, width in enumerate(widths):
-            kind = "text" if j - 1 in self.text else None
-            ws.set_column(j, j, width, self._format(kind, False) if kind else None)
-        ws.set_column(len(widths) - 1, len(widths) - 1, REASONS_WIDTH)
+    def write(self, tmp: Path, chunks: Iterator[pl.DataFrame]) -> None:
+        wb = workbook(tmp)
+        ws = wb.add_worksheet(self.name[:31])
+        width, top = len(self.header[0]), len(self.header)
+        formats = {
+            (kind, hi): wb.add_format(
+                ({"num_format": _FORMATS[kind]} if kind else {})
+                | ({"bg_color": HIGHLIGHT, "border": 1, "border_color": "#C00000"} if hi else {})
+            )
+            for kind in (None, *_FORMATS)
+            for hi in (False, True)
+        }
+        # the style index each format gets (xlsxwriter assigns it on first use)
+        styles = {f"{k or ''}|{int(h)}": str(f._get_xf_index()) for (k, h), f in formats.items()}
+        first = next(chunks, None)
+        for j, w in enumerate(self._widths(first)):
+            ws.set_column(j, j, w, formats[("text", False)] if j - 1 in self.text else None)
         bold = wb.add_format({"bold": True})
         for i, row in enumerate(self.header):
             for j, value in enumerate(row):
                 ws.write_string(i, j, neutralise(value) or "", bold)
-        ws.freeze_panes(len(self.header), 1)
-        comments = 0
-        r = len(self.header) - 1
-        for r, (number, values, reasons) in enumerate(first.chain(), start=len(self.header)):
-            ws.write_number(r, 0, number)
-            for j, value in enumerate(values, start=1):
-                note = self.notes.get((number, j))
-                self._cell(ws, r, j, value, j - 1 in self.text, note is not None)
-                if note is not None and comments < MAX_COMMENTS:
-                    ws.write_comment(r, j, note, {"x_scale": 2, "y_scale": 1.5})
-                    comments += 1
-            ws.write_string(r, len(values) + 1, neutralise(reasons) or "")
-        ws.autofilter(len(self.header) - 1, 0, r, len(self.header[0]) - 1)
+        ws.freeze_panes(top, 1)
+        ws.autofilter(top - 1, 0, top - 1 + self.rows, width - 1)
+        for i, col, note in self.notes.head(MAX_COMMENTS).iter_rows():
+            ws.write_comment(top + i, col + 1, note, {"x_scale": 2, "y_scale": 1.5})
         wb.close()
+        parts = (p for p in (first, *chunks) if p is not None)
+        xml = (self._xml(p, styles, top) for p in parts)
+        fill_sheet(tmp, xml, after=top, last=(top - 1 + self.rows, width - 1))
 
-    def _format(self, kind: str | None, highlight: bool):
-        key = (kind, highlight)
-        if key not in self._formats:
-            props: dict[str, object] = {}
-            if kind is not None:
-                props["num_format"] = _FORMATS[kind]
-            if highlight:
-                props |= {"bg_color": HIGHLIGHT, "border": 1, "border_color": "#C00000"}
-            self._formats[key] = self.wb.add_format(props) if props else None
-        return self._formats[key]
+    def _widths(self, first: pl.DataFrame | None) -> list[int]:
+        """From the header and the first slice of rows; the reasons column has its own."""
+        widths = [max(len(h[j]) for h in self.header) for j in range(len(self.header[0]))]
+        if first is not None and first.height:
+            widths[0] = max(widths[0], len(str(first.get_column("_row").max())))
+            shown = first.select(
+                pl.when(pl.col(f"k{i}") == "datetime")
+                .then(16)
+                .when(pl.col(f"k{i}").is_in(_KINDS[3:]))
+                .then(10)
+                .otherwise(pl.col(f"v{i}").str.len_chars())
+                .max()
+                .alias(str(i))
+                for i in range(len(widths) - 2)
+            ).row(0)
+            for i, w in enumerate(shown, start=1):
+                widths[i] = max(widths[i], w or 0)
+        widths = [min(MAX_WIDTH, max(MIN_WIDTH, w + 2)) for w in widths]
+        widths[-1] = REASONS_WIDTH
+        return widths
 
-    def _cell(self, ws, r: int, j: int, value: object, text: bool, highlight: bool) -> None:
-        """One original cell, of the type the file held it in."""
-        base = "text" if text else None
-        if value is None or value == "":
-            if highlight:
-                ws.write_blank(r, j, None, self._format(base, True))
-            return
-        if isinstance(value, str):
-            ws.write_string(r, j, neutralise(value) or "", self._format(base, highlight))
-        elif isinstance(value, bool):
-            ws.write_boolean(r, j, value, self._format(base, highlight))
-        elif isinstance(value, (int, float)) and math.isfinite(value):
-            ws.write_number(r, j, value, self._format(base, highlight))
-        elif isinstance(value, (datetime, date, time, timedelta)):
-            ws.write_datetime(r, j, value, self._format(_date_kind(value), highlight))
-        else:  # NaN, an error cell...: as the reader saw it
-            ws.write_string(r, j, str(value), self._format(base, highlight))
+    def _xml(self, part: pl.DataFrame, styles: dict[str, str], top: int) -> bytes:
+        """The ``<row>`` elements of a slice of rejected rows."""
+        from xlsxwriter.utility import xl_col_to_name
 
-
-def _date_kind(value: object) -> str:
-    if isinstance(value, datetime):
-        return "datetime" if value.time() != time(0) else "date"
-    if isinstance(value, date):
-        return "date"
-    return "time" if isinstance(value, time) else "duration"
-
-
-class _Peeked:
-    """The first rows of an iterator, kept to size the columns, then the whole of it."""
-
-    def __init__(self, head: list, rest: Iterator) -> None:
-        self.head, self.rest = head, rest
-
-    def chain(self) -> Iterator:
-        yield from self.head
-        yield from self.rest
-
-
-def _peek(rows: Iterator, n: int) -> _Peeked:
-    head = []
-    for row in rows:
-        head.append(row)
-        if len(head) >= n:
-            break
-    return _Peeked(head, rows)
-
-
-def _widths(header: list[list[str]], first: _Peeked) -> list[int]:
-    """Column widths from the header and the first rows' cells as text (the reasons column
-    has its own)."""
-    widths = [max(len(h[j]) for h in header) for j in range(len(header[0]))]
-    for number, values, _ in first.head:
-        widths[0] = max(widths[0], len(str(number)))
-        for j, value in enumerate(values, start=1):
-            widths[j] = max(widths[j], len(_shown(value)))
-    return [min(MAX_WIDTH, max(MIN_WIDTH, w + 2)) for w in widths]
+        n = len(self.header[0]) - 2
+        flags = self.notes.filter(pl.col("_i").is_in(part.get_column("_i").implode()))
+        marked = set(flags.get_column("col").unique().to_list())
+        if marked:
+            wide = flags.select("_i", pl.format("h{}", "col").alias("h"), pl.lit(True).alias("f"))
+            part = part.join(
+                wide.pivot(on="h", index="_i", values="f", aggregate_function="first"),
+                on="_i",
+                how="left",
+                maintain_order="left",
+            )
+        row = (pl.col("_i") + top + 1).cast(pl.Utf8)
+        cells = [pl.format('<c r="A{}"><v>{}</v></c>', row, "_row")]
+        for i in range(n):
+            kind, value = pl.col(f"k{i}"), pl.col(f"v{i}")
+            hi = pl.col(f"h{i}").fill_null(False) if i in marked else pl.lit(False)
+            base = "text" if i in self.text else ""
+            fmt = pl.when(kind.is_in(_KINDS[3:])).then(kind).otherwise(pl.lit(base))
+            style = pl.concat_str(fmt, pl.lit("|"), hi.cast(pl.Int8).cast(pl.Utf8))
+            style = style.replace_strict(styles, return_dtype=pl.Utf8)
+            ref = pl.lit(xl_col_to_name(i + 1)) + row
+            cells.append(
+                pl.when(kind == "s")
+                .then(pl.format(_INLINE, ref, style, _xml_string(value)))
+                .when(kind == "b")
+                .then(pl.format('<c r="{}" s="{}" t="b"><v>{}</v></c>', ref, style, value))
+                .when(kind.is_not_null())
+                .then(pl.format('<c r="{}" s="{}"><v>{}</v></c>', ref, style, value))
+                .when(hi)
+                .then(pl.format('<c r="{}" s="{}"/>', ref, style))
+            )
+        last = pl.lit(xl_col_to_name(n + 1)) + row
+        cells.append(pl.format(_INLINE, last, pl.lit("0"), _xml_string(pl.col("_reasons"))))
+        rows = part.select(
+            pl.concat_str(
+                pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>"), ignore_nulls=True
+            ).str.join("")
+        )
+        return rows.item().encode("utf-8")
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    if isinstance(value, (datetime, date)):
-        return "00/00/0000 00:00" if isinstance(value, datetime) and value.time() else "00/00/0000"
-    return str(value)
+_INLINE = '<c r="{}" s="{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>'
+
+
+def _xml_string(value: pl.Expr) -> pl.Expr:
+    """A text cell as the sheet holds it: formula-safe (``writing.neutralise``), XML-escaped."""
+    return xml_text_expr(neutralise_expr(value))
