@@ -66,3 +66,18 @@ def test_rejects_of_a_mostly_rejected_roster(tmp_path: Path, encoding: str) -> N
         assert reasons[line] == "; ".join(f"{i['code']}: {i['message']}" for i in errors)
     codes_of_3 = [i["code"] for i in doc["issues"] if i["row"] == 4 and i["severity"] == "error"]
     assert sorted(codes_of_3) == ["AGE_OUT_OF_RANGE", "ROLE_NOT_ELIGIBLE"]
+
+
+def test_more_rejected_rows_than_a_sheet_holds_go_to_a_csv(tmp_path: Path, monkeypatch) -> None:
+    """A sheet holds 1,048,576 rows: beyond that the rejects are a CSV beside the name asked
+    for, said on screen, every row kept."""
+    from jamsos_cli.render import rejects
+
+    monkeypatch.setattr(rejects, "SHEET_ROWS", 4)  # header + 3 rows fit; 5 rejected do not
+    roster = write_csv(tmp_path / "salah_perwako.csv", HEADERS, ROWS, encoding="cp1252")
+    args = ["validate", str(roster), "--decree", TRANSPORT, "--as-of", "2025-06-01"]
+    result = runner.invoke(app, [*args, "--rejects", str(tmp_path / "back.xlsx")])
+    assert result.exit_code == 1 and "back.csv" in result.stdout
+    assert not (tmp_path / "back.xlsx").exists()
+    back = pl.read_csv((tmp_path / "back.csv").read_bytes()[3:], separator=";", infer_schema=False)
+    assert back.get_column("BARIS").to_list() == REJECTED

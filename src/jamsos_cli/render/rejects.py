@@ -139,6 +139,7 @@ def header_rows(table: RosterTable, kept: list[int], lang: Lang) -> list[list[st
     return out
 
 
+SHEET_ROWS = 1_048_576  # rows a spreadsheet holds: more rejected rows are written as a CSV
 CHUNK_ROWS = 20_000  # rejected rows turned into sheet XML at a time
 _KINDS = ("s", "n", "b", "date", "datetime", "time", "duration")  # a cell's type, as written
 _EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system
@@ -224,7 +225,8 @@ def write_rejects(
     as_folder: bool,
 ) -> list[Path]:
     """Write one rejects file per input: ``target`` itself (``.xlsx``, or ``.csv`` when its
-    name says so), or ``<input name>.rejects.xlsx`` files inside folder ``target``."""
+    name says so), or ``<input name>.rejects.xlsx`` files inside folder ``target``; returns
+    the paths written (``.csv`` for more rejected rows than a sheet holds)."""
     errors = reasons_by_rid(findings, lang)
     written: list[Path] = []
     for src, table in enumerate(tables):
@@ -238,6 +240,8 @@ def write_rejects(
         kept = kept_columns(table)
         header = header_rows(table, kept, lang)
         numbered = rejected.rows.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
+        if numbered.height + len(header) > SHEET_ROWS:  # more than a sheet holds: a CSV
+            path = path.with_suffix(".csv")
         if path.suffix.lower() == ".csv":
             text = _text_of(table, rejected.rows, kept)
             frame = text.select(pl.col("_row").cast(pl.Utf8), pl.col("^v[0-9]+$"), "_reasons")
