@@ -312,6 +312,7 @@ def test_build_batch_loses_nobody(data: bytes) -> None:
                 out,
                 "--ledger",
                 ledger,
+                "--new-ledger",  # made when missing (without it every run here was exit 2)
                 "--batch-format",
                 "csv",
                 "--max-rows",
@@ -488,7 +489,7 @@ def test_everyone_read_is_paid_or_sent_back_exactly_once(
     src = tmp / ("rt.xlsx" if workbook else "rt.csv")
     niks, person_of_row = synthetic_roster(src, seed, n, rate, workbook)
     out, ledger = tmp / "out", tmp / "ledger.sqlite"
-    args = ["--decree", RT, "--start", "2025-06", "--out", out, "--ledger", ledger]
+    args = ["--decree", RT, "--start", "2025-06", "--out", out, "--ledger", ledger, "--new-ledger"]
     args += ["--batch-format", "csv", "--format", "json"]
     run = invoke(["build-batch", src, *args])
     assert_clean(run, allowed=(0, 1))

@@ -37,7 +37,7 @@ def jamsos(*args: object) -> subprocess.CompletedProcess:
 def build(src: Path, tmp: Path, *extra: object) -> tuple[int, dict]:
     done = jamsos(
         "build-batch", src, "--decree", RT, "--start", "2025-06", "--out", tmp / "out",
-        "--ledger", tmp / "ledger.sqlite", "--format", "json", *extra,
+        "--ledger", tmp / "ledger.sqlite", "--new-ledger", "--format", "json", *extra,
     )  # fmt: skip
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, json.loads(done.stdout)
@@ -247,5 +247,5 @@ def test_exit_zero_only_forgives_rejected_rows(tmp_path: Path) -> None:
     assert code == 0 and doc["summary"]["submitted"] == 1 and doc["summary"]["rejected"] == 1
     out, ledger = tmp_path / "o2", tmp_path / "l2.sqlite"
     bad = jamsos("build-batch", src, "--decree", "no-such-decree", "--start", "2025-06",
-                 "--out", out, "--ledger", ledger, "--exit-zero")  # fmt: skip
+                 "--out", out, "--ledger", ledger, "--new-ledger", "--exit-zero")  # fmt: skip
     assert bad.returncode == 2
