@@ -94,7 +94,9 @@ class Rejected:
     notes: pl.DataFrame
 
 
-def rejected_of(table: RosterTable, src: int, records: pl.DataFrame, errors: pl.DataFrame):
+def rejected_of(
+    table: RosterTable, src: int, records: pl.DataFrame, errors: pl.DataFrame
+) -> Rejected:
     """The rejected rows of table ``src`` and their offending cells (a finding's column,
     as the file shows it, is the cell to highlight; a field read from several columns, like
     a sex from L | P tick columns, has no one cell)."""
@@ -195,12 +197,11 @@ def _typed(value: object) -> tuple[str | None, str | None]:
     if value.__class__ is bool:
         return "b", "1" if value else "0"
     if value.__class__ in (int, float):
-        if not math.isfinite(value):  # type: ignore[arg-type]
-            return "s", str(value)
         number = float(value)  # type: ignore[arg-type]
-        return "n", str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(
-            number
-        )
+        if not math.isfinite(number):
+            return "s", str(value)
+        exact = number.is_integer() and abs(number) < 2**53  # digits, no ".0"
+        return "n", str(int(number)) if exact else repr(number)
     if isinstance(value, datetime):
         days = (value - _EPOCH) / timedelta(days=1)
         return ("datetime" if value.time() != time(0) else "date"), repr(days)
@@ -251,11 +252,13 @@ def write_rejects(
         sheet = _Sheet(
             header=header,
             text={fields[f] for f in TEXT_FIELDS if f in fields},
-            notes=rejected.notes.join(numbered.select("_row", "_i"), on="_row").select(
+            notes=rejected.notes.join(numbered.select("_row", "_i"), on="_row")
+            .select(
                 "_i",
                 pl.col("col").replace_strict({j: i for i, j in enumerate(kept)}, default=None),
                 "note",
-            ),
+            )
+            .drop_nulls("col"),
             rows=numbered.height,
             name=table.sheet or say("rejects.sheet", lang),
         )
