@@ -249,3 +249,34 @@ def test_exit_zero_only_forgives_rejected_rows(tmp_path: Path) -> None:
     bad = jamsos("build-batch", src, "--decree", "no-such-decree", "--start", "2025-06",
                  "--out", out, "--ledger", ledger, "--new-ledger", "--exit-zero")  # fmt: skip
     assert bad.returncode == 2
+
+
+def test_a_wide_workbook_comes_back_the_same(tmp_path: Path) -> None:
+    """A roster with a hundred extra columns (the rows are built as one long column of
+    cells past 64): the numeric NIK ending in 0, the date cell and the highlight come back
+    as in a narrow one, and the file sent back is rejected the same way."""
+    extra = [f"KOLOM TAMBAHAN {k}" for k in range(100)]
+    src = tmp_path / "lebar.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("Data")
+    day = wb.add_format({"num_format": "dd/mm/yyyy"})
+    ws.write_row(0, 0, [*HEADERS, *extra])
+    for r, i in enumerate((0, 1), start=1):  # person 0's NIK ends in 0
+        row = person(i)
+        ws.write_row(r, 0, [*row, *(f"isi {r}.{k}" for k in range(100))])
+        ws.write_number(r, NIK, int(row[NIK]))
+        ws.write_datetime(r, DOB, datetime.strptime(row[DOB], "%d-%m-%Y"), day)
+    wb.close()
+    out = tmp_path / "lebar.rejects.xlsx"
+    assert jamsos("validate", src, "--rejects", out).returncode == 1
+    assert sent_back(out) == {person(0)[NIK]: ["NIK_PRECISION_LOST"]}
+    ws = load_workbook(out).active
+    assert (
+        ws.max_column == len(HEADERS) + 100 + 2
+        and ws.cell(2, ws.max_column - 1).value == "isi 1.99"
+    )
+    nik = ws.cell(2, NIK + 2)
+    assert nik.data_type == "n" and nik.fill.fgColor.rgb.endswith("FFEB9C") and nik.comment
+    assert ws.cell(2, DOB + 2).is_date
+    again = jamsos("validate", out, "--rejects", tmp_path / "lagi.xlsx")
+    assert again.returncode == 1 and sent_back(tmp_path / "lagi.xlsx") == sent_back(out)

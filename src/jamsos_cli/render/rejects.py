@@ -142,7 +142,8 @@ def header_rows(table: RosterTable, kept: list[int], lang: Lang) -> list[list[st
 
 
 SHEET_ROWS = 1_048_576  # rows a spreadsheet holds: more rejected rows are written as a CSV
-CHUNK_ROWS = 20_000  # rejected rows turned into sheet XML at a time
+CHUNK_CELLS = 250_000  # cells of rejected rows turned into sheet XML at a time
+WIDE_COLUMNS = 64  # wider tables are turned into XML as one long column of cells
 _KINDS = ("s", "n", "b", "date", "datetime", "time", "duration")  # a cell's type, as written
 _EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system
 
@@ -150,23 +151,22 @@ _EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system
 def original_cells(
     table: RosterTable, rejected: pl.DataFrame, kept: list[int]
 ) -> Iterator[pl.DataFrame]:
-    """The rejected rows in slices of ``CHUNK_ROWS``: ``_row``, ``_reasons``, and for each
-    ``kept`` column ``i`` its kind ``k{i}`` (``_KINDS``) and value ``v{i}`` (text: a string,
-    a number, an Excel date serial). A workbook's cells are the ones it holds
-    (``read.workbook_cells``); a CSV's are its text, every one a string."""
+    """The rejected rows in slices of about ``CHUNK_CELLS`` cells: ``_i``, ``_row``,
+    ``_reasons``, and for each ``kept`` column ``i`` its value ``v{i}`` (text: a string, a
+    number, an Excel date serial) and, for a workbook, its kind ``k{i}`` (``_KINDS``). A
+    workbook's cells are the ones it holds (``read.workbook_cells``); a CSV's are its text,
+    every one a string."""
     if table.kind == "csv":
         text = _text_of(table, rejected, kept)
-        for start in range(0, max(text.height, 1), CHUNK_ROWS):
-            part = text.slice(start, CHUNK_ROWS)
-            yield part.with_columns(
-                pl.when(pl.col(f"v{i}").is_not_null()).then(pl.lit("s")).alias(f"k{i}")
-                for i in range(len(kept))
-            )
+        step = _chunk_rows(len(kept))
+        for start in range(0, text.height, step):
+            yield text.slice(start, step)
         return
     numbers = rejected.get_column("_row").to_list()
     cells = workbook_cells(table, numbers) if numbers else {}
-    for start in range(0, max(rejected.height, 1), CHUNK_ROWS):
-        part = rejected.slice(start, CHUNK_ROWS)
+    step = _chunk_rows(len(kept))
+    for start in range(0, rejected.height, step):
+        part = rejected.slice(start, step)
         rows = [cells.pop(n) for n in part.get_column("_row").to_list()]
         columns: dict[str, list[str | None]] = {}
         for i, j in enumerate(kept):
@@ -176,11 +176,17 @@ def original_cells(
         yield part.hstack(pl.DataFrame(columns, schema={c: pl.Utf8 for c in columns}))
 
 
+def _chunk_rows(columns: int) -> int:
+    """Rows per slice: about ``CHUNK_CELLS`` cells, whatever the width."""
+    return max(1, CHUNK_CELLS // max(columns, 1))
+
+
 def _text_of(table: RosterTable, rejected: pl.DataFrame, kept: list[int]) -> pl.DataFrame:
     """``_row``, ``_reasons``, ``v{i}``: the rejected rows' cells as text, in order."""
     frame = reread(table).frame  # one file's rows at a time when the run released them
+    present = set(frame.columns)
     values = [
-        (pl.col(f"c{j}") if f"c{j}" in frame.columns else pl.lit(None, pl.Utf8)).alias(f"v{i}")
+        (pl.col(f"c{j}") if f"c{j}" in present else pl.lit(None, pl.Utf8)).alias(f"v{i}")
         for i, j in enumerate(kept)
     ]
     return rejected.join(
@@ -314,18 +320,20 @@ class _Sheet:
         widths = [max(len(h[j]) for h in self.header) for j in range(len(self.header[0]))]
         if first is not None and first.height:
             widths[0] = max(widths[0], len(str(first.get_column("_row").max())))
-            shown = first.select(
-                pl.when(pl.col(f"k{i}") == "datetime")
-                .then(16)
-                .when(pl.col(f"k{i}").is_in(_KINDS[3:]))
-                .then(10)
-                .otherwise(pl.col(f"v{i}").str.len_chars())
-                .max()
-                .alias(str(i))
-                for i in range(len(widths) - 2)
-            ).row(0)
-            for i, w in enumerate(shown, start=1):
-                widths[i] = max(widths[i], w or 0)
+            shown = (
+                _long(first)
+                .group_by("col")
+                .agg(
+                    pl.when(pl.col("k") == "datetime")
+                    .then(16)
+                    .when(pl.col("k").is_in(_KINDS[3:]))
+                    .then(10)
+                    .otherwise(pl.col("v").str.len_chars())
+                    .max()
+                )
+            )
+            for col, w in shown.iter_rows():
+                widths[col + 1] = max(widths[col + 1], w or 0)
         widths = [min(MAX_WIDTH, max(MIN_WIDTH, w + 2)) for w in widths]
         widths[-1] = REASONS_WIDTH
         return widths
@@ -335,44 +343,117 @@ class _Sheet:
         from xlsxwriter.utility import xl_col_to_name
 
         n = len(self.header[0]) - 2
-        flags = self.notes.filter(pl.col("_i").is_in(part.get_column("_i").implode()))
-        marked = set(flags.get_column("col").unique().to_list())
-        if marked:
-            wide = flags.select("_i", pl.format("h{}", "col").alias("h"), pl.lit(True).alias("f"))
-            part = part.join(
-                wide.pivot(on="h", index="_i", values="f", aggregate_function="first"),
-                on="_i",
-                how="left",
-                maintain_order="left",
-            )
         row = (pl.col("_i") + top + 1).cast(pl.Utf8)
-        cells = [pl.format('<c r="A{}"><v>{}</v></c>', row, "_row")]
-        for i in range(n):
-            kind, value = pl.col(f"k{i}"), pl.col(f"v{i}")
-            hi = pl.col(f"h{i}").fill_null(False) if i in marked else pl.lit(False)
-            base = "text" if i in self.text else ""
-            fmt = pl.when(kind.is_in(_KINDS[3:])).then(kind).otherwise(pl.lit(base))
-            style = pl.concat_str(fmt, pl.lit("|"), hi.cast(pl.Int8).cast(pl.Utf8))
-            style = style.replace_strict(styles, return_dtype=pl.Utf8)
-            ref = pl.lit(xl_col_to_name(i + 1)) + row
-            cells.append(
-                pl.when(kind == "s")
-                .then(pl.format(_INLINE, ref, style, _xml_string(value)))
-                .when(kind == "b")
-                .then(pl.format('<c r="{}" s="{}" t="b"><v>{}</v></c>', ref, style, value))
-                .when(kind.is_not_null())
-                .then(pl.format('<c r="{}" s="{}"><v>{}</v></c>', ref, style, value))
-                .when(hi)
-                .then(pl.format('<c r="{}" s="{}"/>', ref, style))
-            )
+        marks = self.notes.filter(pl.col("_i").is_in(part.get_column("_i").implode()))
+        if n <= WIDE_COLUMNS:
+            cells, part = self._cells_by_column(part, marks, styles, row)
+        else:
+            cells, part = self._cells_long(part, marks, styles, top)
         last = pl.lit(xl_col_to_name(n + 1)) + row
-        cells.append(pl.format(_INLINE, last, pl.lit("0"), _xml_string(pl.col("_reasons"))))
         rows = part.select(
             pl.concat_str(
-                pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>"), ignore_nulls=True
+                pl.format('<row r="{}"><c r="A{}"><v>{}</v></c>', row, row, "_row"),
+                cells,
+                pl.format(_INLINE, last, pl.lit("0"), _xml_string(pl.col("_reasons"))),
+                pl.lit("</row>"),
+                ignore_nulls=True,
             ).str.join("")
         )
         return rows.item().encode("utf-8")
+
+    def _cells_by_column(self, part, marks, styles, row) -> tuple[pl.Expr, pl.DataFrame]:
+        """A narrow table: each column's cells by one expression, joined along the row."""
+        from xlsxwriter.utility import xl_col_to_name
+
+        marked = set(marks.get_column("col").unique().to_list())
+        if marked:
+            wide = marks.select("_i", pl.format("h{}", "col").alias("h"), pl.lit(True).alias("f"))
+            flags = wide.pivot(on="h", index="_i", values="f", aggregate_function="first")
+            part = part.join(flags, on="_i", how="left", maintain_order="left")
+        cells = []
+        for i in range(len(self.header[0]) - 2):
+            value = pl.col(f"v{i}")
+            kind = pl.col(f"k{i}") if f"k{i}" in part.columns else _text_kind(value)
+            hi = pl.col(f"h{i}").fill_null(False) if i in marked else pl.lit(False)
+            text = pl.lit(i in self.text)
+            ref = pl.lit(xl_col_to_name(i + 1)) + row
+            cells.append(_cell_xml(kind, value, hi, text, ref, styles))
+        return pl.concat_str(cells, ignore_nulls=True), part
+
+    def _cells_long(self, part, marks, styles, top) -> tuple[pl.Expr, pl.DataFrame]:
+        """A wide table (10,000 columns): the slice's cells as one long column, so a column
+        costs what a row does, never an expression per column."""
+        from xlsxwriter.utility import xl_col_to_name
+
+        n = len(self.header[0]) - 2
+        letters = pl.DataFrame(
+            {"col": range(n), "_letter": [xl_col_to_name(i + 1) for i in range(n)]},
+            schema={"col": pl.Int64, "_letter": pl.Utf8},
+        )
+        long = (
+            _long(part)
+            .join(marks.select("_i", "col", hi=pl.lit(True)), on=["_i", "col"], how="left")
+            .with_columns(pl.col("hi").fill_null(False))
+            .filter(pl.col("k").is_not_null() | pl.col("hi"))
+            .join(letters, on="col", how="left")
+        )
+        ref = pl.concat_str("_letter", (pl.col("_i") + top + 1).cast(pl.Utf8))
+        text = pl.col("col").is_in(sorted(self.text))
+        xml = _cell_xml(pl.col("k"), pl.col("v"), pl.col("hi"), text, ref, styles)
+        per_row = (
+            long.sort("_i", "col")
+            .group_by("_i", maintain_order=True)
+            .agg(xml.str.join("").alias("_cells"))
+        )
+        part = part.select("_i", "_row", "_reasons").join(
+            per_row, on="_i", how="left", maintain_order="left"
+        )
+        return pl.col("_cells"), part
+
+
+def _text_kind(value: pl.Expr) -> pl.Expr:
+    """A CSV's cell: a string when there is one."""
+    return pl.when(value.is_not_null()).then(pl.lit("s"))
+
+
+def _cell_xml(
+    kind: pl.Expr, value: pl.Expr, hi: pl.Expr, text: pl.Expr, ref: pl.Expr, styles: dict
+) -> pl.Expr:
+    """A cell's XML (null for an empty cell not highlighted): its type, its value, its style
+    (a date's format, Text in a NIK or phone column, the highlight)."""
+    fmt = (
+        pl.when(kind.is_in(_KINDS[3:]))
+        .then(kind)
+        .when(text)
+        .then(pl.lit("text"))
+        .otherwise(pl.lit(""))
+    )
+    style = pl.concat_str(fmt, pl.lit("|"), hi.cast(pl.Int8).cast(pl.Utf8))
+    style = style.replace_strict(styles, return_dtype=pl.Utf8)
+    return (
+        pl.when(kind == "s")
+        .then(pl.format(_INLINE, ref, style, _xml_string(value)))
+        .when(kind == "b")
+        .then(pl.format('<c r="{}" s="{}" t="b"><v>{}</v></c>', ref, style, value))
+        .when(kind.is_not_null())
+        .then(pl.format('<c r="{}" s="{}"><v>{}</v></c>', ref, style, value))
+        .when(hi)
+        .then(pl.format('<c r="{}" s="{}"/>', ref, style))  # a highlighted blank
+    )
+
+
+def _long(part: pl.DataFrame) -> pl.DataFrame:
+    """A slice's cells as one long table: ``_i`` (rejected row), ``col`` (kept column),
+    ``k`` (kind; a CSV's text is a string), ``v`` (value), null cells left out."""
+    values = [c for c in part.columns if c[0] == "v" and c[1:].isdigit()]
+    long = part.select("_i", *values).unpivot(index="_i", variable_name="col", value_name="v")
+    long = long.with_columns(pl.col("col").str.slice(1).cast(pl.Int64))
+    kinds = [f"k{c[1:]}" for c in values]
+    if kinds[:1] and kinds[0] in part.columns:
+        long = long.with_columns(part.select(kinds).unpivot().get_column("value").alias("k"))
+    else:
+        long = long.with_columns(pl.when(pl.col("v").is_not_null()).then(pl.lit("s")).alias("k"))
+    return long
 
 
 _INLINE = '<c r="{}" s="{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>'
