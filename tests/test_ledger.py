@@ -296,7 +296,8 @@ def test_export_is_owner_only_and_formula_safe(tmp_path: Path, target: Target) -
         frame = export_frame(ledger)
     target = write_export(frame, tmp_path / "export.csv", mode=0o600, lang="en")
     assert oct(target.stat().st_mode & 0o777) == "0o600"
-    back = pl.read_csv(target, infer_schema=False)
+    assert target.read_bytes().startswith("\ufeffbatch_id;".encode())  # ';' UTF-8 + BOM
+    back = pl.read_csv(target, separator=";", infer_schema=False)
     assert back.get_column("nik").to_list() == [NIK_A, NIK_B]
     assert back.get_column("name").to_list()[1].startswith("'=")
     assert (
