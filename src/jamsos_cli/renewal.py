@@ -128,7 +128,7 @@ def write_roster(people: pl.DataFrame, target: Path, mode: int) -> Path:
     if not target.parent.is_dir():
         new_private_dir(target.parent, mode)
     frame = people.select([pl.col(c).cast(pl.Utf8).alias(h) for c, h in HEADERS.items()])
-    return write_csv(frame, target, mode=mode, encoding="utf-8-sig", delimiter=";")
+    return write_csv(frame, target, mode=mode)  # ";" UTF-8 with a BOM, as every CSV for people
 
 
 def remove_roster(target: Path) -> None:
