@@ -39,7 +39,7 @@ def write_withdraw_list(
         for c in ("nik", "name", "batch", "source", "kept", "reason", "command")
     )
     if path.suffix.lower() == ".csv":
-        return write_csv(table, path, mode=mode, encoding="utf-8-sig", delimiter=";")
+        return write_csv(table, path, mode=mode)  # ";" UTF-8 with a BOM
     nik = say("withdrawals.column.nik", lang)
     return write_xlsx(
         table, path, mode=mode, sheet=say("withdrawals.sheet", lang), text_columns={nik}
