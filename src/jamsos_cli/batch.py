@@ -32,6 +32,7 @@ from jamsos_cli.errors import JamsosError, UsageError, data_problems, problem
 from jamsos_cli.ledger import Period
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
+    check_new,
     crash_point,
     csv_header_and_body,
     fsync_dir,
@@ -40,6 +41,7 @@ from jamsos_cli.writing import (
     write_atomic,
     write_new,
     write_xlsx,
+    written,
 )
 
 if TYPE_CHECKING:
@@ -441,12 +443,25 @@ def discard(staging: Path) -> None:
         shutil.rmtree(staging)
 
 
+def free_seq(out: Path, decree_id: str, period: Period, seq: int) -> int:
+    """The first ``seq`` from ``seq`` on whose folder name is free in ``out``: a folder there
+    (another ledger's batch) is skipped, never overwritten; anything else at a batch's name
+    (a symlink, dangling or not; a file) is refused (``writing.check_new``)."""
+    while os.path.lexists(folder := out / folder_name(decree_id, period, seq)):
+        if os.path.islink(folder) or not folder.is_dir():
+            check_new(folder)
+        seq += 1
+    return seq
+
+
 def publish(staging: Path, final: Path) -> None:
-    """Give the staged folder its final name in one rename, then make the rename durable."""
+    """Give the staged folder its final name in one rename, then make the rename durable.
+    The name must still be free (``writing.check_new``): a rename would replace an empty
+    folder or fail on a symlink planted there meanwhile."""
     fsync_dir(staging)
-    if final.exists():
-        raise UsageError("error.file.exists", path=final)
-    os.rename(staging, final)
+    check_new(final)
+    with written(final):
+        os.rename(staging, final)
     fsync_dir(final.parent)
 
 

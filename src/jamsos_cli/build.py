@@ -68,6 +68,7 @@ from jamsos_cli.batch import (
     check_out_dir,
     discard,
     folder_name,
+    free_seq,
     publish,
     published_batches,
     remove_stale_staging,
@@ -94,7 +95,13 @@ from jamsos_cli.ledger import (
 from jamsos_cli.ledger import lock as ledger_lock
 from jamsos_cli.ledgerchecks import ALREADY_SUBMITTED
 from jamsos_cli.texts import ref
-from jamsos_cli.writing import crash_point, new_private_dir, private_folder, sha256_file
+from jamsos_cli.writing import (
+    DiskFull,
+    crash_point,
+    new_private_dir,
+    private_folder,
+    sha256_file,
+)
 
 if TYPE_CHECKING:
     from jamsos_cli.config import InputRule
@@ -444,9 +451,7 @@ def _publish(
     from jamsos_cli import __version__, money
     from jamsos_cli.render.rejects import write_rejects
 
-    seq = ledger.next_seq(req.decree.id, req.period)
-    while (req.out / folder_name(req.decree.id, req.period, seq)).exists():
-        seq += 1  # a folder of another ledger: never overwrite it
+    seq = free_seq(req.out, req.decree.id, req.period, ledger.next_seq(req.decree.id, req.period))
     name = folder_name(req.decree.id, req.period, seq)
     final = req.out / name
     per_month = req.decree.premium_per_person_month
@@ -464,7 +469,10 @@ def _publish(
     }
     if req.dry_run:
         return info
-    staging = new_private_dir(staging_path(req.out, name), req.file_mode)
+    try:
+        staging = new_private_dir(staging_path(req.out, name), req.file_mode)
+    except DiskFull as full:
+        raise full.of_batch() from None
     try:
         frame = batch_frame(people, req.layout, _context(req))
         progress("build.writing", n=people.height, folder=final)
@@ -544,8 +552,10 @@ def _publish(
             ),
             run_record,
         )
-    except BaseException:
+    except BaseException as exc:
         discard(staging)
+        if isinstance(exc, DiskFull):
+            raise exc.of_batch() from None
         raise
     crash_point("ledger-committed")
     try:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from jamsos_cli.errors import LockHeld, UsageError
+from jamsos_cli.errors import LockHeld
 from jamsos_cli.texts import ref
 
 FOLDER_LOCK_NAME = ".jamsos.lock"
@@ -69,10 +69,10 @@ def exclusive(lock_file: Path, what: str, *, mode: int = 0o600) -> Iterator[Path
     ``what`` names the thing protected (``ledger_what``, ``folder_what``: texts to render in
     the user's language), for the message a second run prints.
     """
-    try:
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, mode)
-    except OSError as exc:
-        raise UsageError("error.lock.create", path=lock_file, reason=exc.strerror) from None
+    from jamsos_cli.writing import open_private
+
+    # no link followed; a full disk or a refusal is one line (``writing.write_error``)
+    fd = open_private(lock_file, os.O_RDWR | os.O_CREAT, mode)
     try:
         if not _try_lock(fd):
             raise LockHeld("error.lock.held", what=what, lock=lock_file)

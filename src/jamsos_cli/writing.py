@@ -14,9 +14,18 @@ template).
   (``neutralise``, SPEC §6).
 - **No writing through links.** One rule for the name being written: a regular file there
   is replaced; a symlink, a folder or anything else is refused (``WriteRefused``, exit 2),
-  left untouched. A folder jamsos created is checked to be that folder (not a symlink put in
-  its place) before anything is written into it; temporary files are created exclusively
-  (``O_EXCL``) without following links (``O_NOFOLLOW``).
+  left untouched. Every file is opened through ``open_private``: never following a link
+  at its name (``O_NOFOLLOW``), and created exclusively (``O_EXCL``) wherever it must be new
+  (temporary files, files of a staging folder). A folder that must be new (a batch's staging
+  folder, its final name) is claimed with ``new_private_dir``: anything already at that name
+  (a planted folder, a dangling symlink) is refused, never used or replaced. A folder jamsos
+  created is checked to be that folder (not a symlink put in its place) before anything is
+  written into it.
+- **A full disk is one line.** An ``OSError`` while writing becomes a ``JamsosError``:
+  ``DiskFull`` ("disk full on <mount>", exit 2) for ``ENOSPC``/``EDQUOT``, else the file and
+  the system's reason (``written``). The temporary folder is removed, the target left as it
+  was. Test hook: ``JAMSOS_TEST_DISK_FULL=<folder>`` makes every write under that folder
+  fail with ``ENOSPC`` (``disk_full_point``), where a real small filesystem cannot be mounted.
 
 Files inside a batch's private staging folder skip the temporary name (``write_new``): the
 folder itself is published by one rename once every file in it is durable (``batch.py``).
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -50,6 +60,75 @@ _BINARY = getattr(os, "O_BINARY", 0)
 class WriteRefused(JamsosError):
     """The name to write is a symlink, a folder or another special file: refused (exit 2),
     nothing written and nothing it points to touched."""
+
+
+class DiskFull(JamsosError):
+    """The filesystem holding ``path`` is full (or the user's quota is): exit 2, the file
+    not written. ``mount`` is the mount point the message names."""
+
+    def __init__(self, path: Path, key: str = "error.file.disk_full") -> None:
+        self.path = Path(path)
+        super().__init__(key, mount=mount_of(self.path), path=self.path)
+
+    def of_batch(self) -> DiskFull:
+        """The same failure as build-batch reports it: the batch was not written."""
+        return DiskFull(self.path, "error.file.disk_full_batch")
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def mount_of(path: Path) -> Path:
+    """The mount point of the filesystem ``path`` is (or would be) on."""
+    probe = Path(os.path.abspath(path))
+    while not os.path.ismount(probe) and probe.parent != probe:
+        probe = probe.parent
+    return probe
+
+
+def write_error(exc: BaseException, path: Path) -> JamsosError:
+    """An error while writing ``path`` as the one line the user reads: ``DiskFull`` for a
+    full disk (also when a library wrapped the ``OSError``, as xlsxwriter does), else the
+    file and the system's reason."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, OSError) and cause.errno in _FULL:
+        return DiskFull(path)
+    if isinstance(cause, OSError) and cause.errno == errno.ELOOP:
+        return WriteRefused("error.file.symlink", path=path)
+    reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
+    return JamsosError("error.file.write", path=path, reason=reason)
+
+
+@contextlib.contextmanager
+def written(path: Path) -> Iterator[None]:
+    """Writing ``path`` inside the block: an ``OSError`` (or a writer's error wrapping one)
+    becomes the one line of ``write_error``; ``JamsosError`` passes as it is."""
+    try:
+        yield
+    except JamsosError:
+        raise
+    except Exception as exc:
+        if not _is_os_error(exc):
+            raise
+        raise write_error(exc, path) from None
+
+
+def _is_os_error(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, OSError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def disk_full_point(path: Path) -> None:
+    """Test-only hook: ``JAMSOS_TEST_DISK_FULL=<folder>`` makes a write of any file under
+    that folder fail as a full disk does (``ENOSPC``)."""
+    full = os.environ.get("JAMSOS_TEST_DISK_FULL")
+    if full and Path(os.path.abspath(path)).is_relative_to(os.path.abspath(full)):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 # --------------------------------------------------------------------------- modes
@@ -127,6 +206,8 @@ def private_folder(folder: Path, mode: int = 0o600) -> list[Path]:
         except FileExistsError:
             pass  # made meanwhile by another run: checked below like our own
         except OSError as exc:
+            if exc.errno in _FULL:
+                raise DiskFull(path) from None
             raise JamsosError("error.file.folder", path=path, reason=exc.strerror) from None
         _check_own_folder(path)
         os.chmod(path, dir_mode(mode))
@@ -134,12 +215,41 @@ def private_folder(folder: Path, mode: int = 0o600) -> list[Path]:
 
 
 def new_private_dir(path: Path, mode: int = 0o600) -> Path:
-    """Create the folder ``path`` (it must not exist yet), private."""
+    """Create the folder ``path``, private. It must be new: anything already at that name
+    (a folder planted there, a symlink, dangling or not) is refused, never used."""
     path = Path(path)
-    path.mkdir()
+    check_new(path)
+    with written(path):
+        disk_full_point(path)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            check_new(path)  # planted meanwhile: refused as such
+            raise
     _check_own_folder(path)
     os.chmod(path, dir_mode(mode))
     return path
+
+
+def check_new(path: Path) -> None:
+    """The rule for a name jamsos must create (a batch folder, its staging folder): nothing
+    may be there, not even a dangling symlink."""
+    if os.path.islink(path):
+        raise WriteRefused("error.file.symlink", path=path)
+    if os.path.lexists(path):
+        raise WriteRefused("error.file.planted", path=path)
+
+
+def open_private(target: Path, flags: int, mode: int = 0o600) -> int:
+    """``os.open`` as jamsos opens every file it writes: never through a symlink at the
+    name (``O_NOFOLLOW``; with ``O_EXCL`` when the file must be new), created with ``mode``;
+    a refusal or a full disk is the one line of ``write_error``."""
+    target = Path(target)
+    check_target(target)
+    with written(target):
+        if not os.path.lexists(target):
+            disk_full_point(target)  # a full disk refuses a new file; an old one, its writes
+        return os.open(target, flags | _NOFOLLOW | _BINARY, mode)
 
 
 def sha256_file(path: Path) -> str:
@@ -201,16 +311,17 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     check_target(target)
     for folder in private_folder(target.parent, mode):
         _check_own_folder(folder)  # still ours when we write into it
-    try:
+    with written(target):
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    except OSError as exc:
-        raise JamsosError("error.file.write", path=target, reason=exc.strerror) from None
     try:
         tmp = work / target.name
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode))
+        with written(target):  # new, in our own new folder: exclusive, no link followed
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode))
         os.chmod(tmp, mode)
-        yield tmp
-        fsync_file(tmp)
+        with written(target):
+            yield tmp
+            disk_full_point(target)
+            fsync_file(tmp)
         os.chmod(tmp, mode)  # the umask, or a writer that replaced the file, may have changed it
         check_target(target)
         os.replace(tmp, target)
@@ -233,9 +344,8 @@ def write_new(target: Path, data: bytes, mode: int = 0o600) -> Path:
     (``batch.publish``): a killed run leaves the folder hidden and the next run removes it, so
     these files need no temporary name of their own; ``sync_in_background`` makes them durable
     before anything refers to them."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
-    fd = os.open(target, flags, mode)
-    with os.fdopen(fd, "wb") as fh:
+    fd = open_private(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with written(target), os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.chmod(target, mode)  # the umask may have narrowed a group-readable mode
     return Path(target)
@@ -244,14 +354,8 @@ def write_new(target: Path, data: bytes, mode: int = 0o600) -> Path:
 def open_append(target: Path, mode: int = 0o600) -> Path:
     """Create ``target`` private if missing, for appending (the log file); the naming rule
     holds for it too (a symlink there is refused)."""
-    target = Path(target)
-    check_target(target)
-    try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, mode)
-    except OSError as exc:
-        raise JamsosError("error.file.log", path=target, reason=exc.strerror) from None
-    os.close(fd)
-    return target
+    os.close(open_private(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
+    return Path(target)
 
 
 @contextlib.contextmanager
@@ -263,10 +367,11 @@ def sync_in_background(workers: int = 4) -> Iterator[Callable[[Path], None]]:
     commit (about 2 s per thousand); fsyncs in flight together share commits, and they wait
     on the disk while the caller goes on making the next file."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fsync") as pool:
-        pending: list[Future[None]] = []
-        yield lambda path: pending.append(pool.submit(fsync_file, path))
-        for done in pending:
-            done.result()
+        pending: list[tuple[Path, Future[None]]] = []
+        yield lambda path: pending.append((path, pool.submit(fsync_file, path)))
+        for path, done in pending:
+            with written(path):
+                done.result()
 
 
 # --------------------------------------------------------------------------- formats

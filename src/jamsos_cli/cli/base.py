@@ -9,6 +9,7 @@ reads the report.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -151,16 +152,59 @@ class JamsosCommand(_Catalogue, typer.core.TyperCommand):
 
 
 class JamsosGroup(_Catalogue, typer.core.TyperGroup):
-    """The jamsos command groups: help from the catalogue; a user's mistake
-    (``JamsosError``) becomes one line on stderr in the user's language and its exit code,
-    wherever the command runs (console script, ``python -m``, or a test's CliRunner)."""
+    """The jamsos command groups: help from the catalogue; whatever stops a command becomes
+    one line on stderr in the user's language and its exit code (``cli.failures``: a user's
+    mistake, a system error, a full disk, a bug with its crash file — never a traceback, and
+    never exit 1, which means "rows rejected"), wherever the command runs (console script,
+    ``python -m``, or a test's CliRunner). A log file that could not be written makes a run
+    that would have ended 0 or 1 end 2, with one line saying so."""
 
     def invoke(self, ctx: typer.Context) -> Any:
+        from jamsos_cli.cli.failures import ClickException, failure
+
+        args = _args(ctx)
+        lang = language(args)
         try:
-            return super().invoke(ctx)
-        except JamsosError as err:
-            typer.echo(f"{PROG}: {err.message(language(_args(ctx)))}", err=True)
+            result = super().invoke(ctx)
+        except typer.Exit as done:
+            _log_outcome(done.exit_code, lang, args)
+            raise
+        except ClickException as err:  # a usage error: click's words, masked
+            err.show(file=_stderr(args))
             raise typer.Exit(err.exit_code) from None
+        except (typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            line, code = failure(exc, lang)
+            _echo_error(line, args)
+            raise typer.Exit(code) from None
+        _log_outcome(0, lang, args)
+        return result
+
+
+def _stderr(args: Sequence[str]) -> Any:
+    """stderr as jamsos writes to it: NIKs and phones masked unless ``--show-pii``."""
+    from jamsos_cli.render.mask import MaskedStream
+
+    return sys.stderr if "--show-pii" in args else MaskedStream(sys.stderr)
+
+
+def _echo_error(line: str, args: Sequence[str]) -> None:
+    """The one line of a failure, on stderr; in the log file too when there is one."""
+    if log.handlers:
+        log.error("%s", line)
+    print(f"{PROG}: {line}", file=_stderr(args))
+
+
+def _log_outcome(code: int | None, lang: Lang, args: Sequence[str]) -> None:
+    """A run whose log file could not be written does not end as if it were fine."""
+    failed = next((h for h in log.handlers if isinstance(h, LogFile) and h.failed), None)
+    if failed is None:
+        return
+    error, failed.failed = failed.failed, None  # said once (the groups nest)
+    print(f"{PROG}: {error.message(lang)}", file=_stderr(args))
+    if code in (None, 0, 1):
+        raise typer.Exit(2)
 
 
 def command(app: typer.Typer, name: str, function: Any) -> None:
@@ -240,9 +284,15 @@ class Session:
         self.quiet = quiet
         self.show_pii = show_pii
         self.format = fmt
-        # The report goes to stdout; colour and progress to stderr, off when not a TTY.
-        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=False)
-        self.err = Console(file=sys.stderr, highlight=False)
+        # The report goes to stdout; colour and progress to stderr, off when not a TTY; both
+        # through the mask (``render.mask``), unless --show-pii.
+        from jamsos_cli.render.mask import MaskedStream
+
+        out, err = (
+            (sys.stdout, sys.stderr) if show_pii else map(MaskedStream, (sys.stdout, sys.stderr))
+        )
+        self.out = Console(file=out, highlight=False, soft_wrap=False)
+        self.err = Console(file=err, highlight=False)
         self.file_mode = file_mode(self.config.group_readable)
         if log_file is not None:
             _setup_log(log_file, self.file_mode)
@@ -260,7 +310,7 @@ class Session:
         """The one JSON document of a ``--format json`` run (``render.documents``)."""
         from jamsos_cli.render.documents import write
 
-        write(doc, indent=indent)
+        write(doc, indent=indent, show_pii=self.show_pii)
 
     def ledger_location(self, option: str | None) -> Location:
         """``--ledger``, else the config's ``ledger``, else the user data folder's file: a
@@ -325,16 +375,56 @@ class Session:
         return rules
 
 
-def _setup_log(path: Path, mode: int = 0o600) -> None:
-    from jamsos_cli.writing import open_append
+class LogLine(logging.Formatter):
+    """A log record as one line: control characters escaped, NIKs and phones masked
+    (``render.mask``), whatever a message quotes."""
 
-    # created owner-only like every file jamsos writes (the umask would make it 0644)
-    open_append(path, mode)
-    try:
-        handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError("error.file.log", path=path, reason=exc.strerror) from None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    def format(self, record: logging.LogRecord) -> str:
+        from jamsos_cli.render.mask import escape_controls, mask_text
+
+        return mask_text(escape_controls(super().format(record)))
+
+
+class LogFile(logging.FileHandler):
+    """The ``--log-file``: opened through the one write path (``writing.open_append``); a
+    record that cannot be written (a full disk) is kept as ``failed`` for the run's end
+    (``_log_outcome``), instead of logging's "--- Logging error ---" traceback."""
+
+    def __init__(self, path: Path, mode: int) -> None:
+        from jamsos_cli.writing import open_append
+
+        open_append(path, mode)  # owner-only like every file jamsos writes; no link followed
+        self.failed: JamsosError | None = None
+        try:
+            super().__init__(path, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError("error.file.log", path=path, reason=exc.strerror) from None
+        self.setFormatter(LogLine("%(asctime)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from jamsos_cli.writing import disk_full_point
+
+        try:
+            disk_full_point(Path(self.baseFilename))
+        except OSError:
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        from jamsos_cli.writing import write_error
+
+        exc = sys.exc_info()[1]
+        if exc is not None and self.failed is None:
+            self.failed = write_error(exc, Path(self.baseFilename))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # the bytes a full disk refused: said already
+            super().close()
+
+
+def _setup_log(path: Path, mode: int = 0o600) -> None:
+    handler = LogFile(path, mode)
     for old in list(log.handlers):  # one run, one log: an earlier in-process run's file is closed
         log.removeHandler(old)
         old.close()
