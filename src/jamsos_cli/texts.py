@@ -26,6 +26,7 @@ import tomllib
 from functools import cache
 from typing import Any, Literal
 
+from jamsos_cli.render.mask import escape_controls
 from jamsos_cli.resources import schema_file
 
 Lang = Literal["id", "en"]
@@ -61,7 +62,21 @@ def say(key: str, lang: Lang | str = DEFAULT_LANG, /, **values: object) -> str:
     text = catalogue(lang)[key]  # type: ignore[arg-type]
     if not values:
         return text.format()
-    return text.format(**{k: resolve(v, lang) for k, v in values.items()})
+    return text.format(**{k: _filled(v, lang) for k, v in values.items()})
+
+
+def _filled(value: object, lang: Lang | str) -> object:
+    """A value as a text shows it: a ``ref`` rendered, a list one line per item, a number as
+    it is, anything else (a file name, a cell, an error) with its control characters
+    escaped, so an ANSI escape or a line break in a name never reaches a terminal or a log
+    raw (``render.mask.escape_controls``)."""
+    if isinstance(value, list | tuple):
+        return "\n".join(str(_filled(item, lang)) for item in value)
+    if isinstance(value, str) and value.startswith(_REF):
+        return resolve(value, lang)
+    if isinstance(value, int | float):
+        return value
+    return escape_controls(str(value))
 
 
 def section(prefix: str, lang: Lang | str = DEFAULT_LANG) -> dict[str, str]:

@@ -37,10 +37,16 @@ if TYPE_CHECKING:
 ROWS_PER_CHUNK = 50_000  # table rows encoded at a time: bounds the text held in memory
 
 
-def write(doc: dict[str, Any], *, indent: int | None = 2) -> None:
+def write(doc: dict[str, Any], *, indent: int | None = 2, show_pii: bool = False) -> None:
     """Print the document on stdout (every command's JSON goes through here), as it is made
     (a JSON report of a million findings is ~300 MB): straight to stdout's bytes when stdout
-    is UTF-8, else through its encoding."""
+    is UTF-8, else through its encoding. Every string of the document's small part is masked
+    here (``render.mask.mask_json``) unless ``show_pii``; its tables come masked, by Polars
+    (``render.mask.masked_findings``)."""
+    if not show_pii:
+        from jamsos_cli.render.mask import mask_json
+
+        doc = {key: value if _is_frame(value) else mask_json(value) for key, value in doc.items()}
     out = sys.stdout
     binary = getattr(out, "buffer", None)
     if (out.encoding or "").lower().replace("-", "") != "utf8":

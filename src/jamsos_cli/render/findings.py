@@ -13,7 +13,7 @@ import polars as pl
 
 from jamsos_cli.codes import message, registry
 from jamsos_cli.findings import Summary
-from jamsos_cli.render.mask import masked_findings
+from jamsos_cli.render.mask import escape_controls, escape_controls_expr, masked_findings
 from jamsos_cli.texts import Lang, catalogue, resolve, say
 
 MAX_TEXT_ISSUES = 1000
@@ -107,6 +107,7 @@ def render_text(
     footer: list[str] | None = None,
 ) -> None:
     """The people's report: heading lines, issues (capped), counts by file and by code."""
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -119,7 +120,10 @@ def render_text(
         # any width and greps like a compiler's output; built as one styled Text (no markup
         # to parse or escape) and printed at once
         lines = Text()
-        for row in issues.head(MAX_TEXT_ISSUES).iter_rows(named=True):
+        shown = issues.head(MAX_TEXT_ISSUES).with_columns(
+            escape_controls_expr(pl.col(c)) for c in ("file", "sheet", "column", "message")
+        )
+        for row in shown.iter_rows(named=True):
             where = row["file"] + (f" [{row['sheet']}]" if row["sheet"] else "")
             if row["row"] is not None:
                 where += f":{row['row']}"
@@ -137,7 +141,8 @@ def render_text(
     for key in ("file", "rows", "accepted", "rejected", "warnings"):
         files.add_column(say(f"report.{key}", lang), justify="left" if key == "file" else "right")
     for f in summary.by_file:
-        name = f["file"] + (f" ({say('report.unusable', lang)})" if f["unusable"] else "")
+        name = escape(escape_controls(f["file"]))  # a name is not Rich markup
+        name += f" ({say('report.unusable', lang)})" if f["unusable"] else ""
         files.add_row(
             name, str(f["rows"]), str(f["accepted"]), str(f["rejected"]), str(f["warnings"])
         )
