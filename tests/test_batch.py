@@ -22,9 +22,8 @@ from jamsos_cli.batch import (
     write_batch_files,
 )
 from jamsos_cli.decrees import load_decree
-from jamsos_cli.errors import UsageError
 from jamsos_cli.ledger import Period
-from jamsos_cli.writing import new_private_dir
+from jamsos_cli.writing import WriteRefused, new_private_dir
 from tests.helpers import refused
 from tests.rosters import make_nik
 
@@ -220,7 +219,7 @@ def test_staging_is_private_published_once_and_cleaned_when_stale(tmp_path: Path
     publish(staged, out / name)
     assert (out / name / "a.csv").exists() and not staged.exists()
     again = new_private_dir(staging_path(out, name), 0o600)
-    with refused(UsageError, "already exists"):
+    with refused(WriteRefused, "not made by this run"):
         publish(again, out / name)
     # a killed run's staging folder goes; everything else stays
     (out / "notes.txt").write_text("keep")

@@ -144,7 +144,7 @@ _RECORD_INPUTS += ("work_location", "kusuka_number", "email")
 
 
 class LayoutColumn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     header: str = Field(min_length=1, description="The header written in row 1.")
     source: str = Field(description="What the column holds (see SOURCES).")
@@ -161,10 +161,16 @@ class LayoutColumn(BaseModel):
         return value
 
 
-class Layout(BaseModel):
-    """A batch file layout: sheet name, date format and the columns in order."""
+# What Excel refuses in a sheet name (xlsxwriter raises on them mid-write)
+SHEET_NAME_FORBIDDEN = "/\\?*[]:"
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Layout(BaseModel):
+    """A batch file layout: sheet name, date format and the columns in order. Checked whole
+    before any work: strict types, a sheet name Excel accepts, and a NIK column (a batch
+    without NIKs cannot be uploaded, yet its people would be recorded as submitted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     id: str = Field(min_length=1)
     title: str = ""
@@ -180,6 +186,24 @@ class Layout(BaseModel):
             if col.header in seen:
                 raise problem("error.data.layout_header_twice", header=col.header)
             seen.add(col.header)
+        return value
+
+    @field_validator("columns")
+    @classmethod
+    def _has_nik(cls, value: list[LayoutColumn]) -> list[LayoutColumn]:
+        if not any(col.source == "nik" for col in value):
+            raise problem("error.data.layout_no_nik")
+        return value
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet_name(cls, value: str) -> str:
+        if (
+            any(c in SHEET_NAME_FORBIDDEN for c in value)
+            or value.startswith("'")
+            or value.endswith("'")
+        ):
+            raise problem("error.data.layout_sheet_name", forbidden=" ".join(SHEET_NAME_FORBIDDEN))
         return value
 
     @field_validator("date_format")
@@ -202,7 +226,7 @@ def load_layout(path: Path | None = None) -> Layout:
     """The layout in ``path``, or the shipped default; problems name the file and key."""
     source = Path(path) if path is not None else schema_file("layouts", f"{DEFAULT_LAYOUT}.toml")
     try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        raw = tomllib.loads(source.read_text(encoding="utf-8-sig"))  # Notepad's BOM too
     except FileNotFoundError:
         raise LayoutError("error.file.not_found", path=source) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -2,6 +2,11 @@
 
 Cron setups name the ledger, the decree folder and the output folder here instead of on
 every command line. Unknown keys are an error: a typo must not silently fall back to a default.
+Types are strict (pydantic strict mode): ``group_readable = "yes"`` or ``1`` is not a yes, a
+quota of ``"5"`` or ``true`` is not a number — each refused naming the file and the key, exit
+2, before any work. A quota for a decree id that does not exist is refused too
+(``check_quotas``, when the decrees are known). A file saved with a byte-order mark (Notepad)
+is read.
 """
 
 from __future__ import annotations
@@ -10,9 +15,9 @@ import fnmatch
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from jamsos_cli.errors import JamsosError, data_problems
 from jamsos_cli.headers import Limits, reading_rules
@@ -26,7 +31,7 @@ class InputRule(BaseModel):
     """``[[inputs]]``: how to read the roster files whose name matches ``pattern`` (the
     first matching entry applies), so that one run reads a folder of different lists."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     pattern: str = Field(
         min_length=1, description="File name pattern, * and ? (case-insensitive): 'rt_*.xlsx'."
@@ -38,16 +43,20 @@ class InputRule(BaseModel):
         return fnmatch.fnmatchcase(name.casefold(), self.pattern.casefold())
 
 
+# A path is text in TOML: strict mode would refuse every one (it wants a Path object).
+TextPath = Annotated[Path, Field(strict=False)]
+
+
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     ledger: str | None = Field(
         None, description="Ledger: a file (SQLite) or a postgresql:// URL (a shared ledger)."
     )
-    decrees_dir: Path | None = Field(None, description="Extra decree rule sets (*.toml).")
+    decrees_dir: TextPath | None = Field(None, description="Extra decree rule sets (*.toml).")
     city: str = Field("21.71", pattern=r"^\d{2}\.\d{2}$", description="City code without decree.")
     batch_format: Literal["xlsx", "csv"] = "xlsx"
-    out_dir: Path | None = Field(None, description="Default --out for build-batch.")
+    out_dir: TextPath | None = Field(None, description="Default --out for build-batch.")
     group_readable: bool = Field(False, description="Output files readable by the owner's group.")
     lang: Literal["id", "en"] = "id"
     hold_score: float | None = Field(
@@ -57,17 +66,17 @@ class Config(BaseModel):
         strict=True,
         description="Likely duplicates from this score are held until decided (default 90).",
     )
-    quotas: dict[str, int] = Field(
+    quotas: dict[str, Annotated[StrictInt, Field(ge=0)]] = Field(
         default_factory=dict, description="Decree id → quota override (0 = unlimited)."
     )
-    limits: Limits = Field(
+    limits: Annotated[Limits, Field(strict=False)] = Field(
         default_factory=lambda: reading_rules().limits,
         description="Reading limits; any key of schemas/reading.toml [limits] (a real giant).",
     )
     inputs: list[InputRule] = Field(
         default_factory=list, description="Per-file role and sheet, by file name pattern."
     )
-    source: Path | None = Field(None, exclude=True, description="Where this config was read.")
+    source: TextPath | None = Field(None, exclude=True, description="Where this config was read.")
 
     @field_validator("limits", mode="before")
     @classmethod
@@ -85,7 +94,7 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Notepad's BOM too
     except FileNotFoundError:
         raise ConfigError("error.config.not_found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,3 +117,17 @@ def load_config(path: Path | None) -> Config:
         config.ledger = str(base / Path(config.ledger).expanduser())
     config.source = Path(path)
     return config
+
+
+def check_quotas(config: Config, known: object) -> None:
+    """Every ``[quotas]`` key names a decree that exists (``known``: the decree ids): a
+    quota for a mistyped id must not be ignored while the real decree runs without it."""
+    ids = set(known)  # type: ignore[call-overload]
+    for decree_id in config.quotas:
+        if decree_id not in ids:
+            raise ConfigError(
+                "error.config.quota_decree",
+                path=config.source or "-",
+                decree=decree_id,
+                known=", ".join(sorted(ids)) or "-",
+            )

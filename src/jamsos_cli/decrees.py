@@ -43,8 +43,9 @@ Program = Literal["JKK", "JKM", "JHT"]
 
 
 class _Strict(BaseModel):
-    # Unknown keys are an error: a typo in a rule file must not silently fall back to a default.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Unknown keys are an error: a typo in a rule file must not silently fall back to a default;
+    # types are strict: min = "18" or assumed = 1 is refused, naming the file and the key.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Role(_Strict):
@@ -311,7 +312,7 @@ def shipped_dir() -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise DecreeError("error.file.not_found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -62,7 +62,7 @@ def language(args: Sequence[str]) -> Lang:
     config = _option_value(args, "--config") or os.environ.get("JAMSOS_CONFIG")
     if config:
         try:
-            lang = tomllib.loads(Path(config).read_text(encoding="utf-8")).get("lang")
+            lang = tomllib.loads(Path(config).read_text(encoding="utf-8-sig")).get("lang")
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             lang = None
         if lang in LANGS:
@@ -358,13 +358,13 @@ class Session:
         """The decree ``--decree`` names (quota from the config), or None."""
         if decree_id is None:
             return None
-        from jamsos_cli.decrees import load_decree
+        from jamsos_cli.config import check_quotas
+        from jamsos_cli.decrees import catalogue, load_decree
 
-        rules = load_decree(
-            decree_id,
-            decrees_dir or self.config.decrees_dir,
-            quota=self.config.quotas.get(decree_id),
-        )
+        folder = decrees_dir or self.config.decrees_dir
+        if self.config.quotas:
+            check_quotas(self.config, catalogue(folder))
+        rules = load_decree(decree_id, folder, quota=self.config.quotas.get(decree_id))
         if rules.overrides is not None:
             self.say(
                 "cli.decree_overrides",

@@ -41,6 +41,11 @@ def report(
     session = Session(config=config, lang=lang, quiet=quiet, log_file=log_file, show_pii=show_pii)
     location = session.ledger_location(ledger)
     named = ledger or session.config.ledger
+    if session.config.quotas:
+        from jamsos_cli.config import check_quotas
+        from jamsos_cli.decrees import catalogue
+
+        check_quotas(session.config, catalogue(decrees_dir or session.config.decrees_dir))
     request = office_report.ReportRequest(
         ledger=location,
         # a file as the user named it; a URL always masked (the location's own text)
