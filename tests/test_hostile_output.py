@@ -137,7 +137,8 @@ FULL_DISK_CASES = {
     "template": (["template", "--decree", RT, "{t}/full/isian.xlsx"], "full"),
     "report": (["report", "--ledger", "{t}/ledger.sqlite", "--out", "{t}/full/r.html"], "full"),
     "a new ledger": (["build-batch", "{t}/b.csv", "--decree", RT, "--start", "2025-06",
-                      "--out", "{t}/out2", "--ledger", "{t}/full/new.sqlite"], "full"),
+                      "--out", "{t}/out2", "--ledger", "{t}/full/new.sqlite", "--new-ledger"],
+                     "full"),
 }  # fmt: skip
 
 
@@ -251,7 +252,9 @@ def test_a_real_full_disk(tmp_path: Path, small_disk: Path) -> None:
 
     ledger, out = tmp_path / "ledger.sqlite", small_disk / "out"
     common = ("--decree", RT, "--start", "2025-06", "--ledger", str(ledger), "--out", str(out))
-    first = jamsos("build-batch", str(roster(tmp_path / "a.csv", [0, 1, 2])), *common)
+    first = jamsos(
+        "build-batch", str(roster(tmp_path / "a.csv", [0, 1, 2])), *common, "--new-ledger"
+    )
     assert first.returncode == 0, first.stderr
     big = write_csv(tmp_path / "big.csv", HEADERS, [person(i) for i in range(3, 9000)])
     fill(small_disk / "filler", leave=500_000)  # the batch's 1.8 MB of CSV cannot fit

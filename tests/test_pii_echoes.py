@@ -76,7 +76,7 @@ def test_no_pii_and_no_control_character_in_any_echo(
     args = [command, *map(str, inputs), "--format", fmt, "--log-file", str(log)]
     if command == "build-batch":
         args += ["--decree", RT, "--start", "2025-06", "--out", str(tmp_path / "out")]
-        args += ["--ledger", str(tmp_path / "ledger.sqlite")]
+        args += ["--ledger", str(tmp_path / "ledger.sqlite"), "--new-ledger"]
     done = run(*args, cwd=tmp_path)
     assert done.returncode == 1, done.stderr  # rows rejected, run finished
     assert_no_pii("stdout", done.stdout)
@@ -101,7 +101,7 @@ def test_no_pii_and_no_control_character_in_any_echo(
 def test_the_files_meant_to_be_used_keep_the_real_values(tmp_path: Path) -> None:
     inputs = hostile_rosters(tmp_path / "in")
     out = tmp_path / "out"
-    args = ["--decree", RT, "--start", "2025-06", "--out", str(out)]
+    args = ["--decree", RT, "--start", "2025-06", "--out", str(out), "--new-ledger"]
     done = run(
         "build-batch",
         *map(str, inputs),
