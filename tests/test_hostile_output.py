@@ -267,6 +267,22 @@ def test_a_real_full_disk(tmp_path: Path, small_disk: Path) -> None:
     ]
     assert_unchanged(before, state(tmp_path))
 
+    # the ledger on the full disk: SQLite's own "disk full", nothing recorded
+    (small_disk / "filler").unlink()
+    ledger2 = small_disk / "ledger2.sqlite"
+    common2 = ("--decree", RT, "--start", "2025-06", "--ledger", str(ledger2))
+    made = jamsos("build-batch", str(tmp_path / "a.csv"), *common2, "--out", str(tmp_path / "o2"),
+                  "--new-ledger")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    fill(small_disk / "filler", leave=100_000)  # the 9,000 people do not fit in the ledger
+    before = ledger_rows(ledger2), sorted(os.listdir(tmp_path / "o2"))
+    full = jamsos("build-batch", str(big), *common2, "--out", str(tmp_path / "o2"), "-q")
+    assert full.returncode == 2, full.stderr
+    (line,) = full.stderr.strip().splitlines()
+    assert line.startswith(f"jamsos: {ledger2}: the disk is full"), line
+    assert (ledger_rows(ledger2), sorted(os.listdir(tmp_path / "o2"))) == before
+    (small_disk / "filler").unlink()
+
     # fill what is left, then a run whose log cannot grow
     log = small_disk / "run.log"
     log.write_text("", encoding="utf-8")
