@@ -275,7 +275,6 @@ class Session:
         show_pii: bool = False,
         fmt: OutputFormat = OutputFormat.text,
     ) -> None:
-        from rich.console import Console
 
         from jamsos_cli.config import load_config
 
@@ -291,8 +290,8 @@ class Session:
         out, err = (
             (sys.stdout, sys.stderr) if show_pii else map(MaskedStream, (sys.stdout, sys.stderr))
         )
-        self.out = Console(file=out, highlight=False, soft_wrap=False)
-        self.err = Console(file=err, highlight=False)
+        self.out = _console(file=out, highlight=False, soft_wrap=False)
+        self.err = _console(file=err, highlight=False)
         self.file_mode = file_mode(self.config.group_readable)
         if log_file is not None:
             _setup_log(log_file, self.file_mode)
@@ -421,6 +420,19 @@ class LogFile(logging.FileHandler):
     def close(self) -> None:
         with contextlib.suppress(OSError):  # the bytes a full disk refused: said already
             super().close()
+
+
+def _console(**options: Any) -> Any:
+    """A Rich console whose reader leaving early (``| head``) is a ``BrokenPipeError`` for
+    ``cli.failures`` to report (Rich's own answer is exit 1: "rows rejected" to cron)."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(32, "Broken pipe")
+
+    return _Console(**options)
 
 
 def _setup_log(path: Path, mode: int = 0o600) -> None:

@@ -3,7 +3,8 @@
 
 - a user's mistake (``JamsosError``): its line and code (2, or 3 for a lock held);
 - a system error jamsos did not turn into one (an ``OSError``): the file and the system's
-  reason, a full disk as "disk full on <mount>" — exit 2;
+  reason, a full disk as "disk full on <mount>", a reader that closed stdout early (``| head``)
+  as such — exit 2;
 - out of memory: one line, exit 2;
 - anything else is a bug in jamsos: one line saying so, exit 2, and the traceback written
   to a crash file in the user's private log folder (platformdirs' ``user_log_dir``, 0700;
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -36,19 +38,29 @@ MAX_REASON = 200  # characters of an exception's text quoted in the line
 
 def failure(exc: BaseException, lang: Lang) -> tuple[str, ExitCode]:
     """The one line (without the ``jamsos:`` prefix) and the exit code for ``exc``."""
-    from jamsos_cli.writing import DiskFull, write_error
+    from jamsos_cli.writing import DiskFull
 
     if isinstance(exc, JamsosError):
         return exc.message(lang), exc.exit_code
     if isinstance(exc, MemoryError):
         return say("cli.out_of_memory", lang), ExitCode.USAGE
+    if isinstance(exc, BrokenPipeError):  # `jamsos ... | head`: the reader left early
+        _quiet_stdout()
+        return say("cli.broken_pipe", lang), ExitCode.USAGE
     if isinstance(exc, OSError):
         path = Path(exc.filename) if exc.filename else None
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             return DiskFull(path or Path.cwd()).message(lang), ExitCode.USAGE
         if path is not None:
-            return write_error(exc, path).message(lang), ExitCode.USAGE
+            return say("error.file.os", lang, path=path, reason=exc.strerror or exc), ExitCode.USAGE
     return _crash(exc, lang), ExitCode.USAGE
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader is gone: what is still buffered goes nowhere (no second error when
+    Python flushes it at exit)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _reason(exc: BaseException) -> str:
