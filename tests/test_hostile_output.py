@@ -149,7 +149,7 @@ def test_a_full_disk_is_one_line_and_changes_nothing(
     args, where = FULL_DISK_CASES[case]
     if callable(args):
         fmt = "csv" if "csv" in case else "xlsx"
-        args = args(tmp_path, first_batch, extra=("--batch-format", fmt))
+        args = args(tmp_path, first_batch, extra=("--batch-format", fmt, "-q"))
     args = [a.replace("{t}", str(tmp_path)) for a in [*args, "--lang", "en"]]
     full = {
         "out": tmp_path / "out",

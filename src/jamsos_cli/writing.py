@@ -127,7 +127,12 @@ def disk_full_point(path: Path) -> None:
     """Test-only hook: ``JAMSOS_TEST_DISK_FULL=<folder>`` makes a write of any file under
     that folder fail as a full disk does (``ENOSPC``)."""
     full = os.environ.get("JAMSOS_TEST_DISK_FULL")
-    if full and Path(os.path.abspath(path)).is_relative_to(os.path.abspath(full)):
+    target = Path(os.path.abspath(path))
+    if (
+        full
+        and target != Path(os.path.abspath(full))
+        and target.is_relative_to(os.path.abspath(full))
+    ):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
