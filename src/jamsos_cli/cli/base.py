@@ -203,8 +203,8 @@ def _log_outcome(code: int | None, lang: Lang, args: Sequence[str]) -> None:
         return
     error, failed.failed = failed.failed, None  # said once (the groups nest)
     print(f"{PROG}: {error.message(lang)}", file=_stderr(args))
-    if code in (None, 0, 1):
-        raise typer.Exit(2)
+    if code in (None, ExitCode.OK, ExitCode.REJECTED):
+        raise typer.Exit(ExitCode.USAGE)
 
 
 def command(app: typer.Typer, name: str, function: Any) -> None:
