@@ -163,3 +163,26 @@ def test_the_shapes_masked_and_left_alone(text: str, shown: str) -> None:
 
 def test_control_characters_are_escaped_visibly() -> None:
     assert escape_controls("a\x1b[31mb\nc\td\x9b") == "a\\x1b[31mb\\nc\\td\\x9b"
+
+
+def test_a_sheet_named_by_a_nik_is_masked(tmp_path: Path) -> None:
+    """A workbook whose sheet a sender named by a NIK: the findings name the sheet, masked."""
+    import xlsxwriter
+
+    sheet_nik = "2171036608920007"
+    path = tmp_path / "kel.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet(sheet_nik)
+    rows = [HEADERS, person(0), person(1)]
+    rows[2][HEADERS.index("JK")] = "L" if rows[2][HEADERS.index("JK")] == "P" else "P"
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write_string(r, c, value)
+    book.close()
+    for fmt in ("text", "json"):
+        done = run("validate", path.name, "--format", fmt, "--sheet", sheet_nik, cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert sheet_nik not in done.stdout + done.stderr
+        assert "2171********0007" in done.stdout
+    doc = json.loads(done.stdout)
+    assert {issue["sheet"] for issue in doc["issues"]} == {"2171********0007"}
