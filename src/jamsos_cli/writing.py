@@ -95,6 +95,8 @@ def write_error(exc: BaseException, path: Path) -> JamsosError:
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, OSError) and cause.errno in _FULL:
         return DiskFull(path)
+    if any(os.strerror(code) in str(exc) for code in _FULL):  # Polars' writers say it in words
+        return DiskFull(path)
     if isinstance(cause, OSError) and cause.errno == errno.ELOOP:
         return WriteRefused("error.file.symlink", path=path)
     reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc

@@ -48,7 +48,8 @@ def write_withdraw_list(
 
 def reason(batch: pl.Expr, lang: str) -> pl.Expr:
     """The withdrawal's reason: the same person as a participant of ``batch``."""
-    before, after = say("dedupe.withdraw_reason", lang, batch="\x00").split("\x00")
+    # a private-use marker (a control character would be escaped by texts.say)
+    before, after = say("dedupe.withdraw_reason", lang, batch="\ue001").split("\ue001")
     return pl.concat_str(pl.lit(before), batch, pl.lit(after))
 
 
