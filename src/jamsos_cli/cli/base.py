@@ -160,7 +160,7 @@ class JamsosGroup(_Catalogue, typer.core.TyperGroup):
     that would have ended 0 or 1 end 2, with one line saying so."""
 
     def invoke(self, ctx: typer.Context) -> Any:
-        from jamsos_cli.cli.failures import ClickException, failure
+        from jamsos_cli.cli.failures import ClickException, failure, usage_error
 
         args = _args(ctx)
         lang = language(args)
@@ -169,8 +169,8 @@ class JamsosGroup(_Catalogue, typer.core.TyperGroup):
         except typer.Exit as done:
             _log_outcome(done.exit_code, lang, args)
             raise
-        except ClickException as err:  # a usage error: click's words, masked
-            err.show(file=_stderr(args))
+        except ClickException as err:  # a usage error: one line in the user's language
+            _echo_error(usage_error(err, lang), args)
             raise typer.Exit(err.exit_code) from None
         except (typer.Abort, KeyboardInterrupt):
             raise

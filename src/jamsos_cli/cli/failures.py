@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from jamsos_cli.exitcodes import ExitCode
 from jamsos_cli.texts import Lang, say
 
-__all__ = ["ClickException", "crash_folder", "failure"]
+__all__ = ["ClickException", "crash_folder", "failure", "usage_error"]
 
 MAX_REASON = 200  # characters of an exception's text quoted in the line
 
@@ -54,6 +54,50 @@ def failure(exc: BaseException, lang: Lang) -> tuple[str, ExitCode]:
         if path is not None:
             return say("error.file.os", lang, path=path, reason=exc.strerror or exc), ExitCode.USAGE
     return _crash(exc, lang), ExitCode.USAGE
+
+
+def usage_error(err: ClickException, lang: Lang) -> str:
+    """click's own usage errors in the user's language, as one line naming the command's
+    help: the kinds a clerk meets (an unknown option, a missing argument or option, a value
+    click cannot take, extra arguments); any other kind keeps click's words."""
+    from typer._click import exceptions as ce
+
+    ctx = getattr(err, "ctx", None)
+    param = getattr(err, "param", None)
+    hint = getattr(err, "param_hint", None) or _param_name(param)
+    if isinstance(hint, (list, tuple)):
+        hint = " / ".join(hint)
+    if isinstance(err, ce.NoSuchOption):
+        line = say("cli.usage.no_such_option", lang, name=err.option_name)
+        if err.possibilities:
+            line += " " + say("cli.usage.did_you_mean", lang, names=", ".join(err.possibilities))
+    elif isinstance(err, ce.MissingParameter):
+        kind = err.param_type or (param.param_type_name if param else "parameter")
+        key = kind if kind in ("argument", "option") else "parameter"
+        line = say(f"cli.usage.missing_{key}", lang, name=hint)
+    elif isinstance(err, ce.BadParameter):
+        detail = err.message.removeprefix("Value error, ")  # pydantic's prefix, via typer
+        line = say("cli.usage.bad_value", lang, name=hint, detail=detail)
+    elif isinstance(err, ce.BadOptionUsage) and err.message.endswith("requires an argument."):
+        line = say("cli.usage.needs_value", lang, name=err.option_name)
+    elif err.message.startswith("Got unexpected extra argument"):
+        extra = err.message.rpartition("(")[2].rstrip(")")
+        line = say("cli.usage.extra_arguments", lang, extra=extra)
+    else:
+        line = err.format_message()
+    if ctx is None:
+        return line
+    return say("cli.usage.line", lang, reason=line, help=f"{ctx.command_path} --help")
+
+
+def _param_name(param: object) -> str:
+    """An option by its spellings (``--format``), an argument by its name (``ROSTERS``)."""
+    if param is None:
+        return ""
+    if getattr(param, "param_type_name", "") == "option":
+        return " / ".join(getattr(param, "opts", []))
+    name = getattr(param, "human_readable_name", "") or getattr(param, "name", "") or ""
+    return str(name).upper()
 
 
 def _quiet_stdout() -> None:
