@@ -106,7 +106,15 @@ class _Catalogue:
         ctx.meta[_ARGS] = [*_args(ctx), *args]
         path = [PROG, *ctx.command_path.split()[1:]]  # "jamsos", whatever the program's name
         _RUNNING[:] = [" ".join(path), *args]  # the innermost command's parse comes last
-        return super().parse_args(ctx, args)  # type: ignore[misc]
+        if ctx.parent is not None:  # a subcommand's usage error reaches the group's invoke
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        from jamsos_cli.cli.failures import ClickException, usage_error
+
+        try:  # the root's own options: click would print its English block
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except ClickException as err:
+            _echo_error(usage_error(err, language(args)), args)
+            raise typer.Exit(err.exit_code) from None
 
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         lang = language(_args(ctx))

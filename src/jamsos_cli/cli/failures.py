@@ -80,6 +80,11 @@ def usage_error(err: ClickException, lang: Lang) -> str:
         line = say("cli.usage.bad_value", lang, name=hint, detail=detail)
     elif isinstance(err, ce.BadOptionUsage) and err.message.endswith("requires an argument."):
         line = say("cli.usage.needs_value", lang, name=err.option_name)
+    elif err.message.startswith("No such command"):
+        name, _, rest = err.message.partition("'")[2].partition("'")
+        line = say("cli.usage.no_such_command", lang, name=name)
+        if "'" in rest:  # click's "Did you mean 'validate'?"
+            line += " " + say("cli.usage.did_you_mean", lang, names=rest.split("'")[1])
     elif err.message.startswith("Got unexpected extra argument"):
         extra = err.message.rpartition("(")[2].rstrip(")")
         line = say("cli.usage.extra_arguments", lang, extra=extra)
