@@ -582,17 +582,18 @@ def test_a_file_that_is_not_a_bill_is_exit_2_naming_what_is_missing(
 
 
 def stored(target: Target) -> str:
-    """Everything the ledger stores, as text: an SQLite file's SQL dump; every table's rows
-    of a PostgreSQL database."""
+    """Everything the ledger stores, as text: an SQLite file's SQL dump and its raw bytes
+    (free space included); every table's rows of a PostgreSQL database."""
     if not target.sqlite:
         return repr(target.content())
     import sqlite3
 
     conn = sqlite3.connect(target.path)
     try:
-        return "\n".join(conn.iterdump())
+        dump = "\n".join(conn.iterdump())
     finally:
         conn.close()
+    return dump + "\n" + target.path.read_bytes().decode("latin-1")
 
 
 def test_purge_removes_the_personal_data_of_people_ended_long_ago_and_keeps_the_money(
