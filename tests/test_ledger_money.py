@@ -606,6 +606,14 @@ def test_purge_removes_the_personal_data_of_people_ended_long_ago_and_keeps_the_
     ledger = target.location
     build(tmp_path, roster(tmp_path / "rt_2024.csv", range(6)), start="2024-06", ledger=ledger)
     build(tmp_path, roster(tmp_path / "rt_2025.csv", range(3, 8)), start="2025-06", ledger=ledger)
+    # the population registry matched person 0 (ended) and person 4 (still covered)
+    padan = write_csv(
+        tmp_path / "hasil_padan.csv",
+        ["NO", "NIK", "HASIL PADAN", "TGL PADAN"],
+        [["1", nik(0), "PADAN", "20-08-2024"], ["2", nik(4), "PADAN", "20-08-2024"]],
+    )
+    matched = runner.invoke(app, ["ledger", "import-dukcapil", str(padan), "--ledger", ledger])
+    assert matched.exit_code == 0, matched.output
     july_2024 = bill(ledger, "2024-07")
     stats = runner.invoke(app, ["ledger", "stats", "--ledger", str(ledger), "--format", "json"])
     before = target.content()
@@ -623,6 +631,10 @@ def test_purge_removes_the_personal_data_of_people_ended_long_ago_and_keeps_the_
         assert who[1] not in dump and who[2] not in dump and who[11] not in dump
     for i in range(3, 8):
         assert person(i)[1] in dump  # the people still covered keep theirs
+    assert target.rows("SELECT nik, result FROM dukcapil ORDER BY id") == [
+        ("~" + str(target.rows("SELECT MAX(id) FROM changes")[0][0]) + ".1", "padan"),
+        (nik(4), "padan"),
+    ]  # the registry's result is kept, under the alias
     assert bill(ledger, "2024-07") == july_2024
     again = runner.invoke(app, ["ledger", "stats", "--ledger", str(ledger), "--format", "json"])
     assert again.stdout == stats.stdout
