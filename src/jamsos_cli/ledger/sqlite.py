@@ -218,6 +218,9 @@ def _open_checked(path: Path, *, writable: bool, timeout: float = 5.0) -> sqlite
     conn.execute("PRAGMA foreign_keys = ON")
     if writable:
         conn.execute("PRAGMA synchronous = FULL")
+        # a purge's removed NIKs, names and phones are overwritten with zeros in the file, not
+        # left in free space: an explicit ON, as SQLite builds differ in their default
+        conn.execute("PRAGMA secure_delete = ON")
     return conn
 
 

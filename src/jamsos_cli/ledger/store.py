@@ -909,11 +909,12 @@ class SqlStore(LedgerStore):
                 " nik = (SELECT alias FROM forget WHERE forget.nik = people.nik)"
                 " WHERE nik IN (SELECT nik FROM forget)"
             ).rowcount
-            self._run(
-                "UPDATE person_events"
-                " SET nik = (SELECT alias FROM forget WHERE forget.nik = person_events.nik)"
-                " WHERE nik IN (SELECT nik FROM forget)"
-            )
+            for table in ("person_events", "dukcapil"):  # the registry's result kept, aliased
+                self._run(
+                    f"UPDATE {table}"
+                    f" SET nik = (SELECT alias FROM forget WHERE forget.nik = {table}.nik)"
+                    " WHERE nik IN (SELECT nik FROM forget)"
+                )
             self._run(
                 "DELETE FROM decisions WHERE nik_a IN (SELECT nik FROM forget)"
                 " OR nik_b IN (SELECT nik FROM forget)"
