@@ -68,8 +68,7 @@ def people(batch: int):
 
 
 def make_ledger(log) -> Path:
-    from jamsos_cli import __version__
-    from jamsos_cli.ledger import BatchRecord, Ledger, Period, change
+    from jamsos_cli.ledger import Ledger, Period, change
 
     ledger = DATA / "ledger.sqlite"
     if (DATA / "ledger.done").exists():
@@ -80,14 +79,7 @@ def make_ledger(log) -> Path:
         book.create(change("benchmark: ledger init"))
         for b in range(BATCHES):
             period = Period(2025 * 12 + b, 2025 * 12 + 11)
-            record = BatchRecord(
-                id=b + 1, decree=DECREE, period=period, seq=1,
-                folder=DATA / f"batches/{DECREE}_{b + 1:03d}", participants=PER_BATCH,
-                premium_per_person_month=16_800, total_premium=16_800 * PER_BATCH * 12,
-                manifest_sha256="0" * 64, tool_version=__version__,
-            )  # fmt: skip
-            book.record_batch(record, people(b), [], change("benchmark: batch"))
-            book.mark_done(b + 1)
+            suite.record_batch(book, b + 1, people(b), period, folder_root=DATA / "batches", seq=1)
             log(f"  batch {b + 1} recorded")
     (DATA / "ledger.done").write_text("ok\n")
     return ledger

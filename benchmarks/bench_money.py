@@ -52,8 +52,8 @@ def make_ledger(log) -> tuple[Path, Path]:
     import polars as pl
 
     sys.path.insert(0, str(suite.ROOT))  # the generator is a test tool: tests/synthetic.py
-    from jamsos_cli import __version__, renewal
-    from jamsos_cli.ledger import BatchRecord, Ledger, Period, change
+    from jamsos_cli import renewal
+    from jamsos_cli.ledger import Ledger, Period, change
     from jamsos_cli.ledger.store import EVENT_ENDED, EVENT_REFUSED, EVENT_WITHDRAWN
     from tests import synthetic as syn
 
@@ -72,16 +72,11 @@ def make_ledger(log) -> tuple[Path, Path]:
     with Ledger.open(ledger) as book:
         book.create(change("benchmark: ledger init"))
         for b in range(BATCHES):
-            record = BatchRecord(
-                id=b + 1, decree=DECREE, period=period, seq=b + 1,
-                folder=DATA / f"batches/{DECREE}_{b + 1:03d}", participants=per,
-                premium_per_person_month=16_800, total_premium=16_800 * per * period.months,
-                manifest_sha256="0" * 64, tool_version=__version__,
+            batch = people.slice(b * per, per)
+            suite.record_batch(
+                book, b + 1, batch, period, folder_root=DATA / "batches", seq=b + 1,
                 premiums={"JKK": 10_000, "JKM": 6_800},
             )  # fmt: skip
-            batch = people.slice(b * per, per)
-            book.record_batch(record, batch, [], change("benchmark: batch"))
-            book.mark_done(b + 1)
             log(f"  batch {b + 1} recorded")
         # statuses the bill must read: 1,000 withdrawn, 2,000 refused, 3,000 ended from 2025-10
         statuses = ((0, 1_000, EVENT_WITHDRAWN), (per, 2_000, EVENT_REFUSED))
