@@ -217,6 +217,13 @@ def test_a_reply_for_a_voided_batch_changes_nothing(tmp_path: Path) -> None:
     assert [f["code"] for f in doc["files"][0]["findings"]] == ["BATCH_VOIDED"]
     refused = ledger(tmp_path, "import-reply", reply, "--batch", "1")
     assert refused.returncode == 2 and "voided" in refused.stderr
+    # the status is named in the user's language, as void and mark-uploaded name it
+    refused = subprocess.run(
+        [JAMSOS, "ledger", "import-reply", reply, "--batch", "1"]
+        + ["--ledger", str(where(tmp_path)), "--lang", "id"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "batch 1 berstatus dibatalkan" in refused.stderr
     assert ledger(tmp_path, "person", nik(0), "--format", "json").returncode == 0
 
 

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jamsos_cli.cli import app
+from jamsos_cli.resources import schema_file
 from tests import synthetic as syn
 from tests.helpers import DECREE_PREMIUM, JAMSOS, build_args
 from tests.ledgers import Target
@@ -547,6 +548,21 @@ def test_a_bill_that_agrees(tmp_path: Path, target: Target) -> None:
     bill_file = bpjs_bill(tmp_path / "b.xlsx", [["", nik(i), "X", 16800] for i in range(3)])
     res = reconcile(ledger, bill_file)
     assert res.returncode == 0 and "The bill and the ledger agree." in res.stdout
+
+
+def test_a_bill_layout_of_the_office_saved_with_a_bom_is_read(tmp_path: Path) -> None:
+    """A branch that heads its amounts "DIBAYAR" gets a copy of bpjs-bill.toml with that
+    alias, edited in Notepad (which saves a BOM)."""
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(2)), ledger=ledger)
+    shipped = schema_file("layouts", "bpjs-bill.toml").read_text(encoding="utf-8")
+    layout = tmp_path / "tagihan-cabang.toml"
+    layout.write_text("\ufeff" + shipped.replace('amount = ["IURAN"', 'amount = ["DIBAYAR"'))
+    headers = ["NO", "NO KPJ", "NIK", "NAMA PESERTA", "DIBAYAR"]
+    bill_file = bpjs_bill(tmp_path / "b.xlsx", [["", nik(i), "X", 16800] for i in range(2)],
+                          headers=headers)  # fmt: skip
+    res = reconcile(ledger, bill_file, "--layout", layout)
+    assert res.returncode == 0 and "The bill and the ledger agree." in res.stdout, res.stderr
 
 
 @pytest.mark.parametrize(

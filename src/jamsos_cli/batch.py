@@ -19,16 +19,15 @@ import json
 import os
 import re
 import shutil
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from jamsos_cli.errors import JamsosError, UsageError, data_problems, problem
+from jamsos_cli.errors import JamsosError, UsageError, load_data_file, problem
 from jamsos_cli.ledger import Period
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
@@ -225,18 +224,7 @@ class Layout(BaseModel):
 def load_layout(path: Path | None = None) -> Layout:
     """The layout in ``path``, or the shipped default; problems name the file and key."""
     source = Path(path) if path is not None else schema_file("layouts", f"{DEFAULT_LAYOUT}.toml")
-    try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8-sig"))  # Notepad's BOM too
-    except FileNotFoundError:
-        raise LayoutError("error.file.not_found", path=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LayoutError("error.file.unreadable", path=source, reason=exc) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError("error.file.toml", path=source, reason=exc) from None
-    try:
-        return Layout.model_validate(raw)
-    except ValidationError as exc:
-        raise LayoutError("error.data.problems", problems=data_problems(exc, source)) from None
+    return load_data_file(source, Layout, LayoutError)
 
 
 # --- the batch frame --------------------------------------------------------------------

@@ -9,8 +9,16 @@ values its text names: ``UsageError("error.option.max_rows", value=0)``.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
 from jamsos_cli.exitcodes import ExitCode
 from jamsos_cli.texts import DEFAULT_LANG, catalogue, ref, say
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+Model = TypeVar("Model", bound="BaseModel")
 
 
 class JamsosError(Exception):
@@ -67,6 +75,28 @@ def data_problems(exc: Exception, path: object) -> list[str]:
             what = str(err["msg"]).removeprefix("Value error, ")
         lines.append(ref("error.data.problem", path=path, where=key_path(err["loc"]), what=what))
     return lines
+
+
+def load_data_file(path: Path, model: type[Model], error: type[JamsosError]) -> Model:
+    """A TOML data file (a layout...) validated as ``model``; a file missing, unreadable,
+    not TOML or not valid is an ``error`` (exit 2) naming the file and, for a bad value,
+    its key. A BOM is allowed (Notepad writes one)."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise error("error.file.not_found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error("error.file.unreadable", path=path, reason=exc) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error("error.file.toml", path=path, reason=exc) from None
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error("error.data.problems", problems=data_problems(exc, path)) from None
 
 
 def key_path(loc: tuple) -> str:

@@ -29,7 +29,8 @@ import polars as pl
 
 from jamsos_cli import findings as fnd
 from jamsos_cli.ledger import LedgerView, Period, folder_basename, month_label
-from jamsos_cli.ledger.status import covering
+from jamsos_cli.ledger.status import covering, overlapping
+from jamsos_cli.ledger.store import EVENT_REFUSED, EVENT_WITHDRAWN
 from jamsos_cli.texts import ref
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def ledger_checks(
         "_rid", "nik", "raw_nik", "name_key", "father_key", "birth_date"
     )
     people = view.people.with_columns(folder_basename(pl.col("folder")))
-    recorded = people.filter(pl.col("person_status") != "withdrawn")
+    recorded = people.filter(pl.col("person_status") != EVENT_WITHDRAWN)
     first = recorded.sort("batch_id", maintain_order=True).unique(
         "nik", keep="first", maintain_order=True
     )
@@ -125,10 +126,9 @@ def _ended(rows: pl.DataFrame, ends: pl.DataFrame, period: Period) -> pl.LazyFra
 def _refused(rows: pl.DataFrame, people: pl.DataFrame, period: Period) -> pl.LazyFrame:
     refused = (
         people.filter(
-            pl.col("person_status") == "refused",
+            pl.col("person_status") == EVENT_REFUSED,
             ~pl.col("reopened"),
-            pl.col("start_month") <= period.end,
-            pl.col("end_month") >= period.start,
+            overlapping(period.start, period.end),
         )
         .sort("batch_id")
         .unique("nik", keep="last", maintain_order=True)

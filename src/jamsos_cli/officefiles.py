@@ -13,14 +13,13 @@ never modified.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from jamsos_cli.errors import JamsosError, data_problems
+from jamsos_cli.errors import JamsosError, load_data_file
 from jamsos_cli.headers import field_of, normalise_header
 from jamsos_cli.resources import schema_file
 
@@ -50,18 +49,7 @@ class OfficeLayout(BaseModel):
 def load_office_layout(name: str, path: Path | None = None) -> OfficeLayout:
     """``schemas/layouts/<name>.toml`` (or the user's ``path``); problems name the file."""
     source = Path(path) if path is not None else schema_file("layouts", f"{name}.toml")
-    try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OfficeFileError("error.file.not_found", path=source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OfficeFileError("error.file.unreadable", path=source, reason=exc) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise OfficeFileError("error.file.toml", path=source, reason=exc) from None
-    try:
-        return OfficeLayout.model_validate(raw)
-    except ValidationError as exc:
-        raise OfficeFileError("error.data.problems", problems=data_problems(exc, source)) from None
+    return load_data_file(source, OfficeLayout, OfficeFileError)
 
 
 @dataclass

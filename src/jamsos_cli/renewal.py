@@ -29,6 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from jamsos_cli.ledger import Ledger, LedgerView, Period
+from jamsos_cli.ledger.store import EVENT_REFUSED, EVENT_WITHDRAWN
 
 # The finding codes this step emits (tests/test_house.py holds it to this list).
 EMITS = frozenset({"COVERAGE_GAP"})
@@ -74,7 +75,7 @@ class Carry:
 
 # Statuses of a person's latest period that are not carried (the checks catch ``ended``:
 # PERSON_ENDED, so it is dropped by that reason with the others).
-_NOT_CARRIED = ("refused", "withdrawn")
+_NOT_CARRIED = (EVENT_REFUSED, EVENT_WITHDRAWN)
 
 
 def candidates(ledger: Ledger, view: LedgerView, decree: str, period: Period) -> Carry:

@@ -320,16 +320,12 @@ def import_reply(
 ) -> Imported:
     """Read one BPJS reply and record what it changes, all or nothing (one transaction);
     nothing is recorded when nothing changes (imported before)."""
-    from jamsos_cli.ledger import STATUS_DONE, LedgerError
     from jamsos_cli.officefiles import load_office_layout
 
     rules = load_office_layout("bpjs-reply", layout)
     batch_id = None
     if batch is not None:
-        chosen = book.find_batch(batch)
-        if chosen["status"] != STATUS_DONE:
-            raise LedgerError("error.ledger.reply_status", id=chosen["id"], status=chosen["status"])
-        batch_id = chosen["id"]
+        batch_id = book.done_batch(batch, "error.ledger.reply_status")["id"]
     table = read_office_file(path, str(path), rules)
     people = book.statuses(columns=("name",), statuses=(STATUS_DONE, STATUS_VOIDED))
     done = reply(table, rules, people, book.store.events(), batch_id)

@@ -564,15 +564,19 @@ class Ledger:
         with self.store.transaction():
             self.store.set_status(batch_id, STATUS_DONE, only_from=STATUS_COMMITTING)
 
-    def voidable(self, which: str) -> dict:
-        """The batch ``which`` names, if it may be voided: done and never uploaded."""
+    def done_batch(self, which: str, refusal: str) -> dict:
+        """The batch ``which`` names, if it is live (``done``); else the error ``refusal``
+        (exit 2) naming its status in the user's language."""
         batch = self.find_batch(which)
         if batch["status"] != STATUS_DONE:
             raise UsageError(
-                "error.ledger.void_status",
-                id=batch["id"],
-                status=ref(f"ledger.status.{batch['status']}"),
+                refusal, id=batch["id"], status=ref(f"ledger.status.{batch['status']}")
             )
+        return batch
+
+    def voidable(self, which: str) -> dict:
+        """The batch ``which`` names, if it may be voided: done and never uploaded."""
+        batch = self.done_batch(which, "error.ledger.void_status")
         if batch["uploaded"]:
             raise UsageError("error.ledger.void_uploaded", id=batch["id"], at=batch["uploaded"])
         return batch
@@ -592,13 +596,7 @@ class Ledger:
     def mark_uploaded(self, which: str, command: Change) -> dict:
         """Record that a live batch went to BPJS: from now on it cannot be voided."""
         self._require_writable()
-        batch = self.find_batch(which)
-        if batch["status"] != STATUS_DONE:
-            raise UsageError(
-                "error.ledger.upload_status",
-                id=batch["id"],
-                status=ref(f"ledger.status.{batch['status']}"),
-            )
+        batch = self.done_batch(which, "error.ledger.upload_status")
         if batch["uploaded"]:
             return batch  # recorded before: nothing changes
         at = now()

@@ -380,15 +380,12 @@ class PostgresStore(SqlStore):
         Python tuple per person."""
         return self._copy_out(text, params, schema)
 
-    def table(self, name: str) -> pl.DataFrame:
-        schema = self._columns(name)
-        order = f" ORDER BY {self.STORAGE_ORDER}" if name == "people" else ""
-        return self._copy_out(f"SELECT {', '.join(schema)} FROM {name}{order}", [], schema)
-
     def append(self, name: str, rows: pl.DataFrame) -> None:
+        """People get their place in their batch (``pos``); a numbered table's sequence
+        moves past the ids appended."""
         if name == "people" and "pos" not in rows.columns:
             rows = rows.with_columns(pos=pl.int_range(pl.len(), dtype=pl.Int32).over("batch_id"))
-        self._copy_in(name, rows.select(c for c in self._columns(name) if c in rows.columns))
+        super().append(name, rows)
         if name in NUMBERED and rows.height:
             self._sequence_past(int(rows.get_column("id").max()), name)
 

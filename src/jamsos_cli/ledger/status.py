@@ -144,8 +144,12 @@ def covering(start: int, end: int) -> pl.Expr:
     active, or ended after ``start`` (covered until then); refused and withdrawn are not."""
     live = pl.col("person_status").is_in([SUBMITTED, EVENT_ACTIVE])
     ended_later = (pl.col("person_status") == EVENT_ENDED) & (pl.col("ended_from") > start)
-    overlap = (pl.col("start_month") <= end) & (pl.col("end_month") >= start)
-    return overlap & (live | ended_later)
+    return overlapping(start, end) & (live | ended_later)
+
+
+def overlapping(start: int, end: int) -> pl.Expr:
+    """Rows whose batch's months (``start_month``..``end_month``) meet ``start``..``end``."""
+    return (pl.col("start_month") <= end) & (pl.col("end_month") >= start)
 
 
 def latest_matching(results: pl.DataFrame) -> pl.DataFrame:

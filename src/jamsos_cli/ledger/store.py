@@ -488,15 +488,15 @@ class SqlStore(LedgerStore):
     ``_new_change_id``  file's lock)                ``changes`` identity (many writers)
     ``insert_people``,  ``executemany``             ``COPY FROM STDIN`` (CSV from Polars)
     ``_insert_frame``
+    (``append`` too)
     ``_frame``          ``fetchmany`` chunks        ``COPY TO STDOUT`` (CSV into Polars)
+    (``table`` too)
     ``lock``            ``flock`` beside the file   advisory locks: the decree's, or all
-    ``new_batch_id``    highest + 1                 a sequence (runs of other decrees
-                                                    record at the same time)
     ``pending``         every ``committing`` batch  those whose decree lock it can take
     ``_errors``         ``sqlite3.Error``           ``psycopg.Error`` (URL masked)
     ``_columns``        ``PRAGMA table_info``       ``pg_attribute``
-    ``table`` /         fetch / ``executemany``     ``COPY`` both ways
-    ``append``
+    ``append``          as above                    derives ``people.pos``; sequences
+                                                    move past the ids copied
     lifecycle           a file, in-memory views     a database, transaction views
     ==================  ==========================  =====================================
     """
@@ -937,22 +937,15 @@ class SqlStore(LedgerStore):
         """A table's columns, as Polars holds them: integers (``Int64``), else text."""
 
     def table(self, name: str) -> pl.DataFrame:
-        """Fetched in chunks of Python rows (a file's tables: one office's)."""
+        """Through ``_frame``, the dialect's bulk read."""
         schema = self._columns(name)
         order = f" ORDER BY {self.STORAGE_ORDER}" if name == "people" else ""
-        chunks = [pl.DataFrame(schema=schema)]
-        with self._errors():
-            cur = self._run(f"SELECT {', '.join(schema)} FROM {name}{order}")
-            while rows := cur.fetchmany(_FETCH_ROWS):
-                chunks.append(pl.DataFrame(rows, schema=schema, orient="row"))
-        return pl.concat(chunks, rechunk=True)
+        return self._frame(f"SELECT {', '.join(schema)} FROM {name}{order}", schema)
 
     def append(self, name: str, rows: pl.DataFrame) -> None:
+        """Through ``_insert_frame``, the dialect's bulk write."""
         columns = [c for c in self._columns(name) if c in rows.columns]
-        self._run_many(
-            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            rows.select(columns).iter_rows(),
-        )
+        self._insert_frame(name, columns, rows)
 
     def upsert_decisions(
         self, rows: list[tuple[str, str, str]], source: str | None, at: str
