@@ -607,7 +607,7 @@ def ledger_log(
     from jamsos_cli.render import documents
     from jamsos_cli.render.ledger import masked_changes, render_log
 
-    session = Session(config=config, lang=lang)
+    session = Session(config=config, lang=lang, show_pii=show_pii)
     path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         changes = masked_changes(book.changes(), show_pii)
