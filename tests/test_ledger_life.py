@@ -374,6 +374,9 @@ def test_person_and_log_say_what_happened_masked(tmp_path: Path, at: Target) -> 
     log = ledger(tmp_path, "log")
     assert log.returncode == 0 and "withdraw" in log.stdout and "build-batch" in log.stdout
     assert not re.search(r"\d{16}", log.stdout)  # the NIK typed on the command line, masked
+    assert nik(1) in ledger(tmp_path, "log", "--show-pii").stdout  # shown when asked
+    shown = as_json(ledger(tmp_path, "log", "--show-pii", "--format", "json"))["changes"]
+    assert any(nik(1) in c["command"] for c in shown)
     assert ledger(tmp_path, "list", "--status", "gone").returncode == 2
 
 

@@ -150,6 +150,26 @@ def test_help_is_indonesian_unless_asked_otherwise(tmp_path) -> None:
     assert "Perintah" in top.stdout and "Tampilkan versi lalu keluar." in top.stdout
 
 
+def test_python_m_is_jamsos_for_help_and_the_change_log(tmp_path) -> None:
+    """``python -m jamsos_cli``: click names the program in two words; the help keys and the
+    command the ledger's change log records are jamsos's all the same."""
+    for args in (["--help"], ["ledger", "--help"], ["ledger", "void", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "jamsos_cli", *args], capture_output=True, text=True
+        )
+        assert done.returncode == 0 and "Opsi" in done.stdout, done.stderr
+    target = tmp_path / "ledger.sqlite"
+    for args in (["init", target], ["log", "--ledger", target, "--format", "json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "jamsos_cli", "ledger", *map(str, args)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    [change] = json.loads(done.stdout)["changes"]
+    assert change["command"] == f"jamsos ledger init {target}"
+
+
 def test_an_error_line_follows_the_same_rule() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "jamsos_cli", "build-batch", "x.csv", "--decree", "nope"]

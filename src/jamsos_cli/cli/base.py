@@ -74,6 +74,16 @@ def _args(ctx: typer.Context) -> list[str]:
     return ctx.meta.get(_ARGS, [])
 
 
+def _path(ctx: typer.Context) -> list[str]:
+    """The command's names below the root (``["ledger", "void"]``), whatever the program is
+    called (``jamsos``, ``python -m jamsos_cli``: two words click puts in the command path)."""
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return names[::-1]
+
+
 # --------------------------------------------------------------------------- help
 
 
@@ -104,7 +114,7 @@ class _Catalogue:
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGS] = [*_args(ctx), *args]
-        path = [PROG, *ctx.command_path.split()[1:]]  # "jamsos", whatever the program's name
+        path = [PROG, *_path(ctx)]  # "jamsos", whatever the program's name
         _RUNNING[:] = [" ".join(path), *args]  # the innermost command's parse comes last
         if ctx.parent is not None:  # a subcommand's usage error reaches the group's invoke
             return super().parse_args(ctx, args)  # type: ignore[misc]
@@ -118,7 +128,7 @@ class _Catalogue:
 
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         lang = language(_args(ctx))
-        localise(self, ctx.command_path.split()[1:], ctx, lang)
+        localise(self, _path(ctx), ctx, lang)
         formatter.write_usage(
             ctx.command_path,
             " ".join(self.collect_usage_pieces(ctx)),  # type: ignore[attr-defined]

@@ -35,6 +35,13 @@ def _table_name(out: Path | None) -> None:
         raise UsageError("error.file.table_name", path=out)
 
 
+def _reason(reason: str) -> str:
+    """``--reason``, trimmed: one a person can read later, so never blank."""
+    if not reason.strip():
+        raise UsageError("error.option.reason_missing")
+    return reason.strip()
+
+
 def _show(ledger: str | None, fmt: OutputFormat, lang, config: Path | None, key: str) -> None:
     """``ledger list`` / ``ledger stats``: read a snapshot (never waits for cron), render."""
     from jamsos_cli import ledger as ldg
@@ -109,8 +116,7 @@ def ledger_export(
 
     session = Session(config=config, lang=lang, quiet=quiet)
     path = session.ledger_location(ledger)
-    if target.suffix.lower() not in (".csv", ".xlsx"):
-        raise UsageError("error.file.table_name", path=target)
+    _table_name(target)
     with ldg.opened(path, mode=session.file_mode) as book:
         frame = ldg.export_frame(book, include_voided=include_voided)
     write_export(frame, target, mode=session.file_mode, lang=session.lang)
@@ -232,20 +238,17 @@ def ledger_withdraw(
 
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
     path = session.ledger_location(ledger)
-    if not reason.strip():
-        raise UsageError("error.option.reason_missing")
+    why = _reason(reason)
     _table_name(out)
     wanted = _niks(niks, file)
     command = ldg.change(session.command, input_path=file, summary={"niks": len(wanted)})
     with ldg.opened(path, mode=session.file_mode, write=True) as book:
-        gone = book.withdraw(wanted, reason.strip(), command, batch=batch)
+        gone = book.withdraw(wanted, why, command, batch=batch)
     log.info("withdrew %d people in %s", gone.height, path)
     if out is not None:
-        write_withdrawn(
-            gone, reason.strip(), command.at, out, mode=session.file_mode, lang=session.lang
-        )
+        write_withdrawn(gone, why, command.at, out, mode=session.file_mode, lang=session.lang)
     if fmt is OutputFormat.json:
-        session.json(documents.withdrawn(path, gone, reason.strip(), out, show_pii))
+        session.json(documents.withdrawn(path, gone, why, out, show_pii))
     elif not quiet:
         render_withdrawn(session.out, path, gone, session.lang, show_pii)
 
@@ -559,12 +562,11 @@ def ledger_reopen(
     show_pii: ShowPiiOpt = False,
 ) -> None:
     """Take back a refusal (a data error since fixed) or an end: submitted again later."""
-    if not reason.strip():
-        raise UsageError("error.option.reason_missing")
+    why = _reason(reason)
     session = Session(config=config, lang=lang, quiet=quiet, show_pii=show_pii)
     _change_people(
         "reopened", session, ledger, _niks(niks, file), file, fmt,
-        lambda book, wanted, command: book.reopen(wanted, reason.strip(), command),
+        lambda book, wanted, command: book.reopen(wanted, why, command),
     )  # fmt: skip
 
 
@@ -607,7 +609,7 @@ def ledger_log(
     from jamsos_cli.render import documents
     from jamsos_cli.render.ledger import masked_changes, render_log
 
-    session = Session(config=config, lang=lang)
+    session = Session(config=config, lang=lang, show_pii=show_pii)
     path = session.ledger_location(ledger)
     with ldg.opened(path, mode=session.file_mode) as book:
         changes = masked_changes(book.changes(), show_pii)

@@ -15,6 +15,7 @@ from jamsos_cli.cli.base import (
     LogFileOpt,
     QuietOpt,
     Session,
+    ShowPiiOpt,
     log,
 )
 
@@ -31,7 +32,7 @@ def report(
     quiet: QuietOpt = False,
     log_file: LogFileOpt = None,
     config: ConfigOpt = None,
-    show_pii: Annotated[bool, typer.Option("--show-pii")] = False,
+    show_pii: ShowPiiOpt = False,
 ) -> None:
     """The office head's page, the spreadsheet recap and the Berita Acara."""
     from jamsos_cli import office_report
