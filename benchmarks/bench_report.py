@@ -97,7 +97,7 @@ def phases(ledger: Path, work: Path) -> dict:
     with ldg.opened(ledger) as book:
         t["snapshot"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        data = aggregate.collect(book.store, ledger_path=str(ledger), decrees=decrees.all_decrees(),
+        data = aggregate.collect(book, ledger_path=str(ledger), decrees=decrees.all_decrees(),
                                  month=MONTH)  # fmt: skip
         t["aggregate"] = time.perf_counter() - t1
     t2 = time.perf_counter()

@@ -507,7 +507,7 @@ def test_refusals_and_statuses_show_once_the_ledger_records_them(world) -> None:
 
     with ledger.opened(world.ledger) as book:
         data = aggregate.collect(
-            book.store, ledger_path=str(world.ledger), decrees=decrees.all_decrees(), month=rw.MONTH
+            book, ledger_path=str(world.ledger), decrees=decrees.all_decrees(), month=rw.MONTH
         )
     refused = pl.DataFrame(
         {
@@ -623,3 +623,37 @@ def _without_time(sheets: dict[str, list[tuple]], swap: dict[str, str]) -> dict:
         ]
         for title, rows in sheets.items()
     }
+
+
+def test_a_pair_paid_twice_is_no_longer_counted_once_the_later_one_is_withdrawn(
+    world, tmp_path
+) -> None:
+    """The report counts the persons paid twice as ``jamsos dedupe`` does
+    (``dedupe.paid_twice``): once the later row of the pair decided SAME is withdrawn, the
+    pair is no longer paid twice, and the page no longer asks to withdraw one."""
+    import shutil
+
+    ledger = tmp_path / "copy.sqlite"
+    shutil.copy(world.ledger, ledger)
+    later = world.same_pair[1]
+    batch = rw.query(ledger, "SELECT batch_id FROM people WHERE nik = ?", later)[0][0]
+    world.run(
+        "ledger",
+        "withdraw",
+        later,
+        "--batch",
+        batch,
+        "--reason",
+        "dibayar dua kali",
+        "--ledger",
+        ledger,
+    )
+    page_path = tmp_path / "r.html"
+    world.run("report", "--ledger", ledger, "--out", page_path)
+    page = page_path.read_text(encoding="utf-8")
+    decisions = {r["decision"]: r for r in cells(page, "decisions")}
+    assert (decisions["same"]["pairs"], decisions["same"]["both_paid"]) == ("1", "0")
+    assert "dibayar dua kali, tarik" not in page
+    # nor named as such with --show-pii
+    world.run("report", "--ledger", ledger, "--out", page_path, "--show-pii")
+    assert 'data-table="pairs"' not in page_path.read_text(encoding="utf-8")

@@ -179,7 +179,7 @@ def test_a_berita_acara_with_the_most_rows_still_fits_one_page(world, browser, t
 
     with ledger.opened(world.ledger) as book:
         data = aggregate.collect(
-            book.store,
+            book,
             ledger_path="/srv/" + "jamsos-kota-batam/" * 6 + "ledger.sqlite",
             decrees=decrees.all_decrees(),
         )

@@ -31,6 +31,8 @@ from jamsos_cli.errors import JamsosError, UsageError, load_data_file, problem
 from jamsos_cli.ledger import Period
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
+    SHEET_NAME_FORBIDDEN,
+    SHEET_NAME_MAX,
     check_new,
     crash_point,
     csv_header_and_body,
@@ -160,10 +162,6 @@ class LayoutColumn(BaseModel):
         return value
 
 
-# What Excel refuses in a sheet name (xlsxwriter raises on them mid-write)
-SHEET_NAME_FORBIDDEN = "/\\?*[]:"
-
-
 class Layout(BaseModel):
     """A batch file layout: sheet name, date format and the columns in order. Checked whole
     before any work: strict types, a sheet name Excel accepts, and a NIK column (a batch
@@ -173,7 +171,7 @@ class Layout(BaseModel):
 
     id: str = Field(min_length=1)
     title: str = ""
-    sheet: str = Field("Sheet1", min_length=1, max_length=31)
+    sheet: str = Field("Sheet1", min_length=1, max_length=SHEET_NAME_MAX)
     date_format: str = Field("%d-%m-%Y", description="strftime format of dates (as text).")
     columns: list[LayoutColumn] = Field(min_length=1)
 

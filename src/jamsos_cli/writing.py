@@ -384,6 +384,19 @@ def sync_in_background(workers: int = 4) -> Iterator[Callable[[Path], None]]:
 # --------------------------------------------------------------------------- formats
 
 
+# What Excel refuses in a sheet name (xlsxwriter raises on them mid-write), and its length
+SHEET_NAME_FORBIDDEN = "/\\?*[]:"
+SHEET_NAME_MAX = 31
+
+
+def sheet_name(name: str) -> str:
+    """``name`` as a sheet name Excel accepts: each character it refuses as ``-``, cut to
+    its length (a name jamsos chooses; a batch layout's is refused instead, ``batch.py``)."""
+    for ch in SHEET_NAME_FORBIDDEN:
+        name = name.replace(ch, "-")
+    return name[:SHEET_NAME_MAX]
+
+
 def workbook(
     tmp: Path, *, properties: dict[str, Any] | None = None, **options: Any
 ) -> xlsxwriter.Workbook:
@@ -473,7 +486,7 @@ def write_xlsx(
 
     def write(tmp: Path) -> None:
         wb = workbook(tmp, constant_memory=True)
-        ws = wb.add_worksheet(sheet[:31])
+        ws = wb.add_worksheet(sheet_name(sheet))
         bold = wb.add_format({"bold": True})
         text = wb.add_format({"num_format": "@"})
         amount = wb.add_format({"num_format": "#,##0"})

@@ -79,7 +79,7 @@ def run(req: ReportRequest) -> list[tuple[str, Path]]:
     rules = [d.with_quota((req.quotas or {}).get(d.id)) for d in dec.all_decrees(req.decrees_dir)]
     with ldg.opened(req.ledger) as book:
         data = aggregate.collect(
-            book.store,
+            book,
             ledger_path=req.ledger_label or str(req.ledger),
             decrees=rules,
             month=req.month,

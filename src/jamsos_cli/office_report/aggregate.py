@@ -1,7 +1,8 @@
 """The office head's report as data: a handful of named Polars frames of counts and money, one
 function per table, built from the ledger store's aggregates (``LedgerStore.batch_details``,
 ``people_by_area``, ``inputs``, ``decision_sides``...: the report's only window on the
-ledger, so a PostgreSQL store runs the same report), the batch folders (``folders``), the
+ledger, so a PostgreSQL store runs the same report; and the persons paid twice as ``jamsos
+dedupe`` finds them, ``paid_pairs``), the batch folders (``folders``), the
 decree rule sets and the region reference. The renderers (HTML page, xlsx recap, Berita
 Acara) read only ``ReportData``; nothing here formats or labels.
 
@@ -26,7 +27,7 @@ import polars as pl
 
 from jamsos_cli.decrees import Decree
 from jamsos_cli.errors import UsageError
-from jamsos_cli.ledger import folder_basename, month_index, month_label, month_label_expr
+from jamsos_cli.ledger import Ledger, folder_basename, month_index, month_label, month_label_expr
 from jamsos_cli.ledger.store import STATUS_DONE, STATUS_VOIDED, Chosen, LedgerStore
 from jamsos_cli.office_report import folders
 from jamsos_cli.texts import ref
@@ -92,7 +93,7 @@ class ReportData:
 
 
 def collect(
-    store: LedgerStore,
+    book: Ledger,
     *,
     ledger_path: str,
     decrees: list[Decree],
@@ -103,6 +104,7 @@ def collect(
     """Read the ledger once and build every table of the report."""
     from jamsos_cli.codes import registry
 
+    store = book.store
     batches = store.batch_details(RECORDED)
     live = batches.filter(pl.col("status") == STATUS_DONE)
     inputs = store.inputs()
@@ -125,6 +127,7 @@ def collect(
         reasons=pl.concat([facts.reasons, runs.facts.reasons], how="vertical_relaxed"),
     )
     reviewed = store.decision_sides()
+    paid = paid_pairs(book)
     return ReportData(
         month=month_label(chosen),
         ledger_path=ledger_path,
@@ -140,8 +143,8 @@ def collect(
         senders=sender_table(sent, facts),
         rejects=reject_table(sent, facts),
         refusals=refusal_table(states),
-        decisions=decision_table(reviewed, live),
-        decision_pairs=decision_pair_table(reviewed, live, show_pii),
+        decisions=decision_table(reviewed, paid),
+        decision_pairs=decision_pair_table(reviewed, live, paid, show_pii),
         batch_areas=batch_area_table(areas),
         recorded={
             "statuses": True,
@@ -468,6 +471,26 @@ def _every_live_input_read(inputs: pl.DataFrame, facts: folders.FolderFacts) -> 
     return inputs.join(known, on=["batch_id", "position"], how="anti").height == 0
 
 
+def paid_pairs(book: Ledger) -> pl.Series:
+    """The reviewed pairs (``pair``, numbered in NIK order as ``decision_sides`` numbers
+    them) whose two people are both paid for a month in common, nobody withdrawn: what
+    ``jamsos dedupe`` counts as paid twice (``dedupe.paid_twice``), so the report and the
+    command that names the row to withdraw agree (a withdrawn row is no longer paid)."""
+    from jamsos_cli.dedupe import PAID_COLUMNS, paid_twice
+
+    decided = book.decisions().sort("nik_a", "nik_b").with_row_index("pair", offset=1)
+    if decided.height == 0:
+        return pl.Series("pair", [], pl.Int64)
+    paid = paid_twice(decided, book.people(columns=PAID_COLUMNS))
+    keep, withdraw = pl.col("keep_nik"), pl.col("withdraw_nik")
+    ordered = paid.select(
+        nik_a=pl.when(keep < withdraw).then(keep).otherwise(withdraw),
+        nik_b=pl.when(keep < withdraw).then(withdraw).otherwise(keep),
+    )
+    both = decided.join(ordered, on=["nik_a", "nik_b"], how="semi")
+    return both.get_column("pair").cast(pl.Int64)
+
+
 def _pair_sides(people: pl.DataFrame, live: pl.DataFrame) -> pl.DataFrame:
     """Per reviewed pair and side: the person's name and the live batches they are in."""
     in_live = people.join(
@@ -480,28 +503,35 @@ def _pair_sides(people: pl.DataFrame, live: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def decision_table(people: pl.DataFrame, live: pl.DataFrame) -> pl.DataFrame:
+def decision_table(people: pl.DataFrame, paid: pl.Series) -> pl.DataFrame:
     """Reviewed near-duplicate pairs by decision (same/different), and how many of them have
-    both people in live batches (a pair decided SAME and both paid: withdraw one)."""
-    pairs = people.select("pair", "decision").unique()
-    sides = _pair_sides(people, live).group_by("pair").agg(paid=pl.len())
+    both people paid for a month in common (``paid_pairs``; a pair decided SAME and both
+    paid: withdraw one)."""
     return (
-        pairs.join(sides, on="pair", how="left")
+        people.select("pair", "decision")
+        .unique()
         .group_by("decision")
-        .agg(pairs=pl.len().cast(pl.Int64), both_paid=(pl.col("paid") == 2).sum().cast(pl.Int64))
+        .agg(
+            pairs=pl.len().cast(pl.Int64),
+            both_paid=pl.col("pair").is_in(paid.implode()).sum().cast(pl.Int64),
+        )
         .sort("decision", descending=True)  # same, then different
     )
 
 
-def decision_pair_table(people: pl.DataFrame, live: pl.DataFrame, show_pii: bool):
-    """Pairs decided SAME whose two people are both in live batches, by name (only with
-    ``--show-pii``; otherwise no row: the counts are in ``decision_table``)."""
+def decision_pair_table(
+    people: pl.DataFrame, live: pl.DataFrame, paid: pl.Series, show_pii: bool
+) -> pl.DataFrame:
+    """Pairs decided SAME whose two people are both paid (``paid_pairs``), by name and live
+    batches (only with ``--show-pii``; otherwise no row: the counts are in
+    ``decision_table``)."""
     schema = {
         c: pl.Utf8 for c in ("decision", "decided_at", "name_a", "batches_a", "name_b", "batches_b")
     }
     if not show_pii:
         return pl.DataFrame(schema=schema)
-    sides = _pair_sides(people.filter(pl.col("decision") == "same"), live)
+    same = people.filter(pl.col("decision") == "same", pl.col("pair").is_in(paid.implode()))
+    sides = _pair_sides(same, live)
     a = sides.filter(pl.col("side") == "a").rename({"name": "name_a", "batches": "batches_a"})
     b = sides.filter(pl.col("side") == "b").select(
         "pair", pl.col("name").alias("name_b"), pl.col("batches").alias("batches_b")

@@ -17,7 +17,7 @@ from typing import Any
 from jamsos_cli.office_report import fmt
 from jamsos_cli.office_report.aggregate import ReportData
 from jamsos_cli.texts import say
-from jamsos_cli.writing import neutralise, workbook, write_atomic
+from jamsos_cli.writing import neutralise, sheet_name, workbook, write_atomic
 
 COUNT, MONEY, SHARE, TEXT = "count", "money", "share", "text"
 FORMATS = {COUNT: "#,##0", MONEY: "#,##0", SHARE: "0.0%", TEXT: "@"}
@@ -251,7 +251,7 @@ def write(data: ReportData, target: Path, *, lang: str, mode: int = 0o600) -> Pa
         formats = {kind: wb.add_format({"num_format": f}) for kind, f in FORMATS.items()}
         bold = wb.add_format({"bold": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        about = wb.add_worksheet(say("office.xlsx.about", lang)[:31])
+        about = wb.add_worksheet(sheet_name(say("office.xlsx.about", lang)))
         about.set_column(0, 0, 22)
         about.set_column(1, 1, 90, wrap)
         facts = [
@@ -276,7 +276,7 @@ def write(data: ReportData, target: Path, *, lang: str, mode: int = 0o600) -> Pa
 
 
 def _write_sheet(wb, sheet: Sheet, formats: dict, bold, total_label: str) -> None:
-    ws = wb.add_worksheet(_sheet_name(sheet.name))
+    ws = wb.add_worksheet(sheet_name(sheet.name))
     top = 0
     if sheet.note:
         ws.write_string(0, 0, _safe(sheet.note))
@@ -311,10 +311,3 @@ def _write_sheet(wb, sheet: Sheet, formats: dict, bold, total_label: str) -> Non
         },
     )
     ws.freeze_panes(top + 1, 0)
-
-
-def _sheet_name(name: str) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\."""
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "-")
-    return name[:31]

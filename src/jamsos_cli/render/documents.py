@@ -320,32 +320,11 @@ def people(path: Path, status: str, frame: pl.DataFrame, show_pii: bool) -> dict
 def imported(path: Path, kind: str, done: Sequence[Any], show_pii: bool) -> dict[str, Any]:
     """``jamsos ledger import-reply`` / ``import-dukcapil``: per file its counts and the rows
     not imported or worth a look (findings: row, code, value masked unless ``--show-pii``)."""
-    import polars as pl
+    from jamsos_cli.render.mask import masked_import_findings
 
     files = []
     for d in done:
-        personal = pl.col("code").is_in(["NIK_CELL_INVALID", "NIK_NOT_IN_LEDGER", "BATCH_VOIDED"])
-        findings = d.findings.with_columns(
-            pl.when(personal)
-            .then(_nik(show_pii, "value"))
-            .otherwise(pl.col("value"))
-            .alias("value")
-        )
-        if not show_pii:  # names (NAME_DIFFERS_FROM_LEDGER) and NIKs in a detail (KPJ_TAKEN)
-            from jamsos_cli.render.mask import mask_nik_expr
-
-            findings = findings.with_columns(
-                pl.when(pl.col("code") == "NAME_DIFFERS_FROM_LEDGER")
-                .then(pl.lit(None, pl.Utf8))
-                .otherwise(pl.col("value"))
-                .alias("value"),
-                pl.when(pl.col("code") == "NAME_DIFFERS_FROM_LEDGER")
-                .then(pl.lit(None, pl.Utf8))
-                .when(pl.col("code") == "KPJ_TAKEN")
-                .then(mask_nik_expr(pl.col("detail")))
-                .otherwise(pl.col("detail"))
-                .alias("detail"),
-            )
+        findings = masked_import_findings(d.findings, show_pii)  # a name: null
         files.append(
             {"file": d.file, **d.counts, "changed": d.changed, "findings": findings.to_dicts()}
         )

@@ -198,20 +198,15 @@ def render_people(
 def render_imported(console, path: Path, kind: str, done, lang: Lang, show_pii: bool) -> None:
     """``jamsos ledger import-reply`` / ``import-dukcapil``: per file what changed, and the
     first rows not imported (or worth a look) with their row numbers and reasons."""
-    from jamsos_cli.render.mask import mask_nik
+    from jamsos_cli.render.mask import masked_import_findings
 
     console.print(say("ledger.path", lang, path=path), highlight=False)
     for d in done:
         key = f"import.{kind}" if d.changed else "import.nothing"
         console.print(say(key, lang, file=d.file, **d.counts), highlight=False)
-        for row in d.findings.head(SHOWN_ROWS).iter_rows(named=True):
+        shown = masked_import_findings(d.findings.head(SHOWN_ROWS), show_pii, hidden="***")
+        for row in shown.iter_rows(named=True):
             value, detail = row["value"], row["detail"]
-            if row["code"] in ("NIK_CELL_INVALID", "NIK_NOT_IN_LEDGER", "BATCH_VOIDED"):
-                value = value if show_pii else mask_nik(value)
-            elif row["code"] == "KPJ_TAKEN" and not show_pii:
-                detail = mask_nik(detail)
-            elif row["code"] == "NAME_DIFFERS_FROM_LEDGER" and not show_pii:
-                value, detail = "***", "***"
             message = say(f"finding.{row['code']}", lang, value=value, detail=detail, column="")
             console.print(
                 say("import.finding", lang, row=row["row"], code=row["code"], message=message),

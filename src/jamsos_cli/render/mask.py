@@ -111,6 +111,40 @@ def masked_findings(findings: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
     return by_field.with_columns(mask_pii_series(by_field.get_column(c)) for c in shown)
 
 
+# What a reply or registry import finding (``replies``) holds that is personal, by code
+# (``schemas/codes.toml`` says it of each): a NIK as its value, a NIK as its detail, names.
+NIK_VALUE_CODES = ("NIK_CELL_INVALID", "NIK_NOT_IN_LEDGER", "BATCH_VOIDED")
+NIK_DETAIL_CODES = ("KPJ_TAKEN",)
+NAME_CODES = ("NAME_DIFFERS_FROM_LEDGER",)
+
+
+def masked_import_findings(
+    findings: pl.DataFrame, show_pii: bool, hidden: str | None = None
+) -> pl.DataFrame:
+    """Import findings (``code``, ``value``, ``detail``) as shown: NIKs masked, names
+    replaced by ``hidden``, unless ``show_pii``; the text report and the JSON document alike."""
+    import polars as pl
+
+    if show_pii:
+        return findings
+    code, value, detail = pl.col("code"), pl.col("value"), pl.col("detail")
+    name = pl.lit(hidden, pl.Utf8)
+    return findings.with_columns(
+        pl.when(code.is_in(NAME_CODES))
+        .then(name)
+        .when(code.is_in(NIK_VALUE_CODES))
+        .then(mask_nik_expr(value))
+        .otherwise(value)
+        .alias("value"),
+        pl.when(code.is_in(NAME_CODES))
+        .then(name)
+        .when(code.is_in(NIK_DETAIL_CODES))
+        .then(mask_nik_expr(detail))
+        .otherwise(detail)
+        .alias("detail"),
+    )
+
+
 # --------------------------------------------------------------------------- by shape
 
 

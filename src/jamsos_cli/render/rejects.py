@@ -33,6 +33,7 @@ from jamsos_cli.writing import (
     fill_sheet,
     neutralise,
     neutralise_expr,
+    sheet_name,
     workbook,
     write_atomic,
     write_csv,
@@ -287,7 +288,7 @@ class _Sheet:
 
     def write(self, tmp: Path, chunks: Iterator[pl.DataFrame]) -> None:
         wb = workbook(tmp)
-        ws = wb.add_worksheet(self.name[:31])
+        ws = wb.add_worksheet(sheet_name(self.name))
         width, top = len(self.header[0]), len(self.header)
         formats = {
             (kind, hi): wb.add_format(
