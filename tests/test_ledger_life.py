@@ -209,6 +209,28 @@ def test_a_reply_that_cannot_be_read_right_changes_nothing(tmp_path: Path) -> No
     assert with_status(tmp_path, "active") == set()
 
 
+def test_a_reply_without_a_nik_column_says_what_a_reply_needs(tmp_path: Path) -> None:
+    """NAMA, STATUS and KPJ but no NIK: the roster reader's words ("no row names a NIK or
+    NAMA column and one other known column") were shown, about a file that has NAMA."""
+    first_batch(tmp_path, 1)
+    path = tmp_path / "ledger.sqlite"
+    before = path.read_bytes()
+    src = write_csv(tmp_path / "balasan.csv", ["NAMA", "STATUS", "KPJ"],
+                    [[person(0)[2], "BERHASIL", "12345678901"]])  # fmt: skip
+    done = ledger(tmp_path, "import-reply", src)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"jamsos: {src}: no header row in the first 50 rows has the columns of a BPJS reply "
+        "(it needs a NIK and a STATUS column); nothing was changed"
+    )
+    shown = subprocess.run(
+        [JAMSOS, "ledger", "import-dukcapil", src, "--ledger", path],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert shown.returncode == 2 and "perlu kolom NIK dan HASIL" in shown.stderr
+    assert path.read_bytes() == before
+
+
 def test_a_reply_for_a_voided_batch_changes_nothing(tmp_path: Path) -> None:
     first_batch(tmp_path, 2)
     assert ledger(tmp_path, "void", "1", "--yes").returncode == 0
