@@ -209,6 +209,28 @@ def test_a_reply_that_cannot_be_read_right_changes_nothing(tmp_path: Path) -> No
     assert with_status(tmp_path, "active") == set()
 
 
+def test_a_reply_without_a_nik_column_says_what_a_reply_needs(tmp_path: Path) -> None:
+    """NAMA, STATUS and KPJ but no NIK: the roster reader's words ("no row names a NIK or
+    NAMA column and one other known column") were shown, about a file that has NAMA."""
+    first_batch(tmp_path, 1)
+    path = tmp_path / "ledger.sqlite"
+    before = path.read_bytes()
+    src = write_csv(tmp_path / "balasan.csv", ["NAMA", "STATUS", "KPJ"],
+                    [[person(0)[2], "BERHASIL", "12345678901"]])  # fmt: skip
+    done = ledger(tmp_path, "import-reply", src)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"jamsos: {src}: no header row in the first 50 rows has the columns of a BPJS reply "
+        "(it needs a NIK and a STATUS column); nothing was changed"
+    )
+    shown = subprocess.run(
+        [JAMSOS, "ledger", "import-dukcapil", src, "--ledger", path],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert shown.returncode == 2 and "perlu kolom NIK dan HASIL" in shown.stderr
+    assert path.read_bytes() == before
+
+
 def test_a_reply_for_a_voided_batch_changes_nothing(tmp_path: Path) -> None:
     first_batch(tmp_path, 2)
     assert ledger(tmp_path, "void", "1", "--yes").returncode == 0
@@ -358,6 +380,59 @@ def test_the_registry_result_keeps_only_nik_result_and_date(tmp_path: Path) -> N
     code, built = build(tmp_path, roster(tmp_path / "rt.csv", range(4)))
     assert code == 1 and built["batch"]["participants"] == 1
     assert not issues(built, "DUKCAPIL_NOT_MATCHED") and len(issues(built, "PERSON_ENDED")) == 1
+
+
+def test_a_date_that_is_not_a_date_is_not_imported(tmp_path: Path) -> None:
+    """A registry date typed as a word was recorded as today (a MENINGGAL with it ended the
+    person from next month, and the same file imported on another day added a result); a
+    BPJS coverage start that is no date was recorded as none. Such a row is now reported,
+    naming the row, the column and the cell, and not imported; "-" is an empty cell."""
+    path = tmp_path / "ledger.sqlite"
+    first_batch(tmp_path, 3)
+    rows = [
+        dukcapil_row(0, "MENINGGAL DUNIA", "kemarin"),
+        dukcapil_row(1, "PADAN", "-"),
+        dukcapil_row(2, "PADAN", "31-02-2025"),
+    ]
+    src = write_csv(tmp_path / "padan.csv", DUKCAPIL_HEADERS, rows)
+    doc = as_json(ledger(tmp_path, "import-dukcapil", src, "--format", "json"), code=1)
+    (done,) = doc["files"]
+    assert [(f["row"], f["code"], f["value"]) for f in done["findings"]] == [
+        (2, "DATE_CELL_INVALID", "kemarin"),
+        (4, "DATE_CELL_INVALID", "31-02-2025"),
+    ]
+    assert (doc["summary"]["padan"], doc["summary"]["meninggal"], doc["summary"]["ended"]) == (
+        1, 0, 0,
+    )  # fmt: skip
+    conn = sqlite3.connect(path)
+    kept = conn.execute("SELECT nik FROM dukcapil").fetchall()
+    conn.close()
+    assert kept == [(nik(1),)]
+    assert with_status(tmp_path, "ended") == set()
+    said = jamsos("ledger", "import-dukcapil", src, "--ledger", path)
+    assert said.returncode == 1 and "row 2: DATE_CELL_INVALID" in said.stdout
+    assert "kemarin" in said.stdout and "TGL PADAN" in said.stdout
+    shown = subprocess.run(
+        [JAMSOS, "ledger", "import-dukcapil", src, "--ledger", path],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert shown.returncode == 1 and "bukan tanggal" in shown.stdout  # Indonesian by default
+
+    reply = write_reply(
+        tmp_path / "balasan.xlsx",
+        [
+            reply_row(0, "BERHASIL", "12345678901")[:6] + ["bulan depan", "JKK JKM"],
+            reply_row(1, "GAGAL", reason="NIK tidak valid")[:6] + ["-", "JKK JKM"],
+            reply_row(2, "BERHASIL", "12345678902"),
+        ],
+    )
+    doc = as_json(ledger(tmp_path, "import-reply", reply, "--format", "json"), code=1)
+    (done,) = doc["files"]
+    assert [(f["row"], f["code"], f["value"]) for f in done["findings"]] == [
+        (FIRST_ROW, "DATE_CELL_INVALID", "bulan depan")
+    ]
+    assert with_status(tmp_path, "active") == {nik(2)}
+    assert with_status(tmp_path, "refused") == {nik(1)}
 
 
 # --------------------------------------------------------------------------- history and log

@@ -124,6 +124,11 @@ def test_the_bill_on_screen_and_for_the_finance_office(batam_2025: Path, tmp_pat
         ("2025-07", OJOL, 1, 6945, 69_450_000, 47_226_000, 0, 0, 116_676_000),
         ("2025-07", "TOTAL", None, 6945, 69_450_000, 47_226_000, 0, 0, 116_676_000),
     ]
+    # as the finance office sees it: the header stays in view, nothing shown cut or as ####
+    sheet = load_workbook(out).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width >= len(OJOL)
+    assert sheet.column_dimensions["I"].width >= len("116,676,000")
 
 
 # ------------------------------------------------------------- money as it was recorded
@@ -184,6 +189,23 @@ def test_withdrawn_and_voided_people_are_not_billed(tmp_path: Path, target: Targ
          "unsplit": 0, "premium": 67_200}
     ]  # fmt: skip
     assert bill(ledger, "2025-08", "--decree", OJOL)["decrees"] == []
+
+
+def test_the_withdrawal_list_for_bpjs_shows_every_nik_and_batch_whole(tmp_path: Path) -> None:
+    """The list ``withdraw --out`` writes is opened in a spreadsheet: its columns were 10
+    characters wide whatever they held, so a NIK, a name and the batch folder showed cut."""
+    ledger = tmp_path / "ledger.sqlite"
+    build(tmp_path, roster(tmp_path / "rt.csv", range(3)), ledger=ledger)
+    out = tmp_path / "ditarik.xlsx"
+    gone = runner.invoke(app, ["ledger", "withdraw", nik(1), "--reason", "salah input", "--out",
+                               str(out), "--ledger", str(ledger)])  # fmt: skip
+    assert gone.exit_code == 0, gone.output
+    sheet = load_workbook(out).active
+    header, row = (list(r) for r in sheet.iter_rows(values_only=True))
+    assert header[:3] == ["NIK", "NAMA", "BATCH"] and row[0] == nik(1)
+    assert sheet.freeze_panes == "A2"
+    for column, value in zip("ABCD", row, strict=False):
+        assert sheet.column_dimensions[column].width >= len(value), (column, value)
 
 
 def test_people_ended_or_refused_are_not_billed_from_then_on(

@@ -186,6 +186,24 @@ def libreoffice_resave(path: Path, target: Path) -> Path:
     return target
 
 
+def test_a_folder_holding_only_a_rejects_file_sent_back_says_so(tmp_path: Path) -> None:
+    """The sender's fixed file comes back under the name jamsos gave it and the clerk drops
+    it in the incoming folder: a folder skips rejects files (they are written next to the
+    inputs), and the run said the folder held no roster at all."""
+    src = tmp_path / "rt_tembesi.xlsx"
+    sender_workbook(src)
+    build(src, tmp_path)
+    (first,) = batches(tmp_path / "out")
+    incoming = tmp_path / "masuk"
+    incoming.mkdir()
+    back = incoming / "rt_tembesi.rejects.xlsx"
+    back.write_bytes((first / back.name).read_bytes())
+    done = jamsos("validate", incoming)
+    assert done.returncode == 2
+    assert "rt_tembesi.rejects.xlsx" in done.stdout and "sebutkan berkasnya sendiri" in done.stdout
+    assert jamsos("validate", back).returncode == 1  # named itself, it is read
+
+
 def test_a_rejects_file_resaved_by_libreoffice_reads_back(tmp_path: Path) -> None:
     rows = [person(i) for i in (1, 2, 3, 4)]
     rows[1][KEL] = "Tembesy"  # KELURAHAN_UNKNOWN

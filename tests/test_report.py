@@ -195,6 +195,32 @@ def test_senders_and_reasons_match_the_batch_folders(world, outputs) -> None:
     assert "Sebagian folder batch tidak ada lagi atau sudah berubah" not in page
 
 
+def test_a_roster_run_again_the_next_night_is_counted_once(tmp_path: Path) -> None:
+    """The README's own steps: the same roster built twice (the second run finds nobody
+    new). The senders table showed its rows and rows sent back twice (the batch's folder
+    and the second run's record of the same file) against the note "each version of a file
+    once"."""
+    from tests.helpers import JAMSOS, build_args
+    from tests.rosters import roster
+
+    src = roster(tmp_path / "kel_tembesi.csv", range(5), bad=True)  # 6 rows, 1 sent back
+    for _ in range(2):
+        done = subprocess.run([JAMSOS, *build_args(tmp_path, src)], capture_output=True)
+        assert done.returncode == 1, done.stderr
+    page = tmp_path / "laporan.html"
+    done = subprocess.run(
+        [JAMSOS, "report", "--ledger", str(tmp_path / "ledger.sqlite"), "--out", str(page)],
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    senders = cells(page.read_text(encoding="utf-8"), "senders")
+    assert [(r["sender"], int(r["rows"]), int(r["rejected"])) for r in senders] == [
+        ("kel_tembesi.csv", 6, 1)
+    ]
+    reasons = cells(page.read_text(encoding="utf-8"), "reasons")
+    assert [(r["code"], int(r["reason_rows"])) for r in reasons] == [("NIK_FORMAT", 1)]
+
+
 def test_batches_trend_and_decisions(world, outputs) -> None:
     page = outputs["html"].read_text(encoding="utf-8")
     batches = {int(r["batch"]): r for r in cells(page, "batches")}

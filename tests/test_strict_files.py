@@ -42,6 +42,10 @@ def refused_with(tmp_path: Path, done: subprocess.CompletedProcess) -> str:
         (f'[quotas]\n"{RT}" = true', f"quotas.{RT}", "must be a whole number"),
         (f'[quotas]\n"{RT}" = -3', f"quotas.{RT}", "must be 0 or more"),
         ('lang = "english"', "lang", "must be one of"),
+        ('hold_score = "90"', "hold_score", "must be a number"),
+        ("hold_score = true", "hold_score", "must be a number"),
+        ("decrees_dir = 5", "decrees_dir", "must be text (a file or folder path)"),
+        ("out_dir = []", "out_dir", "must be text (a file or folder path)"),
     ],
 )
 def test_a_config_value_of_the_wrong_type_is_refused(
@@ -52,6 +56,26 @@ def test_a_config_value_of_the_wrong_type_is_refused(
     done = jamsos(*build_args(tmp_path, roster(tmp_path / "a.csv", [0])), "--config", str(config))
     line = refused_with(tmp_path, done)
     assert line.startswith(f"jamsos: {config}: {key}: {what}"), line
+
+
+@pytest.mark.parametrize(
+    "setting, said",
+    [
+        ('hold_score = "90"', "hold_score: harus angka"),
+        ("decrees_dir = 5", "decrees_dir: harus teks (jalur berkas atau folder)"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_is_refused_in_indonesian_by_default(
+    tmp_path: Path, setting: str, said: str
+) -> None:
+    """A number or a path of the wrong type was refused in pydantic's English words
+    ("Input should be a valid number") on an Indonesian screen."""
+    config = tmp_path / "jamsos.toml"
+    config.write_text(setting + "\n", encoding="utf-8")
+    args = build_args(tmp_path, roster(tmp_path / "a.csv", [0]), extra=("--config", str(config)))
+    done = subprocess.run([JAMSOS, *args], capture_output=True, text=True, check=False)
+    line = refused_with(tmp_path, done)
+    assert line == f"jamsos: {config}: {said}", line
 
 
 def test_a_quota_for_a_decree_that_does_not_exist_is_refused(tmp_path: Path) -> None:

@@ -86,6 +86,7 @@ def read_office_file(
 ) -> OfficeFile:
     """Read ``path`` and find ``layout``'s columns; a required group with none of its fields
     there is an ``OfficeFileError`` naming the headers the file would need."""
+    from jamsos_cli.layout import HeaderNotFoundError
     from jamsos_cli.normalise import clean_nik
     from jamsos_cli.read import read_roster
     from jamsos_cli.tables import RosterReadError
@@ -93,6 +94,14 @@ def read_office_file(
 
     try:
         table = read_roster(path, display, sheet)
+    except HeaderNotFoundError as err:  # the roster's words ("NIK or NAMA and one other
+        # known column") would puzzle a clerk whose reply has NAMA, STATUS and KPJ
+        raise OfficeFileError(
+            "error.office.no_header",
+            path=display,
+            rows=err.values["detail"],
+            kind=ref(f"office.kind.{layout.id}"),
+        ) from None
     except RosterReadError as err:
         raise OfficeFileError(
             "error.office.unreadable", path=display, why=ref(err.key, **err.values)

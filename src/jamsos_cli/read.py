@@ -151,6 +151,11 @@ def expand_inputs(args: list[str]) -> list[tuple[Path, str]]:
                 key=lambda n: (n.casefold(), n),  # as a file manager lists them
             )
             if not names:
+                skipped = sorted(
+                    n for n in os.listdir(path) if Path(n).suffix.lower() in extensions
+                )
+                if skipped:  # a rejects file sent back under its own name, say
+                    raise RosterReadError(arg, "read.folder_skipped", names=", ".join(skipped))
                 raise RosterReadError(arg, "read.folder_empty", wanted=wanted)
             out += [(path / n, os.path.join(arg, n)) for n in names]
         elif path.exists():

@@ -47,6 +47,7 @@ EMITS = frozenset(
         "KPJ_FORMAT",
         "KPJ_TAKEN",
         "BATCH_VOIDED",
+        "DATE_CELL_INVALID",
     }
 )
 FINDING_SCHEMA: dict[str, pl.DataType] = {
@@ -139,6 +140,24 @@ def _dates(texts: pl.Series) -> pl.Series:
     return frame.get_column("date").dt.to_string("%Y-%m-%d")
 
 
+def _bad_dates(
+    table: OfficeFile, frame: pl.DataFrame, field: str, used: pl.Expr | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows whose ``field`` cell is empty ("-" too) or a date, now ISO; DATE_CELL_INVALID
+    for a cell holding something else where the date is ``used``: a date that cannot be read
+    is neither recorded as none nor as today, and importing the file again on another day
+    changes nothing)."""
+    written = pl.col(field).fill_null("").str.strip_chars()
+    frame = frame.with_columns(_dates(frame.get_column(field).str.strip_chars()).alias("_date"))
+    unreadable = (written.str.strip_chars(" -./") != "") & pl.col("_date").is_null()
+    if used is not None:
+        unreadable = unreadable & used
+    header = pl.lit(table.headers.get(field, field))
+    bad = _flag(frame, unreadable, "DATE_CELL_INVALID", "error", written, header)
+    kept = frame.filter(~unreadable).with_columns(pl.col("_date").alias(field)).drop("_date")
+    return kept, bad
+
+
 def reply(
     table: OfficeFile,
     layout: OfficeLayout,
@@ -159,11 +178,12 @@ def reply(
     frame = frame.with_columns(
         pl.col("kpj").str.replace(r"\.0+$", "").str.replace_all(r"[\s\-]", ""),
         pl.col("reason").str.strip_chars(),
-        _dates(frame.get_column("coverage_start").str.strip_chars()).alias("coverage_start"),
     )
     rows = frame.height
     found = []
     frame, bad = _bad_niks(frame)
+    found.append(bad)
+    frame, bad = _bad_dates(table, frame, "coverage_start", pl.col("kind") == EVENT_ACTIVE)
     found.append(bad)
 
     people = people.with_columns(folder_basename(pl.col("folder")))
@@ -275,13 +295,12 @@ def matching(
     result = _meaning(table, "result", layout)
     frame = table.frame.with_columns(result.alias("result"))
     rows = frame.height
-    when = (
-        _dates(frame.get_column("result_date").str.strip_chars())
-        if "result_date" in frame.columns
-        else pl.Series([None] * rows, dtype=pl.Utf8)
-    )
-    frame = frame.with_columns(when.fill_null(today.isoformat()).alias("result_date"))
+    if "result_date" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.Utf8).alias("result_date"))
+    frame, bad_date = _bad_dates(table, frame, "result_date")
+    frame = frame.with_columns(pl.col("result_date").fill_null(today.isoformat()))
     frame, bad = _bad_niks(frame)
+    bad = pl.concat([bad, bad_date])
     results = frame.select("nik", "result", "result_date").unique(maintain_order=True)
     fresh = results.join(
         stored.select("nik", "result", "result_date"),

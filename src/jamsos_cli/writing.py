@@ -477,12 +477,20 @@ def write_xlsx(
 ) -> Path:
     """An xlsx file where every cell is written as a string; ``text_columns`` (NIK, phone...)
     are also formatted as Text (``@``) so Excel does not turn them into numbers on edit.
-    ``number_columns``: integer columns written as numbers (money a finance office sums)."""
+    ``number_columns``: integer columns written as numbers (money a finance office sums).
+    The header row is frozen; a column ``column_widths`` does not size is as wide as its
+    header or its longest value (capped), so a NIK or a batch folder is not shown cut."""
     import polars as pl
 
     safe = neutralise_frame(frame.with_columns(pl.all().cast(pl.Utf8)))
     text_columns = text_columns or set()
     numbers = {safe.columns.index(c) for c in number_columns or ()}
+    longest = safe.select(pl.all().str.len_chars().max().fill_null(0)).row(0) if safe.width else ()
+
+    def shown(j: int, name: str) -> int:
+        """Characters the widest cell of column ``j`` shows (#,##0: a separator per 3 digits)."""
+        value = longest[j]
+        return max(len(name), value + (value - 1) // 3 if j in numbers and value else value)
 
     def write(tmp: Path) -> None:
         wb = workbook(tmp, constant_memory=True)
@@ -490,9 +498,10 @@ def write_xlsx(
         bold = wb.add_format({"bold": True})
         text = wb.add_format({"num_format": "@"})
         amount = wb.add_format({"num_format": "#,##0"})
+        ws.freeze_panes(1, 0)
         for j, name in enumerate(safe.columns):
             fmt = text if name in text_columns else None
-            width = (column_widths or {}).get(name, max(10, min(40, len(name) + 2)))
+            width = (column_widths or {}).get(name, max(10, min(60, shown(j, name) + 2)))
             ws.set_column(j, j, width, fmt)
             ws.write_string(0, j, neutralise(name), bold)
         for i, row in enumerate(safe.iter_rows(), start=1):

@@ -182,6 +182,9 @@ def run_facts(store: LedgerStore, live: pl.DataFrame, codes: dict) -> RunFacts:
     runs = inputs.with_columns(
         pl.col("change_id").replace_strict(made, default=None, return_dtype=pl.Int64).alias("_b")
     ).filter(pl.col("_b").is_null() | pl.col("_b").is_in(list(live_ids)))
+    # a batch a recorded run wrote is counted from the runs, never from its folder again,
+    # even when a later run of the same file version is the one kept below
+    written = runs.get_column("_b").drop_nulls().unique().sort().to_list()
     runs = runs.sort("change_id").unique(["name", "sha256"], keep="last", maintain_order=True)
     key = (-pl.col("change_id")).alias("batch_id")
     errors = [c for c, spec in codes.items() if spec.severity == "error"]
@@ -198,7 +201,7 @@ def run_facts(store: LedgerStore, live: pl.DataFrame, codes: dict) -> RunFacts:
             senders=runs.select(key, "position", "rejected", pl.lit(True).alias("reasons_known")),
             reasons=reasons,
         ),
-        batches=runs.get_column("_b").drop_nulls().unique().to_list(),
+        batches=written,
     )
 
 
