@@ -268,10 +268,36 @@ def _nik_text(raw: pl.Expr) -> pl.Expr:
     return raw.str.strip_chars().str.strip_chars_start(r.leading_quotes)
 
 
+def _cleaned_niks(raw: pl.Series) -> list[pl.Series]:
+    """``nik_scientific``, ``nik`` (``_nik_steps``) and ``_nik_digits`` (the NIK is 16
+    digits) of each NIK cell. Most cells are the 16 digits already, which the cleanup leaves
+    as they are: it runs on the other cells only, its results put back in place."""
+    sixteen = f"^[0-9]{{{rules().nik.length}}}$"
+    plain = raw.str.contains(sixteen).fill_null(False)
+    nik, digits = raw.alias("nik"), plain.alias("_nik_digits")
+    scientific = pl.repeat(False, raw.len(), dtype=pl.Boolean, eager=True).alias("nik_scientific")
+    rows = (~plain).arg_true()
+    if rows.len():
+        found, cleaned = _nik_steps()
+        rest = (
+            raw.gather(rows)
+            .to_frame("_c")
+            .lazy()
+            .select(_nik_text(pl.col("_c")).alias("_t"))
+            .select(found.alias("s"), cleaned.alias("n"))
+            .with_columns(pl.col("n").str.contains(sixteen).fill_null(False).alias("d"))
+            .collect()
+        )
+        scientific = scientific.scatter(rows, rest.get_column("s"))
+        nik = nik.clone().scatter(rows, rest.get_column("n"))
+        digits = digits.scatter(rows, rest.get_column("d"))
+    return [scientific, nik, digits]
+
+
 def _trusted(nik: pl.Expr, numeric: pl.Expr) -> pl.Expr:
-    """16 digits, and not from a numeric spreadsheet cell ending in 0 (NIK_PRECISION_LOST)."""
-    r = rules().nik
-    return nik.str.contains(f"^[0-9]{{{r.length}}}$") & ~(numeric & nik.str.ends_with("0"))
+    """16 digits (``_nik_digits``), and not from a numeric spreadsheet cell ending in 0
+    (NIK_PRECISION_LOST)."""
+    return pl.col("_nik_digits") & ~(numeric & nik.str.ends_with("0"))
 
 
 def clean_nik(frame: pl.DataFrame, raw: str, numeric: str | None = None) -> pl.Series:
@@ -280,22 +306,16 @@ def clean_nik(frame: pl.DataFrame, raw: str, numeric: str | None = None) -> pl.S
     16-digit NIK (scientific notation, a numeric cell ending in 0, another length): for the
     files other offices send back (``officefiles``)."""
     numeric_expr = pl.col(numeric).fill_null(False) if numeric else pl.lit(False)
-    _, cleaned = _nik_steps()
     return (
-        frame.lazy()
-        .select(_nik_text(pl.col(raw)).alias("_t"), numeric_expr.alias("_n"))
-        .select(cleaned.alias("nik"), pl.col("_n"))
+        frame.select(numeric_expr.alias("_n"))
+        .hstack(_cleaned_niks(frame.get_column(raw)))
         .select(pl.when(_trusted(pl.col("nik"), pl.col("_n"))).then(pl.col("nik")).alias("nik"))
-        .collect()
         .to_series()
     )
 
 
 def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
-    scientific, cleaned = _nik_steps()
-    lf = lf.with_columns(_nik_text(pl.col("raw_nik")).alias("_t")).with_columns(
-        scientific.alias("nik_scientific"), cleaned.alias("nik")
-    )
+    """The NIK's parts from ``nik``, ``nik_scientific``, ``_nik_digits`` (``_cleaned_niks``)."""
     trusted = _trusted(pl.col("nik"), pl.col("nik_numeric"))
     lf = lf.with_columns(pl.when(trusted).then(pl.col("nik").cast(pl.Int64)).alias("nik_int"))
     # DDMMYY: one integer slice of the NIK, split arithmetically.
@@ -480,7 +500,8 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     raw = raw.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_rid).alias("_rid"))
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
     texts = per_distinct(raw, _text_values())
-    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy()))
+    niks = _cleaned_niks(raw.get_column("raw_nik"))
+    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).hstack(niks).lazy()))
     frame = _phone_stage(frame).collect()
     from_ttl = frame.filter(pl.col("raw_birth_date").is_null()).get_column("birth_date_text")
     ttl_dates = parse_distinct_dates(from_ttl) if from_ttl.null_count() < from_ttl.len() else None
