@@ -182,30 +182,25 @@ def parse_dates(lf: pl.LazyFrame, text: str, out: str) -> pl.LazyFrame:
     lf = lf.with_columns(groups, words)
     g, w = pl.col("_g").struct, pl.col("_w").struct
     dm = pl.coalesce(w.field("field_1"), g.field("dm"))
+
+    def part(day_first: int, year_first: int, width: int, *found: pl.Expr) -> pl.Expr:
+        """A date part: sliced from a usual spelling, else as the regex or the words found it."""
+        return pl.coalesce(
+            pl.when(dmy).then(t.str.slice(day_first, width)),
+            pl.when(ymd).then(t.str.slice(year_first, width)),
+            *found,
+        ).cast(pl.Int32)
+
     lf = lf.with_columns(
+        part(6, 0, 4, w.field("field_2"), g.field("iy"), g.field("dy")).alias("_y"),
         pl.coalesce(
-            pl.when(dmy).then(t.str.slice(6, 4)),
-            pl.when(ymd).then(t.str.slice(0, 4)),
-            w.field("field_2"),
-            g.field("iy"),
-            g.field("dy"),
-        ).cast(pl.Int32).alias("_y"),
-        pl.coalesce(
-            pl.when(dmy).then(t.str.slice(3, 2)).cast(pl.Int32),
-            pl.when(ymd).then(t.str.slice(5, 2)).cast(pl.Int32),
-            g.field("im").cast(pl.Int32),
+            part(3, 5, 2, g.field("im")),
             dm.cast(pl.Int32, strict=False),
             dm.str.to_lowercase().replace_strict(r.months, default=None, return_dtype=pl.Int32),
         ).alias("_m"),
-        pl.coalesce(
-            pl.when(dmy).then(t.str.slice(0, 2)),
-            pl.when(ymd).then(t.str.slice(8, 2)),
-            w.field("field_0"),
-            g.field("id"),
-            g.field("dd"),
-        ).cast(pl.Int32).alias("_d"),
+        part(0, 8, 2, w.field("field_0"), g.field("id"), g.field("dd")).alias("_d"),
         (g.field("sn").cast(pl.Int32) + r.epoch_days).cast(pl.Date).alias("_serial"),
-    )  # fmt: skip
+    )
     lf = lf.with_columns(
         pl.coalesce(make_date(pl.col("_y"), pl.col("_m"), pl.col("_d")), "_serial").alias(out)
     )
