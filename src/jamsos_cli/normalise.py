@@ -300,10 +300,10 @@ def clean_nik(frame: pl.DataFrame, raw: str, numeric: str | None = None) -> pl.S
     dashes, a leading ``'``, a trailing ``.0``), or null when it is not a trustworthy
     16-digit NIK (scientific notation, a numeric cell ending in 0, another length): for the
     files other offices send back (``officefiles``)."""
-    numeric_expr = pl.col(numeric).fill_null(False) if numeric else pl.lit(False)
+    numeric_cells = frame.get_column(numeric).fill_null(False) if numeric else pl.lit(False)
     return (
-        frame.select(numeric_expr.alias("_n"))
-        .hstack(_cleaned_niks(frame.get_column(raw)))
+        pl.DataFrame(_cleaned_niks(frame.get_column(raw)))
+        .with_columns(numeric_cells.alias("_n"))
         .select(pl.when(_trusted(pl.col("nik"), pl.col("_n"))).then(pl.col("nik")).alias("nik"))
         .to_series()
     )
