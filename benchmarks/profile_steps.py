@@ -58,7 +58,6 @@ def main() -> None:
     from jamsos_cli.neardup import (
         IDENTITY,
         _blocking,
-        _similarities,
         find_near_duplicates,
         near_duplicate_checks,
     )
@@ -95,8 +94,12 @@ def main() -> None:
     texts = timed("normalise: all per-distinct columns together",
                   lambda: nm.per_distinct(raw, specs), n)  # fmt: skip
     wide = raw.hstack(places).hstack(texts)
-    timed("normalise: NIK stage (per row)", lambda: nm._nik_stage(wide.lazy()).collect(), n)
-    staged = nm._nik_stage(wide.lazy()).collect()
+
+    def nik_stage() -> pl.DataFrame:
+        niks = nm._cleaned_niks(wide.get_column("raw_nik"))
+        return nm._nik_stage(wide.hstack(niks).lazy()).collect()
+
+    staged = timed("normalise: NIK stage (per row)", nik_stage, n)
     timed("normalise: person stage (TTL, RT/RW)",
           lambda: nm._person_stage(staged.lazy()).collect(), n)  # fmt: skip
     person = nm._person_stage(staged.lazy()).collect()
@@ -124,7 +127,7 @@ def main() -> None:
     dups = timed("duplicate_checks",
                  lambda: duplicate_checks(run_wide, error_rids(checks)), n)  # fmt: skip
     everyone = run_wide.lazy()
-    people, names, pairs = timed("near-duplicates: blocking",
+    _p, _n, _k, pairs = timed("near-duplicates: blocking",
                                  lambda: _blocking(everyone, None, 1000), n)  # fmt: skip
     print(f"  blocked pairs {pairs.select(pl.len()).collect().item():,}")
     near = timed("near-duplicates: find_near_duplicates (all)",
@@ -132,7 +135,6 @@ def main() -> None:
     print(f"  pairs reported {near.height:,}")
     timed("near-duplicates: near_duplicate_checks",
           lambda: near_duplicate_checks(near, run_wide), n)  # fmt: skip
-    del _similarities  # (scoring is inside find_near_duplicates' figure)
     checks = fnd.concat_checks([checks, dups, near_duplicate_checks(near, run_wide)])
     findings = timed("attach_context + sort",
                      lambda: attach_context(checks, run_wide, [table]).sort("rid",

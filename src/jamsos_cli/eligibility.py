@@ -245,6 +245,29 @@ def age_expr(birth: pl.Expr, as_of: date) -> pl.Expr:
     )
 
 
+def _looked_up(key: str, lookup: pl.DataFrame) -> tuple[pl.Expr, list[pl.Expr]]:
+    """The columns of ``lookup`` (one row per distinct ``key`` value) for each record's
+    ``key``: the row's position in ``lookup`` (one hash lookup of the key column, cheaper
+    than a join that gathers every column of the frame), and the expressions gathering
+    each column at it (a null key finds nothing: its lookup row is all null)."""
+    known = lookup.filter(pl.col(key).is_not_null())
+    at = f"_{key}_at"
+    position = (
+        pl.col(key)
+        .replace_strict(
+            known.get_column(key),
+            pl.int_range(known.height, dtype=pl.UInt32, eager=True),
+            default=None,
+            return_dtype=pl.UInt32,
+        )
+        .alias(at)
+    )
+    gathered = [
+        pl.lit(known.get_column(c)).gather(pl.col(at)).alias(c) for c in known.columns if c != key
+    ]
+    return position, gathered
+
+
 def _blank(expr: pl.Expr) -> pl.Expr:
     return expr.is_null() | (expr.cast(pl.Utf8).str.strip_chars() == "")
 
@@ -277,20 +300,16 @@ def eligibility_checks(
         & (pl.col("role") == pl.col("occupation"))
     )
     # every fact the checks need, computed once; the checks below only filter it
+    role_at, roles = _looked_up("role", _role_lookup(frame, decree, others))
+    occupation_at, occupations = _looked_up("occupation", _occupation_lookup(frame, decree))
     facts = (
         frame.lazy()
-        .join(_role_lookup(frame, decree, others).lazy(), on="role", how="left", nulls_equal=True)
-        .join(
-            _occupation_lookup(frame, decree).lazy(), on="occupation", how="left", nulls_equal=True
-        )
+        .with_columns(role_at, occupation_at)
         .select(
             "_rid",
             *dict.fromkeys(["role", "raw_role", "occupation", "raw_occupation", *columns]),
-            "_key",
-            "_role_match",
-            "_elsewhere",
-            "_role_excluded",
-            "_occ_excluded",
+            *roles,
+            *occupations,
             "raw_birth_date",
             "raw_birth_place_date",
             "birth_date",

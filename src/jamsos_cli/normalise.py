@@ -155,21 +155,50 @@ def collapse_ws(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"\s{2,}|[^\S ]", " ").str.strip_chars()
 
 
+# The usual spellings of a date, each a form ``date_pattern`` reads (checked by a plain
+# anchored regex, no captures: far cheaper than the pattern's alternation); their parts
+# stand at fixed places, or are the three words of the named form.
+_DAY_FIRST = r"^[0-9]{2}[-/., ][0-9]{2}[-/., ][0-9]{4}$"  # 29-04-1965, 29.04.1965, 29/04/1965
+_YEAR_FIRST = r"^[0-9]{4}[-/.][0-9]{2}[-/.][0-9]{2}$"  # 1965-04-29
+_NAMED = r"^[0-9]{1,2} [A-Za-z]+ [0-9]{4}$"  # 29 April 1965, 3 DES 1965
+
+
 def parse_dates(lf: pl.LazyFrame, text: str, out: str) -> pl.LazyFrame:
     """Add ``out``: the Date read from column ``text`` (null when not an accepted form or not
-    a real date). Staged: the regex runs once, its parts become columns, then the date."""
+    a real date). Staged: the usual spellings are cut at their fixed places, the regex runs
+    once on the others, the parts become columns, then the date."""
     r = rules()
-    groups = pl.col(text).str.strip_chars().str.extract_groups(r.date_pattern).alias("_g")
-    g = pl.col("_g").struct
-    dm = g.field("dm")
-    lf = lf.with_columns(groups).with_columns(
-        pl.coalesce(g.field("iy"), g.field("dy")).cast(pl.Int32).alias("_y"),
+    t = pl.col("_t")
+    lf = lf.with_columns(pl.col(text).str.strip_chars().alias("_t"))
+    lf = lf.with_columns(
+        t.str.contains(_DAY_FIRST).alias("_dmy"),
+        t.str.contains(_YEAR_FIRST).alias("_ymd"),
+        t.str.contains(_NAMED).alias("_named"),
+    )
+    dmy, ymd, named = pl.col("_dmy"), pl.col("_ymd"), pl.col("_named")
+    usual = dmy | ymd | named
+    words = pl.when(named).then(t).str.split_exact(" ", 2).alias("_w")
+    groups = pl.when(~usual).then(t).str.extract_groups(r.date_pattern).alias("_g")
+    lf = lf.with_columns(groups, words)
+    g, w = pl.col("_g").struct, pl.col("_w").struct
+    dm = pl.coalesce(w.field("field_1"), g.field("dm"))
+
+    def part(day_first: int, year_first: int, width: int, *found: pl.Expr) -> pl.Expr:
+        """A date part: sliced from a usual spelling, else as the regex or the words found it."""
+        return pl.coalesce(
+            pl.when(dmy).then(t.str.slice(day_first, width)),
+            pl.when(ymd).then(t.str.slice(year_first, width)),
+            *found,
+        ).cast(pl.Int32)
+
+    lf = lf.with_columns(
+        part(6, 0, 4, w.field("field_2"), g.field("iy"), g.field("dy")).alias("_y"),
         pl.coalesce(
-            g.field("im").cast(pl.Int32),
+            part(3, 5, 2, g.field("im")),
             dm.cast(pl.Int32, strict=False),
             dm.str.to_lowercase().replace_strict(r.months, default=None, return_dtype=pl.Int32),
         ).alias("_m"),
-        pl.coalesce(g.field("id"), g.field("dd")).cast(pl.Int32).alias("_d"),
+        part(0, 8, 2, w.field("field_0"), g.field("id"), g.field("dd")).alias("_d"),
         (g.field("sn").cast(pl.Int32) + r.epoch_days).cast(pl.Date).alias("_serial"),
     )
     lf = lf.with_columns(
@@ -177,7 +206,7 @@ def parse_dates(lf: pl.LazyFrame, text: str, out: str) -> pl.LazyFrame:
     )
     in_range = pl.col(out).dt.year().is_between(r.birth_date.year_min, r.birth_date.year_max)
     return lf.with_columns(pl.when(in_range).then(pl.col(out)).alias(out)).drop(
-        "_g", "_y", "_m", "_d", "_serial"
+        "_t", "_dmy", "_ymd", "_named", "_g", "_w", "_y", "_m", "_d", "_serial"
     )
 
 
@@ -234,10 +263,36 @@ def _nik_text(raw: pl.Expr) -> pl.Expr:
     return raw.str.strip_chars().str.strip_chars_start(r.leading_quotes)
 
 
+def _cleaned_niks(raw: pl.Series) -> list[pl.Series]:
+    """``nik_scientific``, ``nik`` (``_nik_steps``) and ``_nik_digits`` (the NIK is 16
+    digits) of each NIK cell. Most cells are the 16 digits already, which the cleanup leaves
+    as they are: it runs on the other cells only, its results put back in place."""
+    sixteen = f"^[0-9]{{{rules().nik.length}}}$"
+    plain = raw.str.contains(sixteen).fill_null(False)
+    nik, digits = raw.alias("nik"), plain.alias("_nik_digits")
+    scientific = pl.repeat(False, raw.len(), dtype=pl.Boolean, eager=True).alias("nik_scientific")
+    rows = (~plain).arg_true()
+    if rows.len():
+        found, cleaned = _nik_steps()
+        rest = (
+            raw.gather(rows)
+            .to_frame("_c")
+            .lazy()
+            .select(_nik_text(pl.col("_c")).alias("_t"))
+            .select(found.alias("s"), cleaned.alias("n"))
+            .with_columns(pl.col("n").str.contains(sixteen).fill_null(False).alias("d"))
+            .collect()
+        )
+        scientific = scientific.scatter(rows, rest.get_column("s"))
+        nik = nik.clone().scatter(rows, rest.get_column("n"))
+        digits = digits.scatter(rows, rest.get_column("d"))
+    return [scientific, nik, digits]
+
+
 def _trusted(nik: pl.Expr, numeric: pl.Expr) -> pl.Expr:
-    """16 digits, and not from a numeric spreadsheet cell ending in 0 (NIK_PRECISION_LOST)."""
-    r = rules().nik
-    return nik.str.contains(f"^[0-9]{{{r.length}}}$") & ~(numeric & nik.str.ends_with("0"))
+    """16 digits (``_nik_digits``), and not from a numeric spreadsheet cell ending in 0
+    (NIK_PRECISION_LOST)."""
+    return pl.col("_nik_digits") & ~(numeric & nik.str.ends_with("0"))
 
 
 def clean_nik(frame: pl.DataFrame, raw: str, numeric: str | None = None) -> pl.Series:
@@ -245,23 +300,17 @@ def clean_nik(frame: pl.DataFrame, raw: str, numeric: str | None = None) -> pl.S
     dashes, a leading ``'``, a trailing ``.0``), or null when it is not a trustworthy
     16-digit NIK (scientific notation, a numeric cell ending in 0, another length): for the
     files other offices send back (``officefiles``)."""
-    numeric_expr = pl.col(numeric).fill_null(False) if numeric else pl.lit(False)
-    _, cleaned = _nik_steps()
+    numeric_cells = frame.get_column(numeric).fill_null(False) if numeric else pl.lit(False)
     return (
-        frame.lazy()
-        .select(_nik_text(pl.col(raw)).alias("_t"), numeric_expr.alias("_n"))
-        .select(cleaned.alias("nik"), pl.col("_n"))
+        pl.DataFrame(_cleaned_niks(frame.get_column(raw)))
+        .with_columns(numeric_cells.alias("_n"))
         .select(pl.when(_trusted(pl.col("nik"), pl.col("_n"))).then(pl.col("nik")).alias("nik"))
-        .collect()
         .to_series()
     )
 
 
 def _nik_stage(lf: pl.LazyFrame) -> pl.LazyFrame:
-    scientific, cleaned = _nik_steps()
-    lf = lf.with_columns(_nik_text(pl.col("raw_nik")).alias("_t")).with_columns(
-        scientific.alias("nik_scientific"), cleaned.alias("nik")
-    )
+    """The NIK's parts from ``nik``, ``nik_scientific``, ``_nik_digits`` (``_cleaned_niks``)."""
     trusted = _trusted(pl.col("nik"), pl.col("nik_numeric"))
     lf = lf.with_columns(pl.when(trusted).then(pl.col("nik").cast(pl.Int64)).alias("nik_int"))
     # DDMMYY: one integer slice of the NIK, split arithmetically.
@@ -446,7 +495,8 @@ def _normalise_rows(raw: pl.DataFrame, regions, city_code: str, first_rid: int) 
     raw = raw.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + first_rid).alias("_rid"))
     places = _places(raw.select("raw_kecamatan", "raw_kelurahan"), regions.city(city_code))
     texts = per_distinct(raw, _text_values())
-    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).lazy()))
+    niks = _cleaned_niks(raw.get_column("raw_nik"))
+    frame = _person_stage(_nik_stage(raw.hstack(places).hstack(texts).hstack(niks).lazy()))
     frame = _phone_stage(frame).collect()
     from_ttl = frame.filter(pl.col("raw_birth_date").is_null()).get_column("birth_date_text")
     ttl_dates = parse_distinct_dates(from_ttl) if from_ttl.null_count() < from_ttl.len() else None

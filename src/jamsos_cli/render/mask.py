@@ -98,15 +98,15 @@ def masked_findings(findings: pl.DataFrame, show_pii: bool) -> pl.DataFrame:
 
     if show_pii:
         return findings
-    value = pl.col("value")
-    by_field = findings.with_columns(
-        pl.when(pl.col("field").is_in(list(NIK_FIELDS)))
-        .then(mask_nik_expr(value))
-        .when(pl.col("field").is_in(list(PHONE_FIELDS)))
-        .then(mask_phone_expr(value))
-        .otherwise(value)
-        .alias("value"),
-    )
+    value, field = findings.get_column("value"), findings.get_column("field")
+    # Each kind masked on its own rows only (a when/then would compute every mask for
+    # every finding), put back in place.
+    for fields, mask in ((NIK_FIELDS, mask_nik_expr), (PHONE_FIELDS, mask_phone_expr)):
+        rows = field.is_in(list(fields)).fill_null(False).arg_true()
+        if rows.len():
+            masked = pl.select(mask(pl.lit(value.gather(rows)))).to_series()
+            value = value.scatter(rows, masked)
+    by_field = findings.with_columns(value.alias("value"))
     shown = [c for c in ("file", "sheet", "column", "value", "detail") if c in findings.columns]
     return by_field.with_columns(mask_pii_series(by_field.get_column(c)) for c in shown)
 
