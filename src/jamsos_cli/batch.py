@@ -22,6 +22,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jamsos_cli.errors import JamsosError, UsageError, load_data_file, problem
 from jamsos_cli.ledger import Period
+from jamsos_cli.normalise import per_distinct
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
     SHEET_NAME_FORBIDDEN,
@@ -96,8 +98,14 @@ def _padded(name: str) -> pl.Expr:
     return pl.when(v.str.contains(r"^\d{1,3}$")).then(v.str.zfill(3)).otherwise(v)
 
 
+def _with_padded(column: str, values: pl.LazyFrame) -> pl.LazyFrame:
+    return values.with_columns(_padded(column).alias(f"_{column}_padded"))
+
+
 def _rt_rw(ctx: BatchContext) -> pl.Expr:
-    joined = pl.concat_str([_padded("rt"), _padded("rw")], separator="/", ignore_nulls=True)
+    """ "003/012": from the numbers ``batch_frame`` padded once per distinct value."""
+    padded = [pl.col(f"_{c}_padded") for c in ("rt", "rw")]
+    joined = pl.concat_str(padded, separator="/", ignore_nulls=True)
     return pl.when(joined != "").then(joined)
 
 
@@ -262,6 +270,13 @@ def batch_frame(people: pl.DataFrame, layout: Layout, ctx: BatchContext) -> pl.D
         [pl.lit(None, pl.Date if c == "birth_date" else pl.Utf8).alias(c) for c in missing]
     )
     frame = with_role_names(frame, ctx.decree)
+    # RT and RW hold a few hundred distinct values: padded once each (``_rt_rw``), not per row
+    frame = frame.with_columns(
+        per_distinct(
+            frame,
+            {c: partial(_with_padded, c) for c in ("rt", "rw")},
+        )
+    )
     return frame.select(
         [SOURCES[c.source](ctx).cast(pl.Utf8).alias(c.header) for c in layout.columns]
     )
