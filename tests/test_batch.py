@@ -230,10 +230,11 @@ def test_staging_is_private_published_once_and_cleaned_when_stale(tmp_path: Path
     assert left == {".hidden", ".photos.tmp-12", name, "notes.txt"}
 
 
-@pytest.mark.parametrize("address", ["Jl. Sudirman", 'Blok "C"\nNo. 5'])
+@pytest.mark.parametrize("address", ["Jl. Sudirman", 'Blok "C"\nNo. 5', "Blok C\rNo. 5"])
 def test_csv_parts_split_every_max_rows_whatever_the_cells(tmp_path: Path, ctx, address) -> None:
     """Each CSV part is the layout header and its own rows, the last one shorter, and a
-    cell with a line break (quoted over two lines) stays inside its row's part."""
+    cell with a line break (quoted over two lines) or a lone carriage return (quoted, on
+    one line) stays inside its row's part."""
     layout = load_layout()
     people = records(7).with_columns(pl.lit(address).alias("address"))
     frame = batch_frame(people, layout, ctx)

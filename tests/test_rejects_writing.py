@@ -81,3 +81,22 @@ def test_more_rejected_rows_than_a_sheet_holds_go_to_a_csv(tmp_path: Path, monke
     assert not (tmp_path / "back.xlsx").exists()
     back = pl.read_csv((tmp_path / "back.csv").read_bytes()[3:], separator=";", infer_schema=False)
     assert back.get_column("BARIS").to_list() == REJECTED
+
+
+def test_rejects_xlsx_gives_back_markup_and_control_characters(tmp_path: Path) -> None:
+    """Cells holding ``& < >``, text that looks escaped (``&lt``) or a control character
+    pasted from another program come back in the rejects sheet as the roster held them:
+    escaped in the sheet's XML once, never dropped, doubled or left raw (a raw ``<`` or
+    control character would make the file one Excel refuses to open)."""
+    names = ["Budi & Sons <CV>", "Siti\x01Aminah", "Tab\tTerbawa", "Toko &lt Warung >"]
+    rows = [
+        [*person(i, "Ketua RT")[:2], name, *person(i, "Ketua RT")[3:]]
+        for i, name in enumerate(names, 1)
+    ]
+    roster = write_csv(tmp_path / "tempel.csv", HEADERS, rows, encoding="utf-8-sig")
+    target = tmp_path / "back.xlsx"
+    args = ["validate", str(roster), "--decree", TRANSPORT, "--as-of", "2025-06-01"]
+    assert runner.invoke(app, [*args, "--rejects", str(target)]).exit_code == 1
+    sheet = CalamineWorkbook.from_path(str(target)).get_sheet_by_index(0).to_python()
+    assert [r[HEADERS.index("NAMA") + 1] for r in sheet[1:]] == names
+    assert [r[HEADERS.index("NIK") + 1] for r in sheet[1:]] == [r[1] for r in rows]

@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from jamsos_cli.errors import JamsosError, UsageError, load_data_file, problem
 from jamsos_cli.ledger import Period
+from jamsos_cli.normalise import per_distinct
 from jamsos_cli.resources import schema_file
 from jamsos_cli.writing import (
     SHEET_NAME_FORBIDDEN,
@@ -46,6 +49,8 @@ from jamsos_cli.writing import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from jamsos_cli.decrees import Decree
     from jamsos_cli.ledger import Change
 
@@ -93,8 +98,14 @@ def _padded(name: str) -> pl.Expr:
     return pl.when(v.str.contains(r"^\d{1,3}$")).then(v.str.zfill(3)).otherwise(v)
 
 
+def _with_padded(column: str, values: pl.LazyFrame) -> pl.LazyFrame:
+    return values.with_columns(_padded(column).alias(f"_{column}_padded"))
+
+
 def _rt_rw(ctx: BatchContext) -> pl.Expr:
-    joined = pl.concat_str([_padded("rt"), _padded("rw")], separator="/", ignore_nulls=True)
+    """ "003/012": from the numbers ``batch_frame`` padded once per distinct value."""
+    padded = [pl.col(f"_{c}_padded") for c in ("rt", "rw")]
+    joined = pl.concat_str(padded, separator="/", ignore_nulls=True)
     return pl.when(joined != "").then(joined)
 
 
@@ -259,6 +270,13 @@ def batch_frame(people: pl.DataFrame, layout: Layout, ctx: BatchContext) -> pl.D
         [pl.lit(None, pl.Date if c == "birth_date" else pl.Utf8).alias(c) for c in missing]
     )
     frame = with_role_names(frame, ctx.decree)
+    # RT and RW hold a few hundred distinct values: padded once each (``_rt_rw``), not per row
+    frame = frame.with_columns(
+        per_distinct(
+            frame,
+            {c: partial(_with_padded, c) for c in ("rt", "rw")},
+        )
+    )
     return frame.select(
         [SOURCES[c.source](ctx).cast(pl.Utf8).alias(c.header) for c in layout.columns]
     )
@@ -325,18 +343,36 @@ def _write_csv_parts(
 def _csv_parts(body: pl.DataFrame, head: bytes, max_rows: int) -> tuple[list[int], list[bytes]]:
     """Each part's row count and bytes (``head`` + its rows as CSV lines).
 
-    When no value holds a line break, each row is exactly one line of the CSV, so the
-    whole body is written once and cut every ``max_rows`` lines: Polars' per-call cost,
-    paid a thousand times for a million people, was most of the writing. Otherwise each
-    part is written on its own (same bytes either way)."""
+    The whole body is written once and cut after every ``max_rows``-th line break: Polars'
+    per-call cost, paid a thousand times for a million people, was most of the writing.
+    That holds when each row is one line, i.e. the text has as many line breaks as rows
+    (a value holding one is quoted and adds a line); otherwise each part is written on its
+    own. Same bytes either way."""
     starts = range(0, max(body.height, 1), max_rows)
     counts = [min(max_rows, body.height - i) for i in starts]
-    breaks = body.select(pl.any_horizontal(pl.all().str.contains(r"[\r\n]").any())).item()
-    if breaks or body.height == 0:
-        return counts, [head + _csv_lines(body.slice(i, max_rows)) for i in starts]
-    lines = _csv_lines(body).split(b"\n")
-    lines.pop()  # the empty text after the final line break
-    return counts, [head + b"\n".join(lines[i : i + max_rows]) + b"\n" for i in starts]
+    if body.height:
+        data = _csv_lines(body)
+        ends = _line_ends(data)
+        if len(ends) == body.height:
+            cuts = [0, *(ends[max_rows - 1 :: max_rows] + 1).tolist()]
+            if cuts[-1] != len(data):
+                cuts.append(len(data))
+            view = memoryview(data)
+            return counts, [head + view[a:b] for a, b in itertools.pairwise(cuts)]
+    return counts, [head + _csv_lines(body.slice(i, max_rows)) for i in starts]
+
+
+def _line_ends(data: bytes, block: int = 1 << 25) -> np.ndarray:
+    """The offset of every line break (``\\n``) in ``data``, found by NumPy a block at a
+    time (a list of a million lines cost 3x as much, and a mask of the whole text would
+    hold as many bytes again)."""
+    import numpy as np
+
+    found = [
+        np.flatnonzero(np.frombuffer(data, np.uint8, min(block, len(data) - at), at) == 10) + at
+        for at in range(0, len(data), block)
+    ]
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
 def _csv_lines(frame: pl.DataFrame) -> bytes:

@@ -377,15 +377,17 @@ def _accepted(records: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
     return records.filter(~pl.col("_rid").is_in(held.implode()))
 
 
-def _inputs(run: RunResult) -> list[dict[str, Any]]:
-    """Each input file as given, with its rows read and its sha256."""
+def _inputs(run: RunResult, run_record: RunRecord) -> list[dict[str, Any]]:
+    """Each input file as given, with its rows read and its sha256 (the run record's: a
+    million-row roster takes 0.3 s to hash)."""
     paths = {t.file: t.path for t in run.tables}
+    digests = {x["name"]: x["sha256"] for x in run_record.inputs}
     per_src = dict(run.records.group_by("_src").len().iter_rows())  # integers: cheap to group
     rows: dict[str, int] = {}
     for i, t in enumerate(run.tables):
         rows[t.file] = rows.get(t.file, 0) + per_src.get(i, 0)
     return [
-        {"name": name, "rows": int(rows.get(name, 0)), "sha256": sha256_file(paths[name])}
+        {"name": name, "rows": int(rows.get(name, 0)), "sha256": digests[name]}
         for name in run.inputs
         if name in paths
     ]
@@ -494,7 +496,7 @@ def _publish(
             mode=req.file_mode,
             as_folder=True,
         )
-        inputs = _inputs(run)
+        inputs = _inputs(run, run_record)
         manifest = {
             "decree": req.decree.id,
             "start": req.period.start_label,

@@ -519,21 +519,35 @@ def write_xlsx(
 
 # --------------------------------------------------------------------------- large xlsx sheets
 
+
+def text_bytes(column: pl.DataFrame) -> bytes:
+    """A frame of one text column as the UTF-8 bytes of its values, one after another
+    (no separator, nothing quoted or escaped), written by Polars' CSV writer: the text
+    never becomes a Python string (a slice of a sheet is ~40 MB: making it a ``str`` and
+    encoding it again cost more than building it)."""
+    import io
+
+    buffer = io.BytesIO()
+    column.write_csv(buffer, include_header=False, quote_style="never", line_terminator="")
+    return buffer.getvalue()
+
+
 _XML_CONTROL = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))]
 
 
 def xml_text_expr(expr: pl.Expr) -> pl.Expr:
     """A Utf8 column as XML element text, vectorised: ``& < >`` escaped, and the control
-    characters XML cannot hold written ``_xHHHH_`` as Excel (and xlsxwriter) write them."""
-    import polars as pl
+    characters XML cannot hold written ``_xHHHH_`` as Excel (and xlsxwriter) write them.
 
-    out = expr.str.replace_all("&", "&amp;", literal=True)
-    out = out.str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
-    escaped = out
-    for ch in _XML_CONTROL:
-        escaped = escaped.str.replace_all(ch, f"_x{ord(ch):04X}_", literal=True)
-    controls = "[" + "".join(f"\\x{ord(c):02X}" for c in _XML_CONTROL) + "]"
-    return pl.when(out.str.contains(controls)).then(escaped).otherwise(out)
+    One pass over each value for every character at once (``replace_many``): the patterns
+    are single characters and no replacement holds one of them, so it is the sequence of
+    replacements, ``&`` first, in one scan instead of 32."""
+    return expr.str.replace_many(list(_XML_ESCAPES), list(_XML_ESCAPES.values()))
+
+
+_XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"} | {
+    ch: f"_x{ord(ch):04X}_" for ch in _XML_CONTROL
+}
 
 
 def fill_sheet(tmp: Path, rows: Iterator[bytes], *, after: int, last: tuple[int, int]) -> None:

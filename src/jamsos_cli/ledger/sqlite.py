@@ -16,7 +16,8 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,7 +32,9 @@ APPLICATION_ID = 0x4A4D534F  # "JMSO": marks an SQLite file as a jamsos ledger
 MIGRATIONS: list[list[str]] = migrations(SQLITE)
 SCHEMA_VERSION = len(MIGRATIONS)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_VARIABLES = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
 _BUSY_SECONDS = 60  # a backup waits this long for a writer's commit to finish
+INSERT_ROWS = 100  # rows per INSERT statement (``_insert_frame``)
 
 
 def default_ledger_path() -> Path:
@@ -148,6 +151,18 @@ class SQLiteStore(SqlStore):
 
     def _begin(self) -> None:
         self._run("BEGIN IMMEDIATE")
+
+    def _insert_frame(self, table: str, columns: Sequence[str], frame: pl.DataFrame) -> None:
+        """Append ``frame``'s ``columns`` to ``table`` in its order, ``INSERT_ROWS`` rows per
+        statement (``VALUES (...), (...)``), the values bound as parameters: SQLite's cost
+        per statement run was a fifth of recording a million people one row at a time."""
+        per = max(1, min(INSERT_ROWS, self.conn.getlimit(_VARIABLES) // max(len(columns), 1)))
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        row = f"({', '.join('?' * len(columns))})"
+        full = head + ", ".join([row] * per)
+        for part in frame.select(columns).iter_slices(per):
+            text = full if part.height == per else head + ", ".join([row] * part.height)
+            self.conn.execute(text, list(chain.from_iterable(part.rows())))
 
     def _columns(self, name: str) -> dict[str, pl.DataType]:
         with self._errors():

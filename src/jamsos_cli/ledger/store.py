@@ -803,12 +803,8 @@ class SqlStore(LedgerStore):
 
     def insert_people(self, batch_id: int, people: pl.DataFrame) -> None:
         """Rows straight from Polars (batch id included), appended in roster order."""
-        cols = ", ".join(PERSON_COLUMNS)
-        self._run_many(
-            f"INSERT INTO people (batch_id, {cols})"
-            f" VALUES ({', '.join('?' * (len(PERSON_COLUMNS) + 1))})",
-            people.select(pl.lit(batch_id, pl.Int64), *PERSON_COLUMNS).iter_rows(),
-        )
+        frame = people.select(pl.lit(batch_id, pl.Int64).alias("batch_id"), *PERSON_COLUMNS)
+        self._insert_frame("people", frame.columns, frame)
 
     def _new_change_id(self) -> int:
         """The next change's id: the highest + 1 (the file's writer holds its lock)."""

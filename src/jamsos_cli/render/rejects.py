@@ -34,6 +34,7 @@ from jamsos_cli.writing import (
     neutralise,
     neutralise_expr,
     sheet_name,
+    text_bytes,
     workbook,
     write_atomic,
     write_csv,
@@ -344,23 +345,24 @@ class _Sheet:
         from xlsxwriter.utility import xl_col_to_name
 
         n = len(self.header[0]) - 2
-        row = (pl.col("_i") + top + 1).cast(pl.Utf8)
+        part = part.with_columns((pl.col("_i") + top + 1).cast(pl.Utf8).alias("_r"))
+        row = pl.col("_r")  # the sheet's row number, as text
         marks = self.notes.filter(pl.col("_i").is_in(part.get_column("_i").implode()))
         if n <= WIDE_COLUMNS:
             cells, part = self._cells_by_column(part, marks, styles, row)
         else:
             cells, part = self._cells_long(part, marks, styles, top)
-        last = pl.lit(xl_col_to_name(n + 1)) + row
+        last = pl.lit(xl_col_to_name(n + 1))
         rows = part.select(
             pl.concat_str(
                 pl.format('<row r="{}"><c r="A{}"><v>{}</v></c>', row, row, "_row"),
                 cells,
-                pl.format(_INLINE, last, pl.lit("0"), _xml_string(pl.col("_reasons"))),
+                pl.format(_INLINE, last, row, pl.lit("0"), _xml_string(pl.col("_reasons"))),
                 pl.lit("</row>"),
                 ignore_nulls=True,
-            ).str.join("")
+            )
         )
-        return rows.item().encode("utf-8")
+        return text_bytes(rows)
 
     def _cells_by_column(self, part, marks, styles, row) -> tuple[pl.Expr, pl.DataFrame]:
         """A narrow table: each column's cells by one expression, joined along the row."""
@@ -373,12 +375,10 @@ class _Sheet:
             part = part.join(flags, on="_i", how="left", maintain_order="left")
         cells = []
         for i in range(len(self.header[0]) - 2):
-            value = pl.col(f"v{i}")
-            kind = pl.col(f"k{i}") if f"k{i}" in part.columns else _text_kind(value)
-            hi = pl.col(f"h{i}").fill_null(False) if i in marked else pl.lit(False)
-            text = pl.lit(i in self.text)
-            ref = pl.lit(xl_col_to_name(i + 1)) + row
-            cells.append(_cell_xml(kind, value, hi, text, ref, styles))
+            kind = pl.col(f"k{i}") if f"k{i}" in part.columns else None
+            hi = pl.col(f"h{i}").fill_null(False) if i in marked else None
+            ref = (pl.lit(xl_col_to_name(i + 1)), row)
+            cells.append(_cell_xml(kind, pl.col(f"v{i}"), hi, i in self.text, ref, styles))
         return pl.concat_str(cells, ignore_nulls=True), part
 
     def _cells_long(self, part, marks, styles, top) -> tuple[pl.Expr, pl.DataFrame]:
@@ -398,7 +398,7 @@ class _Sheet:
             .filter(pl.col("k").is_not_null() | pl.col("hi"))
             .join(letters, on="col", how="left")
         )
-        ref = pl.concat_str("_letter", (pl.col("_i") + top + 1).cast(pl.Utf8))
+        ref = (pl.col("_letter"), (pl.col("_i") + top + 1).cast(pl.Utf8))
         text = pl.col("col").is_in(sorted(self.text))
         xml = _cell_xml(pl.col("k"), pl.col("v"), pl.col("hi"), text, ref, styles)
         per_row = (
@@ -406,41 +406,62 @@ class _Sheet:
             .group_by("_i", maintain_order=True)
             .agg(xml.str.join("").alias("_cells"))
         )
-        part = part.select("_i", "_row", "_reasons").join(
+        part = part.select("_i", "_row", "_reasons", "_r").join(
             per_row, on="_i", how="left", maintain_order="left"
         )
         return pl.col("_cells"), part
 
 
-def _text_kind(value: pl.Expr) -> pl.Expr:
-    """A CSV's cell: a string when there is one."""
-    return pl.when(value.is_not_null()).then(pl.lit("s"))
-
-
 def _cell_xml(
-    kind: pl.Expr, value: pl.Expr, hi: pl.Expr, text: pl.Expr, ref: pl.Expr, styles: dict
+    kind: pl.Expr | None,
+    value: pl.Expr,
+    hi: pl.Expr | None,
+    text: bool | pl.Expr,
+    ref: tuple[pl.Expr, pl.Expr],
+    styles: dict[str, str],
 ) -> pl.Expr:
     """A cell's XML (null for an empty cell not highlighted): its type, its value, its style
-    (a date's format, Text in a NIK or phone column, the highlight)."""
-    fmt = (
-        pl.when(kind.is_in(_KINDS[3:]))
-        .then(kind)
-        .when(text)
-        .then(pl.lit("text"))
-        .otherwise(pl.lit(""))
-    )
-    style = pl.concat_str(fmt, pl.lit("|"), hi.cast(pl.Int8).cast(pl.Utf8))
-    style = style.replace_strict(styles, return_dtype=pl.Utf8)
-    return (
-        pl.when(kind == "s")
-        .then(pl.format(_INLINE, ref, style, _xml_string(value)))
-        .when(kind == "b")
-        .then(pl.format('<c r="{}" s="{}" t="b"><v>{}</v></c>', ref, style, value))
-        .when(kind.is_not_null())
-        .then(pl.format('<c r="{}" s="{}"><v>{}</v></c>', ref, style, value))
-        .when(hi)
-        .then(pl.format('<c r="{}" s="{}"/>', ref, style))  # a highlighted blank
-    )
+    (a date's format, Text in a NIK or phone column, the highlight). ``kind`` None: a CSV's
+    cell, a string when there is one; ``hi`` None: nothing highlighted in this column;
+    ``ref``: the column letter and the row number.
+
+    One ``format`` per cell kind with the reference's parts as arguments, and a style
+    known per column when it can be: each intermediate column of text (a reference, a
+    style name) costs as much as the cell itself at a million rows."""
+    style = _style(kind, hi, text, styles)
+    string = pl.format(_INLINE, *ref, style, _xml_string(value))
+    if kind is None:
+        cells = pl.when(value.is_not_null()).then(string)
+    else:
+        cells = (
+            pl.when(kind == "s")
+            .then(string)
+            .when(kind == "b")
+            .then(pl.format('<c r="{}{}" s="{}" t="b"><v>{}</v></c>', *ref, style, value))
+            .when(kind.is_not_null())
+            .then(pl.format('<c r="{}{}" s="{}"><v>{}</v></c>', *ref, style, value))
+        )
+    if hi is None:
+        return cells
+    return cells.when(hi).then(pl.format('<c r="{}{}" s="{}"/>', *ref, style))  # a blank
+
+
+def _style(
+    kind: pl.Expr | None, hi: pl.Expr | None, text: bool | pl.Expr, styles: dict[str, str]
+) -> pl.Expr:
+    """A cell's style index (``styles``: "format|highlight" → index): a constant for a
+    CSV's column (text only), else from the cell's kind."""
+
+    def shown(highlight: int) -> pl.Expr:
+        if kind is None and isinstance(text, bool):
+            return pl.lit(styles[f"{'text' if text else ''}|{highlight}"])
+        fmt = pl.when(text).then(pl.lit("text")).otherwise(pl.lit(""))
+        if kind is not None:
+            fmt = pl.when(kind.is_in(_KINDS[3:])).then(kind).otherwise(fmt)
+        name = pl.concat_str(fmt, pl.lit(f"|{highlight}"))
+        return name.replace_strict(styles, return_dtype=pl.Utf8)
+
+    return shown(0) if hi is None else pl.when(hi).then(shown(1)).otherwise(shown(0))
 
 
 def _long(part: pl.DataFrame) -> pl.DataFrame:
@@ -457,7 +478,7 @@ def _long(part: pl.DataFrame) -> pl.DataFrame:
     return long
 
 
-_INLINE = '<c r="{}" s="{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>'
+_INLINE = '<c r="{}{}" s="{}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>'
 
 
 def _xml_string(value: pl.Expr) -> pl.Expr:
