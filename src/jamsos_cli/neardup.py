@@ -202,7 +202,8 @@ _NAME_KEYS = ["_nid", "_nh", "_nf", "_nl", "_np", "_ns"]
 def _people(keys: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     """The integer keys of each record with its name keys (no text: cheap to join and gather).
     Joined on the hash of the typed name (an integer join, several times faster than on the
-    text), unless two distinct names share a hash (then on the text)."""
+    text), unless two distinct names share a hash (then on the text). In no set order (a
+    join's): what needs the records' order reads ``_record_keys``."""
     exact = names.get_column("_h").n_unique() == names.height
     on = "_h" if exact else "name"
     table = names.lazy().select(pl.col("_h" if exact else "_typed").alias(on), *_NAME_KEYS)
@@ -579,7 +580,9 @@ def _random_pairs(everyone: pl.LazyFrame, blocked: _Blocked) -> pl.DataFrame:
     from jamsos_cli.linkage import compare, spec
 
     cfg = spec().model
-    rids = blocked.people.get_column("_rid")
+    # the records' own order (``keys``; ``people`` comes out of a join in no set order): a
+    # fixed seed then draws the same pairs, so one roster always gets the same scores
+    rids = blocked.keys.get_column("_rid")
     if rids.len() < cfg.u_min_records:  # the shipped u (``estimate_u`` of no pairs)
         return compare(blocked.candidates.clear())
     rng = np.random.default_rng(_SEED)
