@@ -678,18 +678,22 @@ def _same_date_niks(keys: pl.DataFrame) -> np.ndarray:
 
 
 def _value_counts(blocked: _Blocked) -> dict[str, pl.DataFrame]:
-    """How many records hold each normalised name, birth date and phone."""
-    return {
-        "name": blocked.people.filter(pl.col("_nid").is_not_null())
-        .group_by("_nid")
-        .agg(n=pl.len())
-        .join(blocked.names.select("_nid", "name_n").unique("_nid"), on="_nid")
-        .select("name_n", "n"),
-        "birth_date": blocked.keys.filter(pl.col("birth_date").is_not_null())
-        .group_by("birth_date")
-        .agg(n=pl.len()),
-        "phone": blocked.keys.filter(pl.col("_ph").is_not_null()).group_by("_ph").agg(n=pl.len()),
-    }
+    """How many records hold each normalised name, birth date and phone (each column taken
+    alone before its nulls are dropped: filtering the whole frame would copy every column)."""
+
+    def counts(frame: pl.DataFrame, column: str) -> pl.LazyFrame:
+        held = frame.lazy().select(column).filter(pl.col(column).is_not_null())
+        return held.group_by(column).agg(n=pl.len())
+
+    name_n = blocked.names.lazy().select("_nid", "name_n").unique("_nid")
+    name, birth, phone = pl.collect_all(
+        [
+            counts(blocked.people, "_nid").join(name_n, on="_nid").select("name_n", "n"),
+            counts(blocked.keys, "birth_date"),
+            counts(blocked.keys, "_ph"),
+        ]
+    )
+    return {"name": name, "birth_date": birth, "phone": phone}
 
 
 def _model(everyone: pl.LazyFrame, blocked: _Blocked, compared: pl.DataFrame, n_run: int):
