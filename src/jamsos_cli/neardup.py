@@ -672,7 +672,8 @@ def _same_date_niks(keys: pl.DataFrame) -> np.ndarray:
         first, second = first.gather(pick), second.gather(pick)
     if first.len() == 0:
         return np.zeros(0, dtype=np.int8)
-    a, b = keys[first], keys[second]
+    texts = keys.select("nik", "nik_numeric")
+    a, b = texts[first], texts[second]
     levels, *_ = nik_levels(a["nik"], b["nik"], a["nik_numeric"], b["nik_numeric"])
     return levels
 
