@@ -318,11 +318,11 @@ def _masked(p: int) -> _Variant:
 
 
 def _swapped(p: int) -> _Variant:
-    """Key of a transposition of digits p, p+1: the two put in order (rows where they differ)."""
+    """Key of a transposition of digits p, p+1: the two put in order (rows where they differ).
+    Swapping d1 > d2 takes (d1 - d2) x (w1 - w2) off the NIK; digits in order stay."""
     w1, w2 = 10 ** (15 - p), 10 ** (14 - p)
     d1, d2 = _digit(p), _digit(p + 1)
-    lo, hi = pl.min_horizontal(d1, d2), pl.max_horizontal(d1, d2)
-    return _NIK - d1 * w1 - d2 * w2 + lo * w1 + hi * w2, d1 != d2
+    return _NIK - (d1 - d2).clip(lower_bound=0) * (w1 - w2), d1 != d2
 
 
 def _date_free() -> _Variant:
