@@ -20,10 +20,11 @@ How (the work grows about linearly with the rows, never with their square):
    - NIK pairs a clerk already decided (``decisions``).
    Almost every record has no partner, so each blocking first keeps only the records that
    may share its key with another: the hashed key sorted with the row position, equal
-   neighbours kept (a sort, no join). The 21 NIK variants come in six families, each keyed
+   neighbours kept (a sort, no join). The 21 NIK variants come in nine families, each keyed
    by the digits all its variants leave intact (a variant's block lies inside one family
-   group, so ``max_block`` counts whole blocks): six sorts over all records, then the
-   variant keys are counted and joined among the few records left. Names are normalised
+   group, so ``max_block`` counts whole blocks): six sorts over all records (the four
+   families of the region digits share one, then each sorts that one's survivors), then
+   the variant keys are counted and joined among the few records left. Names are normalised
    once per distinct name; only integer keys are joined to every record.
    A pair is then kept only if it shares the birth date, the phone or the normalised name,
    and the names share their first or last word (in either order) or their first or last
@@ -202,7 +203,8 @@ _NAME_KEYS = ["_nid", "_nh", "_nf", "_nl", "_np", "_ns"]
 def _people(keys: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     """The integer keys of each record with its name keys (no text: cheap to join and gather).
     Joined on the hash of the typed name (an integer join, several times faster than on the
-    text), unless two distinct names share a hash (then on the text)."""
+    text), unless two distinct names share a hash (then on the text). In no set order (a
+    join's): what needs the records' order reads ``_record_keys``."""
     exact = names.get_column("_h").n_unique() == names.height
     on = "_h" if exact else "name"
     table = names.lazy().select(pl.col("_h" if exact else "_typed").alias(on), *_NAME_KEYS)
@@ -303,6 +305,7 @@ def _keyed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 _NIK = pl.col("nik_int")
 _ANY = pl.lit(True)
 _Variant = tuple[pl.Expr, pl.Expr]  # key, rows it applies to
+_Family = tuple[pl.Expr | None, list[_Variant]]  # family key (None: its group's), variants
 
 
 def _digit(p: int) -> pl.Expr:
@@ -315,11 +318,11 @@ def _masked(p: int) -> _Variant:
 
 
 def _swapped(p: int) -> _Variant:
-    """Key of a transposition of digits p, p+1: the two put in order (rows where they differ)."""
+    """Key of a transposition of digits p, p+1: the two put in order (rows where they differ).
+    Swapping d1 > d2 takes (d1 - d2) x (w1 - w2) off the NIK; digits in order stay."""
     w1, w2 = 10 ** (15 - p), 10 ** (14 - p)
     d1, d2 = _digit(p), _digit(p + 1)
-    lo, hi = pl.min_horizontal(d1, d2), pl.max_horizontal(d1, d2)
-    return _NIK - d1 * w1 - d2 * w2 + lo * w1 + hi * w2, d1 != d2
+    return _NIK - (d1 - d2).clip(lower_bound=0) * (w1 - w2), d1 != d2
 
 
 def _date_free() -> _Variant:
@@ -330,33 +333,76 @@ def _date_free() -> _Variant:
     return pl.when(dated).then(region_serial * 2**17 + pl.col("_dob") + 60_000), dated
 
 
-def _nik_families() -> list[tuple[pl.Expr, list[_Variant]]]:
+def _nik_families() -> list[tuple[pl.Expr, list[_Family]]]:
     """The NIK variants (key, rows it applies to), grouped under a family key: digits every
     key of the family leaves intact, so two records sharing a variant key share the family
     key. One sort of the family key discards the records without a partner before the
     variant keys are counted and joined, and a variant's block keeps its full size (all its
     records share the family key), so ``max_block`` applies as before.
 
+    Families come in groups ``(group key, [(family key, variants)])``: the group key (digits
+    every family of the group leaves intact) is sorted over every record, each family key
+    only over the group's survivors (a family key None: the group key itself). The variants
+    of the region digits 1-7 share only digits 8-16 (a 9-digit key that many strangers share
+    at ten million people: a third of them survive it); split into families that keep 13 or
+    14 digits, about 1% survives (mostly NIKs typed twice alike, which every key keeps) and
+    the twelve variant joins run on those.
+
     The variants: one digit masked, for each digit outside the DDMMYY part (a substitution;
     Excel truncation is a change of the last digit); two neighbouring digits put in order,
     for each pair not inside the date part (a transposition); the NIK without its date part
     plus the roster birth date (any typo in the date part). Keys are Int64 (< 10**16).
     """
-    serial_swaps = [_swapped(13), _swapped(11)]
+
+    def alone(variant: _Variant) -> tuple[pl.Expr, list[_Family]]:
+        return variant[0], [(None, [variant])]
+
     return [
-        # region digits 1-6 and the region|day boundary: digits 8-16 kept
-        (_NIK % 10**9, [_masked(p) for p in range(6)] + [_swapped(p) for p in range(6)]),
+        # region digits 1-6 and the region|day boundary: digits 8-16 kept by all
+        (
+            _NIK % 10**9,
+            [
+                # province and regency digits 1-3: digits 4-16 kept
+                (_NIK % 10**13, [_masked(p) for p in range(3)] + [_swapped(0), _swapped(1)]),
+                # kecamatan digits 4-6: digits 1-3 and 7-16 kept
+                (
+                    _NIK // 10**13 * 10**10 + _NIK % 10**10,
+                    [_masked(p) for p in range(3, 6)] + [_swapped(3), _swapped(4)],
+                ),
+                # the 3|4 and 6|7 transpositions: their own key is the family
+                *[(key, [(key, keep)]) for key, keep in [_swapped(2), _swapped(5)]],
+            ],
+        ),
         # the last two serial digits: digits 1-14 kept
-        (_NIK // 100, [_masked(14), _masked(15), _swapped(14)]),
+        (_NIK // 100, [(None, [_masked(14), _masked(15), _swapped(14)])]),
         # the first two serial digits: digits 1-12 and 15-16 kept
-        (_NIK // 10**4 * 100 + _NIK % 100, [_masked(12), _masked(13), _swapped(12)]),
+        (_NIK // 10**4 * 100 + _NIK % 100, [(None, [_masked(12), _masked(13), _swapped(12)])]),
         # the two other transpositions and the date part: their own key is the family
-        *[(key, [(key, keep)]) for key, keep in [*serial_swaps, _date_free()]],
+        *[alone(variant) for variant in [_swapped(13), _swapped(11), _date_free()]],
+    ]
+
+
+def _family_rows(
+    groups: list[tuple[pl.Expr, list[_Family]]], survivors: list[pl.DataFrame]
+) -> list[pl.DataFrame]:
+    """The records of each family that may share its key with another: among the survivors
+    of its group's sort (``survivors``), sorted again on the family key when it has one."""
+    own = [
+        (rows, family)
+        for rows, (_, families) in zip(survivors, groups, strict=True)
+        for family, _ in families
+        if family is not None
+    ]
+    positions = iter(pl.collect_all([_repeated(rows, family) for rows, family in own]))
+    return [
+        rows if family is None else _rows(rows, next(positions))
+        for rows, (_, families) in zip(survivors, groups, strict=True)
+        for family, _ in families
     ]
 
 
 def _nik_pairs(
-    families: list[tuple[pl.Expr, list[_Variant]]], survivors: list[pl.DataFrame], max_block: int
+    families: list[_Family], survivors: list[pl.DataFrame], max_block: int
 ) -> list[pl.LazyFrame]:
     """Pairs of records whose NIKs are one substitution or one transposition apart, or differ
     only in the date part with one roster birth date: each variant of a family blocked among
@@ -434,14 +480,16 @@ def _blocking(
     keys = _record_keys(everyone)
     nik = keys.select("_rid", "_dob", "nik_int").filter(_NIK.is_not_null())
     phone = _keyed(keys, _BY_PHONE)
-    families = _nik_families()
+    groups = _nik_families()
     names, by_phone, *positions = pl.collect_all(
         [
             _name_table(everyone),
             _repeated(phone, pl.struct(_BY_PHONE)),
-            *(_repeated(nik, family) for family, _ in families),
+            *(_repeated(nik, group) for group, _ in groups),
         ]
     )
+    families = [family for _, group in groups for family in group]
+    survivors = _family_rows(groups, [_rows(nik, p) for p in positions])
     people = _people(keys, names)
     named = _keyed(people, _BY_NAME)
     called = _keyed(people, _BY_PHONE_NAME)
@@ -450,7 +498,7 @@ def _blocking(
     )
     blocks = pl.collect_all(
         [
-            *_nik_pairs(families, [_rows(nik, p) for p in positions], max_block),
+            *_nik_pairs(families, survivors, max_block),
             _pairs_in_blocks(_rows(phone, by_phone).lazy(), _BY_PHONE, max_block),
             _pairs_in_blocks(_rows(named, by_name).lazy(), _BY_NAME, max_block),
             _pairs_in_blocks(_rows(called, by_phone_name).lazy(), _BY_PHONE_NAME, max_block),
@@ -579,7 +627,9 @@ def _random_pairs(everyone: pl.LazyFrame, blocked: _Blocked) -> pl.DataFrame:
     from jamsos_cli.linkage import compare, spec
 
     cfg = spec().model
-    rids = blocked.people.get_column("_rid")
+    # the records' own order (``keys``; ``people`` comes out of a join in no set order): a
+    # fixed seed then draws the same pairs, so one roster always gets the same scores
+    rids = blocked.keys.get_column("_rid")
     if rids.len() < cfg.u_min_records:  # the shipped u (``estimate_u`` of no pairs)
         return compare(blocked.candidates.clear())
     rng = np.random.default_rng(_SEED)
@@ -622,24 +672,29 @@ def _same_date_niks(keys: pl.DataFrame) -> np.ndarray:
         first, second = first.gather(pick), second.gather(pick)
     if first.len() == 0:
         return np.zeros(0, dtype=np.int8)
-    a, b = keys[first], keys[second]
+    texts = keys.select("nik", "nik_numeric")
+    a, b = texts[first], texts[second]
     levels, *_ = nik_levels(a["nik"], b["nik"], a["nik_numeric"], b["nik_numeric"])
     return levels
 
 
 def _value_counts(blocked: _Blocked) -> dict[str, pl.DataFrame]:
-    """How many records hold each normalised name, birth date and phone."""
-    return {
-        "name": blocked.people.filter(pl.col("_nid").is_not_null())
-        .group_by("_nid")
-        .agg(n=pl.len())
-        .join(blocked.names.select("_nid", "name_n").unique("_nid"), on="_nid")
-        .select("name_n", "n"),
-        "birth_date": blocked.keys.filter(pl.col("birth_date").is_not_null())
-        .group_by("birth_date")
-        .agg(n=pl.len()),
-        "phone": blocked.keys.filter(pl.col("_ph").is_not_null()).group_by("_ph").agg(n=pl.len()),
-    }
+    """How many records hold each normalised name, birth date and phone (each column taken
+    alone before its nulls are dropped: filtering the whole frame would copy every column)."""
+
+    def counts(frame: pl.DataFrame, column: str) -> pl.LazyFrame:
+        held = frame.lazy().select(column).filter(pl.col(column).is_not_null())
+        return held.group_by(column).agg(n=pl.len())
+
+    name_n = blocked.names.lazy().select("_nid", "name_n").unique("_nid")
+    name, birth, phone = pl.collect_all(
+        [
+            counts(blocked.people, "_nid").join(name_n, on="_nid").select("name_n", "n"),
+            counts(blocked.keys, "birth_date"),
+            counts(blocked.keys, "_ph"),
+        ]
+    )
+    return {"name": name, "birth_date": birth, "phone": phone}
 
 
 def _model(everyone: pl.LazyFrame, blocked: _Blocked, compared: pl.DataFrame, n_run: int):
