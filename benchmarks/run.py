@@ -107,11 +107,14 @@ REJECTED_ROLE, REJECTED_AGE = 0.53, 0.19
 NATION_DROPS = ("kelurahan", "kecamatan")
 
 # What is timed on a set (``commands``):
-# floor, validate (text), validate-json, validate-rejects, validate-core (no decree: the
-# core checks the peers do, and the near-duplicate search), build-batch, and the peers
+# floor, validate (text), validate-progress (text, stderr on a terminal: the progress
+# display drawn), validate-json, validate-rejects (the rejects xlsx), validate-core (no
+# decree: the core checks the peers do, and the near-duplicate search), build-batch, and
+# the peers
 # pydantic / pandera / frictionless (core checks only).
-FULL = ("floor", "validate", "validate-json", "validate-rejects", "validate-core",
-        "build-batch", "pydantic", "pandera", "pandera-bare", "frictionless")  # fmt: skip
+FULL = ("floor", "validate", "validate-progress", "validate-json", "validate-rejects",
+        "validate-core", "build-batch", "pydantic", "pandera", "pandera-bare",
+        "frictionless")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -430,7 +433,8 @@ def _group_rss_kb(pgid: int) -> int:
 PEERS_VENV = DATA / "venv-peers"
 PEERS_REQUIREMENTS = HERE / "requirements-peers.txt"
 PEERS = ("pydantic", "pandera", "frictionless")
-JAMSOS = ("validate", "validate-json", "validate-rejects", "validate-core", "build-batch")
+JAMSOS = ("validate", "validate-progress", "validate-json", "validate-rejects", "validate-core",
+          "build-batch")  # fmt: skip
 # Rows a slow per-row peer checks on a big roster (a prefix; its time is scaled up).
 PREFIX_ROWS = {"frictionless": 200_000}
 
@@ -466,9 +470,11 @@ def _commands(bench: Bench, run_dir: Path, limits: dict[str, int]) -> dict[str, 
     cmds = {
         "floor": [py, str(HERE / "floor_read.py"), bench.fmt, f],
         "validate": jamsos("validate", *validate),
+        "validate-progress": [py, str(HERE / "in_terminal.py"),
+                              *jamsos("validate-progress", *validate)],
         "validate-json": jamsos("validate-json", *validate, "--format", "json"),
         "validate-rejects": jamsos(
-            "validate-rejects", *validate, "--rejects", str(run_dir / "rejects.csv")
+            "validate-rejects", *validate, "--rejects", str(run_dir / "rejects.xlsx")
         ),
         "validate-core": jamsos("validate-core", "validate", f, "--as-of", AS_OF),
         "build-batch": jamsos(
@@ -510,7 +516,7 @@ def run_set(bench: Bench, repeat: int, baseline_max: int, log) -> dict:
             runs.setdefault(what, []).append(result)
             log(f"  {bench.name} {what} run {r + 1}/{repeat}: {_fmt_run(result)}")
             # the outputs as big as the input (JSON report, rejects, batch files, ledger) go
-            for big in (out, run_dir / "rejects.csv"):
+            for big in (out, run_dir / "rejects.xlsx"):
                 if big.exists() and big.stat().st_size > 2**20:
                     big.unlink()
             shutil.rmtree(run_dir / "out", ignore_errors=True)
@@ -619,8 +625,9 @@ def _peer_versions() -> dict[str, str]:
 LABELS = {
     "floor": "floor: bare read of the file",
     "validate": "`validate` (text report)",
+    "validate-progress": "`validate` (text report, progress display on a terminal)",
     "validate-json": "`validate --format json`",
-    "validate-rejects": "`validate --rejects r.csv`",
+    "validate-rejects": "`validate --rejects r.xlsx`",
     "validate-core": "`validate` without a decree (core checks + near-duplicates)",
     "build-batch": "`build-batch` (CSV batches, fresh ledger)",
     "pydantic": "peer: pydantic v2, a model per row (core checks)",
@@ -676,15 +683,18 @@ def _cpu(res: dict | None, what: str) -> float | None:
     return cmd["cpu_s"] * secs / cmd["median_s"] if secs and cmd.get("cpu_s") else None
 
 
-def _ratio_target(text: str, res: dict | None, a: str, b: str, limit: float):
+def _ratio_target(text: str, res: dict | None, a: str, b: str, limit: float, on: str = "wall"):
     """(target, measured, holds) for "``a``'s seconds ≤ ``limit`` × ``b``'s" on a set; the
-    CPU-time ratio beside the wall-time one (the verdict is on wall time)."""
+    CPU-time ratio beside the wall-time one. The verdict is on wall time as the issue
+    states its targets, or on CPU time (``on="cpu"``) where the question is a small cost
+    that the other work on a shared machine would hide in wall seconds."""
     sa, sb = _secs(res, a), _secs(res, b)
     if not (sa and sb):
         return text, "–", None
     ca, cb = _cpu(res, a), _cpu(res, b)
     cpu = f"; CPU {ca / cb:.2f}×" if ca and cb else ""
-    return text, f"{sa / sb:.2f}× ({sa:.2f} s vs {sb:.2f} s{cpu})", sa / sb <= limit
+    ratio = ca / cb if on == "cpu" and ca and cb else sa / sb
+    return text, f"{sa / sb:.2f}× ({sa:.2f} s vs {sb:.2f} s{cpu})", ratio <= limit
 
 
 def targets(results: dict) -> list[tuple[str, str, str]]:
@@ -700,6 +710,9 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
                         peak < 1536 if peak else None))  # fmt: skip
         out.append(_ratio_target(f"{name}: build-batch ≤ 2× validate", res, "build-batch",
                                  "validate", 2))  # fmt: skip
+        out.append(_ratio_target(f"{name}: the progress display costs nothing (CPU ≤ 1.05× "
+                                 "validate without it)", res, "validate-progress", "validate",
+                                 1.05, on="cpu"))  # fmt: skip
         out.append(
             _ratio_target(f"{name}: validate without a decree ≤ pandera (same core checks, "
                           "plus near-duplicates)", res, "validate-core", "pandera", 1)
