@@ -731,7 +731,8 @@ def targets(results: dict) -> list[tuple[str, str, str]]:
     out.append(
         ("csv-10m-nation: validate completes, peak < 8 GiB",
          "stopped/failed" if stopped else (
-             f"{v10:.1f} s (near-duplicates {near:.1f} s), {peak10:,.0f} MiB" if v10 else "–"),
+             f"{v10:.1f} s (near-duplicates {near or 0:.1f} s), {peak10:,.0f} MiB" if v10
+             else "–"),
          False if stopped else (peak10 < 8192 if v10 else None))
     )  # fmt: skip
     x = results.get("xlsx-100k")
