@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from jamsos_cli.errors import JamsosError, data_problems
+from jamsos_cli.errors import JamsosError, data_problems, read_toml
 from jamsos_cli.headers import Limits, reading_rules
 
 
@@ -93,14 +92,7 @@ def load_config(path: Path | None) -> Config:
         path = Path(os.environ["JAMSOS_CONFIG"])
     if path is None:
         return Config()
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Notepad's BOM too
-    except FileNotFoundError:
-        raise ConfigError("error.config.not_found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("error.file.unreadable", path=path, reason=exc) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("error.file.toml", path=path, reason=exc) from None
+    raw = read_toml(path, ConfigError, not_found="error.config.not_found")
     base = Path(path).resolve().parent
     try:
         config = Config.model_validate(raw)

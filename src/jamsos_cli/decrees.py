@@ -13,10 +13,9 @@ police) live in ``schemas/occupations.toml``; a decree names the groups it appli
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -29,7 +28,7 @@ from pydantic import (
 )
 
 from jamsos_cli import money
-from jamsos_cli.errors import JamsosError, data_problems, problem
+from jamsos_cli.errors import JamsosError, data_problems, problem, read_toml
 from jamsos_cli.resources import schema_file
 
 
@@ -290,7 +289,7 @@ class _OccupationFile(_Strict):
 @cache
 def _occupations() -> _OccupationFile:
     path = schema_file("occupations.toml")
-    return _OccupationFile.model_validate(_read_toml(path))
+    return _OccupationFile.model_validate(read_toml(path, DecreeError))
 
 
 def occupation_groups() -> dict[str, ExclusionGroup]:
@@ -310,20 +309,9 @@ def shipped_dir() -> Path:
     return schema_file("decrees")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise DecreeError("error.file.not_found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DecreeError("error.file.unreadable", path=path, reason=exc) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DecreeError("error.file.toml", path=path, reason=exc) from None
-
-
 def load_file(path: Path) -> Decree:
     """One rule file, validated; any problem is a ``DecreeError`` naming file and key."""
-    raw = _read_toml(Path(path))
+    raw = read_toml(Path(path), DecreeError)
     try:
         decree = Decree.model_validate(raw)
     except ValidationError as exc:

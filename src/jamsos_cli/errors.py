@@ -10,7 +10,7 @@ values its text names: ``UsageError("error.option.max_rows", value=0)``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jamsos_cli.exitcodes import ExitCode
 from jamsos_cli.texts import DEFAULT_LANG, catalogue, ref, say
@@ -77,22 +77,31 @@ def data_problems(exc: Exception, path: object) -> list[str]:
     return lines
 
 
-def load_data_file(path: Path, model: type[Model], error: type[JamsosError]) -> Model:
-    """A TOML data file (a layout...) validated as ``model``; a file missing, unreadable,
-    not TOML or not valid is an ``error`` (exit 2) naming the file and, for a bad value,
-    its key. A BOM is allowed (Notepad writes one)."""
+def read_toml(
+    path: Path, error: type[JamsosError], not_found: str = "error.file.not_found"
+) -> dict[str, Any]:
+    """A TOML file a user gives (config, decree, layout) as a dict; missing (``not_found``
+    names the text), unreadable or not TOML is an ``error`` (exit 2) naming the file. A BOM
+    is allowed (Notepad writes one)."""
     import tomllib
 
-    from pydantic import ValidationError
-
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
-        raise error("error.file.not_found", path=path) from None
+        raise error(not_found, path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error("error.file.unreadable", path=path, reason=exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise error("error.file.toml", path=path, reason=exc) from None
+
+
+def load_data_file(path: Path, model: type[Model], error: type[JamsosError]) -> Model:
+    """A TOML data file (a layout...) validated as ``model``; a file missing, unreadable,
+    not TOML or not valid is an ``error`` (exit 2) naming the file and, for a bad value,
+    its key."""
+    from pydantic import ValidationError
+
+    raw = read_toml(path, error)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -90,9 +90,7 @@ def write_error(exc: BaseException, path: Path) -> JamsosError:
     """An error while writing ``path`` as the one line the user reads: ``DiskFull`` for a
     full disk (also when a library wrapped the ``OSError``, as xlsxwriter does), else the
     file and the system's reason."""
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, OSError):
-        cause = cause.__cause__ or cause.__context__
+    cause = _os_error_in(exc)
     if isinstance(cause, OSError) and cause.errno in _FULL:
         return DiskFull(path)
     if any(os.strerror(code) in str(exc) for code in _FULL):  # Polars' writers say it in words
@@ -112,17 +110,16 @@ def written(path: Path) -> Iterator[None]:
     except JamsosError:
         raise
     except Exception as exc:
-        if not _is_os_error(exc):
+        if _os_error_in(exc) is None:
             raise
         raise write_error(exc, path) from None
 
 
-def _is_os_error(exc: BaseException | None) -> bool:
-    while exc is not None:
-        if isinstance(exc, OSError):
-            return True
+def _os_error_in(exc: BaseException | None) -> OSError | None:
+    """The ``OSError`` at the bottom of ``exc``'s chain (a library may wrap it), or None."""
+    while exc is not None and not isinstance(exc, OSError):
         exc = exc.__cause__ or exc.__context__
-    return False
+    return exc
 
 
 def disk_full_point(path: Path) -> None:
