@@ -127,22 +127,21 @@ def masked_import_findings(
 
     if show_pii:
         return findings
-    code, value, detail = pl.col("code"), pl.col("value"), pl.col("detail")
-    name = pl.lit(hidden, pl.Utf8)
-    return findings.with_columns(
-        pl.when(code.is_in(NAME_CODES))
-        .then(name)
-        .when(code.is_in(NIK_VALUE_CODES))
-        .then(mask_nik_expr(value))
-        .otherwise(value)
-        .alias("value"),
-        pl.when(code.is_in(NAME_CODES))
-        .then(name)
-        .when(code.is_in(NIK_DETAIL_CODES))
-        .then(mask_nik_expr(detail))
-        .otherwise(detail)
-        .alias("detail"),
-    )
+    code = pl.col("code")
+
+    def shown(column: str, nik_codes: tuple[str, ...]) -> pl.Expr:
+        """``column`` with a name hidden and a NIK masked where its code holds one."""
+        cell = pl.col(column)
+        return (
+            pl.when(code.is_in(NAME_CODES))
+            .then(pl.lit(hidden, pl.Utf8))
+            .when(code.is_in(nik_codes))
+            .then(mask_nik_expr(cell))
+            .otherwise(cell)
+            .alias(column)
+        )
+
+    return findings.with_columns(shown("value", NIK_VALUE_CODES), shown("detail", NIK_DETAIL_CODES))
 
 
 # --------------------------------------------------------------------------- by shape
